@@ -1,0 +1,30 @@
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// The one error type server functions return. It carries only what a user can act on;
+/// the cause of an internal failure is logged on the server, never sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("You are not signed in. Please sign in again.")]
+    Unauthorized,
+    #[error("Your role does not allow this.")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} was not found.")]
+    NotFound(String),
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request never reached our code, or its answer could not be read.
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per page: its components and the server functions that feed them.
+
+pub mod analytics;
+pub mod campaigns;
+pub mod inbox;
+pub mod knowledge;
+pub mod login;
+pub mod not_found;

@@ -1,0 +1,305 @@
+//! Conversations and their messages. Every conversation read here comes with its contact,
+//! joined in the same query: the inbox never pays one query per row.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::contacts::{contact_columns, expect_one, ContactRow};
+use super::{from_ms, parse_stored, to_ms, Db, DbError, DbResult};
+use crate::model::{
+    Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode,
+    ConversationPage, DeliveryStatus, Direction, Message,
+};
+
+static CONVERSATION_SELECT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT cv.id, cv.mode, cv.assigned_user_id, cv.flow_state, cv.last_activity_at, \
+         cv.last_message_preview, cv.unread_count, cv.needs_attention, {} \
+         FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id",
+        contact_columns("ct.")
+    )
+});
+
+const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, author, body, wa_message_id, \
+     status, error, intent, created_at";
+
+/// The longest preview the conversation list shows.
+const PREVIEW_CHARS: usize = 120;
+
+#[derive(FromRow)]
+struct ConversationRow {
+    id: i64,
+    mode: String,
+    assigned_user_id: Option<i64>,
+    flow_state: String,
+    last_activity_at: i64,
+    last_message_preview: Option<String>,
+    unread_count: i64,
+    needs_attention: i64,
+    #[sqlx(flatten)]
+    contact: ContactRow,
+}
+
+impl ConversationRow {
+    fn into_conversation(self) -> DbResult<Conversation> {
+        Ok(Conversation {
+            id: self.id,
+            contact: self.contact.into_contact()?,
+            mode: parse_stored("conversation mode", &self.mode, ConversationMode::parse)?,
+            assigned_user_id: self.assigned_user_id,
+            flow_state: self.flow_state,
+            last_activity_at: from_ms(self.last_activity_at),
+            last_message_preview: self.last_message_preview,
+            unread_count: self.unread_count,
+            needs_attention: self.needs_attention != 0,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    direction: String,
+    author: String,
+    body: String,
+    wa_message_id: Option<String>,
+    status: String,
+    error: Option<String>,
+    intent: Option<String>,
+    created_at: i64,
+}
+
+impl MessageRow {
+    fn into_message(self) -> DbResult<Message> {
+        Ok(Message {
+            id: self.id,
+            conversation_id: self.conversation_id,
+            direction: parse_stored("direction", &self.direction, Direction::parse)?,
+            author: parse_stored("author", &self.author, Author::parse)?,
+            body: self.body,
+            wa_message_id: self.wa_message_id,
+            status: parse_stored("delivery status", &self.status, DeliveryStatus::parse)?,
+            error: self.error,
+            intent: self.intent,
+            created_at: from_ms(self.created_at),
+        })
+    }
+}
+
+/// The contact's conversation, created on its first message.
+pub async fn get_or_create_conversation(
+    db: &Db,
+    contact_id: i64,
+    now: DateTime<Utc>,
+) -> DbResult<Conversation> {
+    // Idempotent insert: concurrent first messages agree on one conversation.
+    sqlx::query(
+        "INSERT INTO conversations (contact_id, last_activity_at, created_at) VALUES ($1, $2, $2) \
+         ON CONFLICT (contact_id) DO NOTHING",
+    )
+    .bind(contact_id)
+    .bind(to_ms(now))
+    .execute(db.pool())
+    .await?;
+    let sql = format!("{} WHERE cv.contact_id = $1", *CONVERSATION_SELECT);
+    let row: ConversationRow = sqlx::query_as(&sql)
+        .bind(contact_id)
+        .fetch_one(db.pool())
+        .await?;
+    row.into_conversation()
+}
+
+pub async fn get_conversation(db: &Db, id: i64) -> DbResult<Conversation> {
+    let sql = format!("{} WHERE cv.id = $1", *CONVERSATION_SELECT);
+    let row: Option<ConversationRow> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.ok_or(DbError::NotFound("conversation"))?
+        .into_conversation()
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ConversationQuery {
+    /// Part of a name or phone number; empty matches everyone.
+    pub search: String,
+    pub filter: Option<ConversationFilter>,
+    pub after: Option<ConversationCursor>,
+    pub limit: i64,
+}
+
+/// One page of the inbox list, most recent activity first, by keyset (no OFFSET scans).
+pub async fn list_conversations(db: &Db, query: &ConversationQuery) -> DbResult<ConversationPage> {
+    let limit = query.limit.clamp(1, 200);
+    let sql = format!(
+        "{} WHERE ($1 = '' OR LOWER(COALESCE(ct.name, '')) LIKE $2 ESCAPE '\\' OR ct.wa_id LIKE $2 ESCAPE '\\') \
+         AND ($3 = 'all' OR ($3 = 'needs_attention' AND cv.needs_attention = 1) OR cv.mode = $3) \
+         AND (cv.last_activity_at, cv.id) < ($4, $5) \
+         ORDER BY cv.last_activity_at DESC, cv.id DESC LIMIT $6",
+        *CONVERSATION_SELECT
+    );
+    let search = query.search.trim().to_lowercase();
+    let pattern = format!("%{}%", escape_like(&search));
+    let filter = query.filter.unwrap_or(ConversationFilter::All);
+    // The first page starts after a cursor past every row, so one statement serves all pages.
+    let (after_time, after_id) = query
+        .after
+        .map(|c| (c.last_activity_ms, c.id))
+        .unwrap_or((i64::MAX, i64::MAX));
+    let rows: Vec<ConversationRow> = sqlx::query_as(&sql)
+        .bind(&search)
+        .bind(&pattern)
+        .bind(filter.as_str())
+        .bind(after_time)
+        .bind(after_id)
+        .bind(limit + 1)
+        .fetch_all(db.pool())
+        .await?;
+    let has_more = rows.len() as i64 > limit;
+    let conversations = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(ConversationRow::into_conversation)
+        .collect::<DbResult<Vec<_>>>()?;
+    let next_cursor =
+        has_more
+            .then(|| conversations.last())
+            .flatten()
+            .map(|c| ConversationCursor {
+                last_activity_ms: to_ms(c.last_activity_at),
+                id: c.id,
+            });
+    Ok(ConversationPage {
+        conversations,
+        next_cursor,
+    })
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// A conversation with its latest `limit` messages, oldest first.
+pub async fn chat_history(db: &Db, conversation_id: i64, limit: i64) -> DbResult<ChatHistory> {
+    let conversation = get_conversation(db, conversation_id).await?;
+    let messages = latest_messages(db, "conversation_id = $1", conversation_id, limit).await?;
+    Ok(ChatHistory {
+        conversation,
+        messages,
+    })
+}
+
+/// A contact's latest `limit` messages, oldest first: the AI's memory of the customer.
+pub async fn history_for_contact(db: &Db, contact_id: i64, limit: i64) -> DbResult<Vec<Message>> {
+    latest_messages(
+        db,
+        "conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
+        contact_id,
+        limit,
+    )
+    .await
+}
+
+async fn latest_messages(db: &Db, condition: &str, key: i64, limit: i64) -> DbResult<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {condition} \
+         ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    let rows: Vec<MessageRow> = sqlx::query_as(&sql)
+        .bind(key)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(db.pool())
+        .await?;
+    let mut messages = rows
+        .into_iter()
+        .map(MessageRow::into_message)
+        .collect::<DbResult<Vec<_>>>()?;
+    messages.reverse();
+    Ok(messages)
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMessage<'a> {
+    pub conversation_id: i64,
+    pub direction: Direction,
+    pub author: Author,
+    pub staff_user_id: Option<i64>,
+    pub body: &'a str,
+    pub wa_message_id: Option<&'a str>,
+    pub status: DeliveryStatus,
+    pub intent: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Stores a message and moves its conversation to the top of the inbox, in one transaction.
+pub async fn insert_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Message> {
+    let mut tx = db.pool().begin().await?;
+    let sql = format!(
+        "INSERT INTO messages (conversation_id, direction, author, staff_user_id, body, \
+         wa_message_id, status, intent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         RETURNING {MESSAGE_COLUMNS}"
+    );
+    let row: MessageRow = sqlx::query_as(&sql)
+        .bind(message.conversation_id)
+        .bind(message.direction.as_str())
+        .bind(message.author.as_str())
+        .bind(message.staff_user_id)
+        .bind(message.body)
+        .bind(message.wa_message_id)
+        .bind(message.status.as_str())
+        .bind(message.intent)
+        .bind(to_ms(message.created_at))
+        .fetch_one(&mut *tx)
+        .await?;
+    let preview: String = message.body.chars().take(PREVIEW_CHARS).collect();
+    let unread_increment = i64::from(message.direction == Direction::Inbound);
+    let done = sqlx::query(
+        "UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 \
+         ELSE last_activity_at END, last_message_preview = $2, unread_count = unread_count + $3 \
+         WHERE id = $4",
+    )
+    .bind(to_ms(message.created_at))
+    .bind(preview)
+    .bind(unread_increment)
+    .bind(message.conversation_id)
+    .execute(&mut *tx)
+    .await?;
+    expect_one(done.rows_affected(), "conversation")?;
+    tx.commit().await?;
+    row.into_message()
+}
+
+pub async fn set_mode(db: &Db, conversation_id: i64, mode: ConversationMode) -> DbResult<()> {
+    let done = sqlx::query("UPDATE conversations SET mode = $1 WHERE id = $2")
+        .bind(mode.as_str())
+        .bind(conversation_id)
+        .execute(db.pool())
+        .await?;
+    expect_one(done.rows_affected(), "conversation")
+}
+
+pub async fn set_needs_attention(
+    db: &Db,
+    conversation_id: i64,
+    needs_attention: bool,
+) -> DbResult<()> {
+    let done = sqlx::query("UPDATE conversations SET needs_attention = $1 WHERE id = $2")
+        .bind(i64::from(needs_attention))
+        .bind(conversation_id)
+        .execute(db.pool())
+        .await?;
+    expect_one(done.rows_affected(), "conversation")
+}
+
+pub async fn mark_read(db: &Db, conversation_id: i64) -> DbResult<()> {
+    let done = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1")
+        .bind(conversation_id)
+        .execute(db.pool())
+        .await?;
+    expect_one(done.rows_affected(), "conversation")
+}

@@ -1,0 +1,375 @@
+//! The demo salon loaded on the first start of an empty database, so a new user sees a
+//! living app: services, staff, opening hours, FAQs, and a few customers with history.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::conversations::{
+    get_or_create_conversation, insert_message, set_mode, set_needs_attention, NewMessage,
+};
+use super::knowledge::{
+    assign_service, insert_appointment, insert_business_hours, insert_faq, insert_service,
+    insert_staff, NewAppointment,
+};
+use super::{contacts, tags, Db, DbResult};
+use crate::model::{
+    AppointmentStatus, Author, BookingSource, ConversationMode, DeliveryStatus, Direction,
+    NameSource, OpeningHours, Outcome, WaId,
+};
+
+/// True when nothing has been stored yet: no services and no contacts.
+pub async fn database_is_empty(db: &Db) -> DbResult<bool> {
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM services) + (SELECT COUNT(*) FROM contacts)",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(rows == 0)
+}
+
+/// One line of a demo chat: minutes before "now", who wrote it, and what.
+type Line = (i64, Author, &'static str);
+
+pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()> {
+    let womens_cut =
+        insert_service(db, "Women's haircut", "Wash, cut and finish", 45, 5500).await?;
+    let mens_cut = insert_service(db, "Men's haircut", "Cut and style", 30, 3000).await?;
+    let colour = insert_service(db, "Colour", "Full colour, root to tip", 90, 8500).await?;
+    let highlights =
+        insert_service(db, "Highlights", "Foil highlights with toner", 120, 12000).await?;
+    let blow_dry = insert_service(db, "Blow-dry", "Wash and blow-dry", 30, 3500).await?;
+    let beard = insert_service(db, "Beard trim", "Shape and hot towel", 20, 1800).await?;
+
+    let ana = insert_staff(db, "Ana García", "Senior stylist").await?;
+    let ben = insert_staff(db, "Ben Okafor", "Barber").await?;
+    let chloe = insert_staff(db, "Chloe Martin", "Colourist").await?;
+    for (staff, services) in [
+        (ana, vec![womens_cut, colour, highlights, blow_dry]),
+        (ben, vec![mens_cut, beard, blow_dry]),
+        (chloe, vec![colour, highlights, womens_cut]),
+    ] {
+        for service in services {
+            assign_service(db, staff, service).await?;
+        }
+    }
+
+    // Tuesday to Friday 09:00–19:00, Saturday 09:00–15:00; closed Sunday and Monday.
+    for weekday in 1..=4 {
+        insert_business_hours(
+            db,
+            &OpeningHours {
+                weekday,
+                opens_minute: 9 * 60,
+                closes_minute: 19 * 60,
+            },
+        )
+        .await?;
+    }
+    insert_business_hours(
+        db,
+        &OpeningHours {
+            weekday: 5,
+            opens_minute: 9 * 60,
+            closes_minute: 15 * 60,
+        },
+    )
+    .await?;
+
+    for (question, answer) in [
+        (
+            "Is there parking?",
+            "Yes: free parking for customers behind the salon, entrance on Calle Luna.",
+        ),
+        (
+            "How can I pay?",
+            "Card, cash or Bizum. We don't take cheques.",
+        ),
+        (
+            "What is your cancellation policy?",
+            "Free cancellation up to 24 hours before; later cancellations may be charged 50%.",
+        ),
+        (
+            "Where are you?",
+            "Calle Mayor 12, two minutes from the Sol metro station.",
+        ),
+        (
+            "Do you take walk-ins?",
+            "When a chair is free, yes, but booking guarantees your time.",
+        ),
+    ] {
+        insert_faq(db, question, answer).await?;
+    }
+
+    let vip = tags::create_tag(db, "VIP", "#b45309").await?;
+    let colour_client = tags::create_tag(db, "Colour client", "#7c3aed").await?;
+
+    // Sara: a returning customer the bot booked last week.
+    let sara = demo_contact(
+        db,
+        "34600111222",
+        Some("Sara López"),
+        now - Duration::days(8),
+    )
+    .await?;
+    demo_chat(
+        db,
+        sara,
+        now,
+        &[
+            (8 * 1440, Author::Customer, "Hi"),
+            (
+                8 * 1440 - 1,
+                Author::Bot,
+                "Hi! Welcome to the salon. May I have your name?",
+            ),
+            (8 * 1440 - 2, Author::Customer, "I'm Sara"),
+            (
+                8 * 1440 - 3,
+                Author::Bot,
+                "Nice to meet you, Sara! How can I help you today?",
+            ),
+            (
+                8 * 1440 - 4,
+                Author::Customer,
+                "Can I get a haircut on Friday afternoon?",
+            ),
+            (
+                8 * 1440 - 5,
+                Author::Bot,
+                "Done: a women's haircut with Ana on Friday at 16:00. See you then, Sara!",
+            ),
+        ],
+    )
+    .await?;
+    let last_friday = local_day_at(tz, now - Duration::days(8), 16, 0);
+    demo_appointment(
+        db,
+        sara,
+        womens_cut,
+        ana,
+        last_friday,
+        45,
+        5500,
+        AppointmentStatus::Completed,
+        BookingSource::Bot,
+        now - Duration::days(8),
+    )
+    .await?;
+    contacts::set_outcome(db, sara, Outcome::Booked, now - Duration::days(8)).await?;
+    tags::tag_contact(db, sara, vip.id).await?;
+
+    // Priya: asked a human about colour; staff took over and booked her.
+    let priya = demo_contact(
+        db,
+        "447700900123",
+        Some("Priya Shah"),
+        now - Duration::days(2),
+    )
+    .await?;
+    let priya_conversation = demo_chat(
+        db,
+        priya,
+        now,
+        &[
+            (2 * 1440, Author::Customer, "Hello, how much is a full colour?"),
+            (2 * 1440 - 1, Author::Bot, "Hi Priya! A full colour is 85.00 EUR and takes about 90 minutes."),
+            (2 * 1440 - 2, Author::Customer, "Can I talk to someone about going from dark to blonde?"),
+            (2 * 1440 - 3, Author::System, "Priya asked for a human. The bot is paused."),
+            (2 * 1440 - 30, Author::Staff, "Hi Priya, Chloe here. Let's start with highlights; I've booked you in for a consultation."),
+        ],
+    )
+    .await?;
+    set_mode(db, priya_conversation, ConversationMode::Human).await?;
+    let in_three_days = local_day_at(tz, now + Duration::days(3), 11, 0);
+    demo_appointment(
+        db,
+        priya,
+        highlights,
+        chloe,
+        in_three_days,
+        120,
+        12000,
+        AppointmentStatus::Booked,
+        BookingSource::Staff,
+        now - Duration::days(2),
+    )
+    .await?;
+    contacts::set_outcome(db, priya, Outcome::HumanHandled, now - Duration::days(2)).await?;
+    tags::tag_contact(db, priya, colour_client.id).await?;
+
+    // Marco: started booking highlights and went quiet.
+    let marco = demo_contact(
+        db,
+        "393331234567",
+        Some("Marco Rossi"),
+        now - Duration::hours(5),
+    )
+    .await?;
+    let marco_conversation = demo_chat(
+        db,
+        marco,
+        now,
+        &[
+            (
+                300,
+                Author::Customer,
+                "Ciao, do you have time for highlights on Saturday?",
+            ),
+            (
+                299,
+                Author::Bot,
+                "Hi Marco! On Saturday Chloe is free at 09:00 or 11:30. Which suits you?",
+            ),
+        ],
+    )
+    .await?;
+    set_needs_attention(db, marco_conversation, true).await?;
+    contacts::set_outcome(
+        db,
+        marco,
+        Outcome::BookingAbandoned,
+        now - Duration::hours(3),
+    )
+    .await?;
+
+    // A new number we have no name for yet (WhatsApp's profile name is only a suggestion).
+    let stranger = WaId::parse("4915112345678").expect("demo number is valid");
+    let stranger =
+        contacts::get_or_create_contact(db, &stranger, Some("Tom"), now - Duration::hours(2))
+            .await?
+            .id;
+    demo_chat(
+        db,
+        stranger,
+        now,
+        &[
+            (120, Author::Customer, "Do you have parking?"),
+            (
+                119,
+                Author::Bot,
+                "Yes: free parking for customers behind the salon. May I have your name?",
+            ),
+        ],
+    )
+    .await?;
+
+    // Lena: opted out of messages.
+    let lena = demo_contact(
+        db,
+        "31612345678",
+        Some("Lena de Vries"),
+        now - Duration::days(20),
+    )
+    .await?;
+    demo_chat(
+        db,
+        lena,
+        now,
+        &[
+            (20 * 1440, Author::Customer, "STOP"),
+            (
+                20 * 1440 - 1,
+                Author::Bot,
+                "You won't receive any more messages from us. Reply START to opt back in.",
+            ),
+        ],
+    )
+    .await?;
+    contacts::set_opted_out(db, lena, true, now - Duration::days(20)).await?;
+    Ok(())
+}
+
+async fn demo_contact(
+    db: &Db,
+    wa_id: &str,
+    name: Option<&str>,
+    first_seen: DateTime<Utc>,
+) -> DbResult<i64> {
+    let wa_id = WaId::parse(wa_id).expect("demo number is valid");
+    let contact = contacts::get_or_create_contact(db, &wa_id, None, first_seen).await?;
+    contacts::set_name(db, contact.id, name, NameSource::Customer).await?;
+    Ok(contact.id)
+}
+
+/// Writes a chat and returns its conversation id.
+async fn demo_chat(db: &Db, contact_id: i64, now: DateTime<Utc>, lines: &[Line]) -> DbResult<i64> {
+    let first = lines
+        .first()
+        .map_or(now, |(ago, _, _)| now - Duration::minutes(*ago));
+    let conversation = get_or_create_conversation(db, contact_id, first).await?;
+    for (ago, author, body) in lines {
+        let at = now - Duration::minutes(*ago);
+        let inbound = *author == Author::Customer;
+        insert_message(
+            db,
+            &NewMessage {
+                conversation_id: conversation.id,
+                direction: if inbound {
+                    Direction::Inbound
+                } else {
+                    Direction::Outbound
+                },
+                author: *author,
+                staff_user_id: None,
+                body,
+                wa_message_id: None,
+                status: if inbound {
+                    DeliveryStatus::Received
+                } else {
+                    DeliveryStatus::Read
+                },
+                intent: None,
+                created_at: at,
+            },
+        )
+        .await?;
+        if inbound {
+            contacts::record_inbound(db, contact_id, at).await?;
+        }
+    }
+    Ok(conversation.id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn demo_appointment(
+    db: &Db,
+    contact_id: i64,
+    service_id: i64,
+    staff_id: i64,
+    starts_at: DateTime<Utc>,
+    minutes: i64,
+    price_cents: i64,
+    status: AppointmentStatus,
+    source: BookingSource,
+    created_at: DateTime<Utc>,
+) -> DbResult<()> {
+    insert_appointment(
+        db,
+        &NewAppointment {
+            contact_id,
+            service_id,
+            staff_id,
+            starts_at,
+            ends_at: starts_at + Duration::minutes(minutes),
+            status,
+            source,
+            campaign_id: None,
+            price_cents,
+            created_at,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `hour:minute` in the business time zone on the local day of `day`.
+fn local_day_at(tz: Tz, day: DateTime<Utc>, hour: u32, minute: u32) -> DateTime<Utc> {
+    let local = day
+        .with_timezone(&tz)
+        .date_naive()
+        .and_hms_opt(hour, minute, 0)
+        .expect("valid demo time");
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map_or(day, |t| t.with_timezone(&Utc))
+}

@@ -1,0 +1,238 @@
+//! What the business offers: services, staff, opening hours, FAQs, and the appointments
+//! booked against them.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{from_ms, parse_stored, to_ms, Db, DbResult};
+use crate::model::{
+    Appointment, AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember,
+};
+
+pub async fn list_services(db: &Db) -> DbResult<Vec<Service>> {
+    #[derive(FromRow)]
+    struct Row {
+        id: i64,
+        name: String,
+        description: String,
+        duration_minutes: i64,
+        price_cents: i64,
+        active: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, name, description, duration_minutes, price_cents, active FROM services ORDER BY name",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Service {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            duration_minutes: r.duration_minutes,
+            price_cents: r.price_cents,
+            active: r.active != 0,
+        })
+        .collect())
+}
+
+pub async fn insert_service(
+    db: &Db,
+    name: &str,
+    description: &str,
+    duration_minutes: i64,
+    price_cents: i64,
+) -> DbResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO services (name, description, duration_minutes, price_cents) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name)
+    .bind(description)
+    .bind(duration_minutes)
+    .bind(price_cents)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(id)
+}
+
+pub async fn list_staff(db: &Db) -> DbResult<Vec<StaffMember>> {
+    #[derive(FromRow)]
+    struct Row {
+        id: i64,
+        name: String,
+        role_title: String,
+        active: i64,
+    }
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT id, name, role_title, active FROM staff ORDER BY name")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StaffMember {
+            id: r.id,
+            name: r.name,
+            role_title: r.role_title,
+            active: r.active != 0,
+        })
+        .collect())
+}
+
+pub async fn insert_staff(db: &Db, name: &str, role_title: &str) -> DbResult<i64> {
+    let id =
+        sqlx::query_scalar("INSERT INTO staff (name, role_title) VALUES ($1, $2) RETURNING id")
+            .bind(name)
+            .bind(role_title)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(id)
+}
+
+pub async fn assign_service(db: &Db, staff_id: i64, service_id: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO staff_services (staff_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(staff_id)
+    .bind(service_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn list_business_hours(db: &Db) -> DbResult<Vec<OpeningHours>> {
+    #[derive(FromRow)]
+    struct Row {
+        weekday: i64,
+        opens_minute: i64,
+        closes_minute: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT weekday, opens_minute, closes_minute FROM business_hours ORDER BY weekday, opens_minute",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OpeningHours {
+            weekday: r.weekday,
+            opens_minute: r.opens_minute,
+            closes_minute: r.closes_minute,
+        })
+        .collect())
+}
+
+pub async fn insert_business_hours(db: &Db, hours: &OpeningHours) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO business_hours (weekday, opens_minute, closes_minute) VALUES ($1, $2, $3)",
+    )
+    .bind(hours.weekday)
+    .bind(hours.opens_minute)
+    .bind(hours.closes_minute)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn list_faqs(db: &Db) -> DbResult<Vec<Faq>> {
+    #[derive(FromRow)]
+    struct Row {
+        id: i64,
+        question: String,
+        answer: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as("SELECT id, question, answer FROM faqs ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Faq {
+            id: r.id,
+            question: r.question,
+            answer: r.answer,
+        })
+        .collect())
+}
+
+pub async fn insert_faq(db: &Db, question: &str, answer: &str) -> DbResult<i64> {
+    let id = sqlx::query_scalar("INSERT INTO faqs (question, answer) VALUES ($1, $2) RETURNING id")
+        .bind(question)
+        .bind(answer)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(id)
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAppointment {
+    pub contact_id: i64,
+    pub service_id: i64,
+    pub staff_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: AppointmentStatus,
+    pub source: BookingSource,
+    pub campaign_id: Option<i64>,
+    pub price_cents: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_appointment(db: &Db, new: &NewAppointment) -> DbResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO appointments (contact_id, service_id, staff_id, starts_at, ends_at, status, source, \
+         campaign_id, price_cents, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(new.contact_id)
+    .bind(new.service_id)
+    .bind(new.staff_id)
+    .bind(to_ms(new.starts_at))
+    .bind(to_ms(new.ends_at))
+    .bind(new.status.as_str())
+    .bind(new.source.as_str())
+    .bind(new.campaign_id)
+    .bind(new.price_cents)
+    .bind(to_ms(new.created_at))
+    .fetch_one(db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// A contact's appointments, past and upcoming, newest first.
+pub async fn appointments_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<Appointment>> {
+    #[derive(FromRow)]
+    struct Row {
+        id: i64,
+        contact_id: i64,
+        service_name: String,
+        staff_name: String,
+        starts_at: i64,
+        ends_at: i64,
+        status: String,
+        source: String,
+        price_cents: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.contact_id, sv.name AS service_name, st.name AS staff_name, a.starts_at, \
+         a.ends_at, a.status, a.source, a.price_cents \
+         FROM appointments a JOIN services sv ON sv.id = a.service_id JOIN staff st ON st.id = a.staff_id \
+         WHERE a.contact_id = $1 ORDER BY a.starts_at DESC",
+    )
+    .bind(contact_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Appointment {
+                id: r.id,
+                contact_id: r.contact_id,
+                service_name: r.service_name,
+                staff_name: r.staff_name,
+                starts_at: from_ms(r.starts_at),
+                ends_at: from_ms(r.ends_at),
+                status: parse_stored("appointment status", &r.status, AppointmentStatus::parse)?,
+                source: parse_stored("booking source", &r.source, BookingSource::parse)?,
+                price_cents: r.price_cents,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,163 @@
+//! Storage: one code path over SQLite and PostgreSQL through sqlx's `Any` driver.
+//!
+//! Portable SQL only: `$n` placeholders (SQLite accepts them too), `RETURNING`,
+//! `ON CONFLICT`, BIGINT everywhere in PostgreSQL so every integer decodes as `i64`, flags as
+//! 0/1 integers (the Any driver cannot read SQLite booleans), and times as UTC epoch
+//! milliseconds. Aggregates that PostgreSQL widens to NUMERIC are cast back.
+
+pub mod analytics;
+pub mod campaigns;
+pub mod contacts;
+pub mod conversations;
+pub mod demo;
+pub mod knowledge;
+pub mod tags;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Connection};
+
+use super::config::DatabaseUrl;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Errors of the storage boundary, by what a caller can do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule refused the write (e.g. an email already in use).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// A row referred to another that does not exist.
+    #[error("refers to a missing row: {0}")]
+    MissingReference(String),
+    #[error("stored value `{value}` is not a valid {what}")]
+    Corrupt { what: &'static str, value: String },
+    #[error(transparent)]
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &error {
+            let detail = db.constraint().unwrap_or(db.message()).to_string();
+            if db.is_unique_violation() {
+                return DbError::Conflict(detail);
+            }
+            if db.is_foreign_key_violation() {
+                return DbError::MissingReference(detail);
+            }
+        }
+        DbError::Other(error)
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the pool; a SQLite file (and its folder) is created on first use.
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> DbResult<Db> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = match url {
+            DatabaseUrl::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
+                }
+                (
+                    Backend::Sqlite,
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                )
+            }
+            DatabaseUrl::Postgres(url) => (Backend::Postgres, url.expose().to_string()),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets the inbox read while the pipeline writes; the busy timeout
+                        // makes concurrent writers wait their turn instead of failing.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA synchronous = NORMAL",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn ping(&self) -> DbResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub fn to_ms(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// Parses a stored enum text, reporting a value the schema should have refused.
+pub fn parse_stored<T>(
+    what: &'static str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> DbResult<T> {
+    parse(text).ok_or_else(|| DbError::Corrupt {
+        what,
+        value: text.to_string(),
+    })
+}

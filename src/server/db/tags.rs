@@ -1,0 +1,60 @@
+//! Tags staff put on contacts ("VIP", "colour client", …).
+
+use sqlx::FromRow;
+
+use super::{Db, DbResult};
+
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Tag {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+}
+
+pub async fn create_tag(db: &Db, name: &str, color: &str) -> DbResult<Tag> {
+    let tag =
+        sqlx::query_as("INSERT INTO tags (name, color) VALUES ($1, $2) RETURNING id, name, color")
+            .bind(name)
+            .bind(color)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(tag)
+}
+
+pub async fn list_tags(db: &Db) -> DbResult<Vec<Tag>> {
+    Ok(
+        sqlx::query_as("SELECT id, name, color FROM tags ORDER BY name")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+pub async fn tag_contact(db: &Db, contact_id: i64, tag_id: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO contact_tags (contact_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(contact_id)
+    .bind(tag_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn untag_contact(db: &Db, contact_id: i64, tag_id: i64) -> DbResult<()> {
+    sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1 AND tag_id = $2")
+        .bind(contact_id)
+        .bind(tag_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn tags_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<Tag>> {
+    Ok(sqlx::query_as(
+        "SELECT t.id, t.name, t.color FROM tags t JOIN contact_tags ct ON ct.tag_id = t.id \
+         WHERE ct.contact_id = $1 ORDER BY t.name",
+    )
+    .bind(contact_id)
+    .fetch_all(db.pool())
+    .await?)
+}

@@ -1,0 +1,127 @@
+//! Staff accounts and their sessions.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{parse_stored, to_ms, Db, DbResult};
+use crate::model::{Role, StaffUser};
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+}
+
+impl UserRow {
+    fn into_user(self) -> DbResult<StaffUser> {
+        Ok(StaffUser {
+            id: self.id,
+            email: self.email,
+            display_name: self.display_name,
+            role: parse_stored("role", &self.role, Role::parse)?,
+        })
+    }
+}
+
+/// Emails are compared without regard to case.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub async fn create_user(
+    db: &Db,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> DbResult<StaffUser> {
+    let row: UserRow = sqlx::query_as(
+        "INSERT INTO users (email, display_name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, email, display_name, role",
+    )
+    .bind(normalize_email(email))
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(to_ms(now))
+    .fetch_one(db.pool())
+    .await?;
+    row.into_user()
+}
+
+pub async fn count_users(db: &Db) -> DbResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// The user with this email and their password hash, for signing in.
+pub async fn find_login(db: &Db, email: &str) -> DbResult<Option<(StaffUser, String)>> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, email, display_name, role, password_hash FROM users WHERE email = $1",
+    )
+    .bind(normalize_email(email))
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((r.user.into_user()?, r.password_hash)))
+        .transpose()
+}
+
+pub async fn create_session(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(to_ms(now))
+        .bind(to_ms(expires_at))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The signed-in user behind a session token hash, if the session is still valid.
+pub async fn find_session_user(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<StaffUser>> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT u.id, u.email, u.display_name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(to_ms(now))
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(UserRow::into_user).transpose()
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_expired_sessions(db: &Db, now: DateTime<Utc>) -> DbResult<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(to_ms(now))
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,38 @@
+//! How server-side failures reach users: what they can act on, never internals.
+
+use super::db::DbError;
+use crate::model::AppError;
+
+/// Logs an unexpected failure with its cause chain and gives the user a short message.
+pub fn internal(error: &(dyn std::error::Error + 'static)) -> AppError {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %chain, "internal error");
+    AppError::Internal
+}
+
+impl From<DbError> for AppError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound(what) => AppError::NotFound(capitalize(what)),
+            DbError::Conflict(_) => AppError::Invalid("That already exists.".into()),
+            DbError::MissingReference(_) => {
+                AppError::Invalid("That refers to something that no longer exists.".into())
+            }
+            other => internal(&other),
+        }
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,118 @@
+//! The sign-in and sign-out forms. They are plain form posts answered with a redirect, so
+//! they work before the page is hydrated and every page after them is rendered afresh.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::server::auth::{
+    cleared_session_cookie, new_session_token, session_cookie, session_token, token_hash,
+    verify_password,
+};
+use crate::server::db::users;
+use crate::server::state::AppState;
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to go after signing in: only paths on this site, so the form cannot be used to
+/// send people elsewhere.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/inbox"
+    }
+}
+
+fn back_to_login(error: &str, next: &str) -> Response {
+    let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    Redirect::to(&format!("/login?error={error}&next={next}")).into_response()
+}
+
+pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(&form.next).to_string();
+    let email = users::normalize_email(&form.email);
+    if let Some(wait) = state.login_throttle.wait_for(&email) {
+        return back_to_login(&format!("throttled&wait={}", wait.as_secs().max(1)), &next);
+    }
+    let found = match users::find_login(&state.db, &email).await {
+        Ok(found) => found,
+        Err(error) => {
+            crate::server::error::internal(&error);
+            return back_to_login("unavailable", &next);
+        }
+    };
+    // Check a hash even for an unknown email, so the answer's timing does not tell which
+    // emails have accounts.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, state.dummy_password_hash.to_string()),
+    };
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            state.login_throttle.record_failure(&email);
+            tracing::info!("sign-in refused");
+            return back_to_login("invalid", &next);
+        }
+    };
+    state.login_throttle.record_success(&email);
+
+    let token = new_session_token();
+    let now = Utc::now();
+    let lifetime = chrono::Duration::days(state.settings.session_days);
+    if let Err(error) =
+        users::create_session(&state.db, &token_hash(&token), user.id, now, now + lifetime).await
+    {
+        crate::server::error::internal(&error);
+        return back_to_login("unavailable", &next);
+    }
+    tracing::info!(user_id = user.id, "signed in");
+    let max_age = Duration::from_secs(lifetime.num_seconds().unsigned_abs());
+    let mut response = Redirect::to(&next).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&token, max_age));
+    response
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = session_token(&headers) {
+        if let Err(error) = users::delete_session(&state.db, &token_hash(token)).await {
+            crate::server::error::internal(&error);
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cleared_session_cookie());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/campaigns?x=1"), "/campaigns?x=1");
+        assert_eq!(safe_next("https://evil.example"), "/inbox");
+        assert_eq!(safe_next("//evil.example"), "/inbox");
+        assert_eq!(safe_next(""), "/inbox");
+    }
+}

@@ -1,0 +1,4 @@
+//! Plain axum routes: the ones that are not server functions.
+
+pub mod auth;
+pub mod health;

@@ -1,0 +1,201 @@
+//! Builds the app from settings and serves it until a shutdown signal. Tests start it on
+//! port 0 with their own settings and shutdown future.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use chrono::Utc;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use super::auth::{hash_password, session_gate, LoginThrottle};
+use super::config::{AdminBootstrap, ConfigError, Settings};
+use super::db::{demo, users, Db, DbError};
+use super::routes;
+use super::state::AppState;
+use crate::app::{shell, App};
+use crate::model::Role;
+
+/// Why the app did not start, as one line naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("DATABASE_URL: cannot open the database ({0})")]
+    Database(DbError),
+    #[error("database migration failed ({0})")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("FRONTDESK_ADMIN_EMAIL and FRONTDESK_ADMIN_PASSWORD: required on the first start, when no staff account exists yet")]
+    NoAdmin,
+    #[error("cannot prepare the database ({0})")]
+    Bootstrap(DbError),
+    #[error("LEPTOS_SITE_ADDR: cannot listen on {0} ({1})")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("the server stopped with an error ({0})")]
+    Serve(std::io::Error),
+}
+
+/// Reads the settings and serves until Ctrl-C or SIGTERM.
+pub async fn run() -> Result<(), StartupError> {
+    let settings = Settings::load()?;
+    init_tracing();
+    let app = Application::build(settings).await?;
+    tracing::info!(address = %app.local_addr(), "Frontdesk is listening");
+    app.run_until(shutdown_signal()).await
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database, creates the first admin and the demo data when
+    /// needed, and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let db = Db::connect(&settings.database.url, settings.database.max_connections)
+            .await
+            .map_err(StartupError::Database)?;
+        db.migrate().await?;
+        bootstrap_admin(&db, settings.admin.as_ref()).await?;
+        if settings.demo_data
+            && demo::database_is_empty(&db)
+                .await
+                .map_err(StartupError::Bootstrap)?
+        {
+            demo::load_demo_salon(&db, settings.business.timezone, Utc::now())
+                .await
+                .map_err(StartupError::Bootstrap)?;
+            tracing::info!("loaded the demo salon into the empty database");
+        }
+        let dummy_password_hash =
+            hash_password("no account has this password").expect("hashing a constant");
+
+        let addr = settings.leptos.site_addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| StartupError::Bind(addr, e))?;
+        let state = AppState {
+            leptos_options: settings.leptos.clone(),
+            db,
+            settings: Arc::new(settings),
+            login_throttle: Arc::new(LoginThrottle::default()),
+            dummy_password_hash: dummy_password_hash.into(),
+        };
+        let router = router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.state.db.close().await;
+        served.map_err(StartupError::Serve)
+    }
+}
+
+async fn bootstrap_admin(db: &Db, admin: Option<&AdminBootstrap>) -> Result<(), StartupError> {
+    if users::count_users(db)
+        .await
+        .map_err(StartupError::Bootstrap)?
+        > 0
+    {
+        return Ok(());
+    }
+    let admin = admin.ok_or(StartupError::NoAdmin)?;
+    let hash = hash_password(admin.password.expose()).expect("argon2 hashes any password");
+    users::create_user(db, &admin.email, "Admin", Role::Admin, &hash, Utc::now())
+        .await
+        .map_err(StartupError::Bootstrap)?;
+    tracing::info!("created the first admin account");
+    Ok(())
+}
+
+/// Form posts and JSON are small; anything bigger is refused before it is read.
+const BODY_LIMIT_BYTES: usize = 256 * 1024;
+
+fn router(state: AppState) -> Router {
+    let leptos_routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/inbox") }),
+        )
+        .route("/api/health", get(routes::health::health))
+        .route("/auth/login", post(routes::auth::login))
+        .route("/auth/logout", post(routes::auth::logout))
+        .leptos_routes_with_context(&state, leptos_routes, || (), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        // Request spans carry the matched route, never the raw URI with its query.
+        .route_layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                tracing::info_span!("request", method = %request.method(), route)
+            }),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(|| (), shell))
+        .layer(middleware::from_fn_with_state(state.clone(), session_gate))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,120 @@
+//! Test support: a fresh database per test, on SQLite or PostgreSQL, and the app on port 0.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use frontdesk::server::config::{DatabaseUrl, Secret, Settings};
+use frontdesk::server::db::Db;
+use rand::Rng;
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+fn unique_suffix() -> String {
+    format!(
+        "{}_{:08x}",
+        std::process::id(),
+        rand::thread_rng().gen::<u32>()
+    )
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("frontdesk-test-{}", unique_suffix()));
+        let url = format!("sqlite://{}/frontdesk.db", dir.display());
+        let db = connect(&url).await;
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Dir(dir),
+        }
+    }
+
+    /// A new, empty database on the server named by TEST_DATABASE_URL; `None` (and a note
+    /// on stderr) when it is not set.
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("SKIPPED: PostgreSQL test (TEST_DATABASE_URL is not set)");
+            return None;
+        };
+        let name = format!("frontdesk_test_{}", unique_suffix());
+        let admin = connect_raw(&admin_url).await;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(admin.pool())
+            .await
+            .expect("create the test database");
+        admin.close().await;
+        let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        let db = connect(url.as_str()).await;
+        Some(TestDb {
+            db,
+            url: url.to_string(),
+            cleanup: Cleanup::PostgresDatabase { admin_url, name },
+        })
+    }
+
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                let admin = connect_raw(&admin_url).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(admin.pool())
+                    .await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
+async fn connect_raw(url: &str) -> Db {
+    let url = DatabaseUrl::parse(url).expect("test database URL");
+    Db::connect(&url, 16)
+        .await
+        .expect("connect to the test database")
+}
+
+async fn connect(url: &str) -> Db {
+    let db = connect_raw(url).await;
+    db.migrate()
+        .await
+        .expect("migrations apply to an empty database");
+    db
+}
+
+pub const ADMIN_EMAIL: &str = "admin@frontdesk.test";
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+/// Settings for an app on a free port with the given database, demo data and a first admin.
+pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("FRONTDESK_ADMIN_EMAIL", ADMIN_EMAIL),
+        ("FRONTDESK_ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Settings::from_sources("test", None, move |name| env.get(name).cloned())
+        .expect("valid test settings")
+}
+
+pub fn secret(value: &str) -> Secret {
+    Secret::new(value)
+}

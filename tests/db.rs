@@ -1,0 +1,593 @@
+//! The storage layer against a real SQLite file and a real PostgreSQL server. Every test
+//! runs on both (PostgreSQL when TEST_DATABASE_URL is set).
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::TestDb;
+use frontdesk::model::{
+    Author, ConversationFilter, ConversationMode, DeliveryStatus, Direction, NameSource, Outcome,
+    Role, WaId,
+};
+use frontdesk::server::db::campaigns::{self, NewCampaign, RecipientPlan};
+use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
+use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
+
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = super::TestDb::sqlite().await;
+                super::$test(&db.db).await;
+                db.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) = super::TestDb::postgres().await else { return };
+                super::$test(&db.db).await;
+                db.cleanup().await;
+            }
+        }
+    )*};
+}
+
+on_both_databases!(
+    migrations_create_every_table_and_rerun_cleanly,
+    concurrent_first_messages_create_one_contact_and_one_conversation,
+    the_conversation_list_embeds_each_contact,
+    the_list_searches_filters_and_pages,
+    chat_history_embeds_the_contact_and_keeps_order,
+    a_conversation_cannot_exist_without_its_contact,
+    names_outcomes_and_opt_outs_are_stored,
+    sessions_expire_and_emails_are_unique,
+    a_campaign_reaches_each_contact_at_most_once,
+    the_demo_salon_loads_into_an_empty_database,
+);
+
+fn t(minutes: i64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 14, 9, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+fn wa(number: &str) -> WaId {
+    WaId::parse(number).unwrap()
+}
+
+async fn say(db: &Db, conversation_id: i64, author: Author, body: &str, at: chrono::DateTime<Utc>) {
+    let inbound = author == Author::Customer;
+    conversations::insert_message(
+        db,
+        &NewMessage {
+            conversation_id,
+            direction: if inbound {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            },
+            author,
+            staff_user_id: None,
+            body,
+            wa_message_id: None,
+            status: if inbound {
+                DeliveryStatus::Received
+            } else {
+                DeliveryStatus::Sent
+            },
+            intent: None,
+            created_at: at,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn count(db: &Db, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn migrations_create_every_table_and_rerun_cleanly(db: &Db) {
+    for table in [
+        "users",
+        "sessions",
+        "contacts",
+        "conversations",
+        "messages",
+        "campaigns",
+        "campaign_recipients",
+        "services",
+        "staff",
+        "staff_services",
+        "business_hours",
+        "faqs",
+        "appointments",
+        "tags",
+        "contact_tags",
+        "jobs",
+    ] {
+        assert_eq!(count(db, table).await, 0, "{table} exists and starts empty");
+    }
+    db.migrate()
+        .await
+        .expect("running the migrations again changes nothing");
+}
+
+async fn concurrent_first_messages_create_one_contact_and_one_conversation(db: &Db) {
+    let number = wa("34611000001");
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let db = db.clone();
+            let number = number.clone();
+            tokio::spawn(async move {
+                let contact = contacts::get_or_create_contact(&db, &number, Some("Sara"), t(i))
+                    .await
+                    .unwrap();
+                let conversation = conversations::get_or_create_conversation(&db, contact.id, t(i))
+                    .await
+                    .unwrap();
+                (contact.id, conversation.id)
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        1,
+        "every caller got the same contact and conversation: {ids:?}"
+    );
+    assert_eq!(count(db, "contacts").await, 1);
+    assert_eq!(count(db, "conversations").await, 1);
+
+    let contact = contacts::find_contact_by_wa_id(db, &number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(contact.last_seen_at, t(15), "last seen only moves forward");
+    assert_eq!(
+        contact.name, None,
+        "a WhatsApp profile name is not taken as the customer's name"
+    );
+    assert_eq!(contact.profile_name.as_deref(), Some("Sara"));
+}
+
+async fn the_conversation_list_embeds_each_contact(db: &Db) {
+    let sara = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+        .await
+        .unwrap();
+    contacts::set_name(db, sara.id, Some("Sara"), NameSource::Customer)
+        .await
+        .unwrap();
+    let stranger = contacts::get_or_create_contact(db, &wa("4915112345678"), None, t(0))
+        .await
+        .unwrap();
+    let sara_chat = conversations::get_or_create_conversation(db, sara.id, t(0))
+        .await
+        .unwrap();
+    let stranger_chat = conversations::get_or_create_conversation(db, stranger.id, t(0))
+        .await
+        .unwrap();
+    say(db, sara_chat.id, Author::Customer, "Hi, I'm Sara", t(1)).await;
+    say(
+        db,
+        stranger_chat.id,
+        Author::Customer,
+        "Do you have parking?",
+        t(2),
+    )
+    .await;
+
+    let page = conversations::list_conversations(
+        db,
+        &ConversationQuery {
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let shown: Vec<(&str, Option<&str>)> = page
+        .conversations
+        .iter()
+        .map(|c| (c.contact.display_name(), c.last_message_preview.as_deref()))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("4915112345678", Some("Do you have parking?")),
+            ("Sara", Some("Hi, I'm Sara"))
+        ],
+        "most recent first, shown by name or else number"
+    );
+    assert_eq!(page.conversations[1].contact.wa_id, "34600111222");
+    assert_eq!(page.conversations[1].unread_count, 1);
+    assert!(!page.conversations[1].needs_attention);
+    assert_eq!(page.next_cursor, None);
+}
+
+async fn the_list_searches_filters_and_pages(db: &Db) {
+    for i in 0..7 {
+        let contact =
+            contacts::get_or_create_contact(db, &wa(&format!("3460000000{i}")), None, t(0))
+                .await
+                .unwrap();
+        contacts::set_name(
+            db,
+            contact.id,
+            Some(&format!("Customer {i}")),
+            NameSource::Staff,
+        )
+        .await
+        .unwrap();
+        let chat = conversations::get_or_create_conversation(db, contact.id, t(0))
+            .await
+            .unwrap();
+        say(db, chat.id, Author::Customer, "hello", t(i)).await;
+        if i == 3 {
+            conversations::set_mode(db, chat.id, ConversationMode::Human)
+                .await
+                .unwrap();
+            conversations::set_needs_attention(db, chat.id, true)
+                .await
+                .unwrap();
+        }
+    }
+    let list = |search: &str, filter: ConversationFilter| ConversationQuery {
+        search: search.into(),
+        filter: Some(filter),
+        after: None,
+        limit: 50,
+    };
+    let names = |page: &frontdesk::model::ConversationPage| {
+        page.conversations
+            .iter()
+            .map(|c| c.contact.display_name().to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let found = conversations::list_conversations(db, &list("customer 5", ConversationFilter::All))
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&found),
+        vec!["Customer 5"],
+        "search by name ignores case"
+    );
+    let found =
+        conversations::list_conversations(db, &list("34600000002", ConversationFilter::All))
+            .await
+            .unwrap();
+    assert_eq!(names(&found), vec!["Customer 2"], "search by number");
+    let found = conversations::list_conversations(db, &list("100%", ConversationFilter::All))
+        .await
+        .unwrap();
+    assert!(
+        found.conversations.is_empty(),
+        "LIKE wildcards in a search are literal"
+    );
+    let found = conversations::list_conversations(db, &list("", ConversationFilter::Human))
+        .await
+        .unwrap();
+    assert_eq!(names(&found), vec!["Customer 3"]);
+    let found =
+        conversations::list_conversations(db, &list("", ConversationFilter::NeedsAttention))
+            .await
+            .unwrap();
+    assert_eq!(names(&found), vec!["Customer 3"]);
+    let found = conversations::list_conversations(db, &list("", ConversationFilter::Bot))
+        .await
+        .unwrap();
+    assert_eq!(found.conversations.len(), 6);
+
+    let mut seen = Vec::new();
+    let mut query = ConversationQuery {
+        limit: 3,
+        ..Default::default()
+    };
+    loop {
+        let page = conversations::list_conversations(db, &query).await.unwrap();
+        seen.extend(names(&page));
+        match page.next_cursor {
+            Some(cursor) => query.after = Some(cursor),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..7).rev().map(|i| format!("Customer {i}")).collect();
+    assert_eq!(
+        seen, expected,
+        "pages cover every conversation once, newest first"
+    );
+}
+
+async fn chat_history_embeds_the_contact_and_keeps_order(db: &Db) {
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+        .await
+        .unwrap();
+    contacts::set_name(db, contact.id, Some("Sara"), NameSource::Customer)
+        .await
+        .unwrap();
+    let chat = conversations::get_or_create_conversation(db, contact.id, t(0))
+        .await
+        .unwrap();
+    say(db, chat.id, Author::Customer, "Hi", t(1)).await;
+    say(db, chat.id, Author::Bot, "Hello! What's your name?", t(1)).await;
+    say(db, chat.id, Author::Customer, "I'm Sara", t(2)).await;
+
+    let history = conversations::chat_history(db, chat.id, 50).await.unwrap();
+    assert_eq!(history.conversation.contact.name.as_deref(), Some("Sara"));
+    assert_eq!(history.conversation.contact.id, contact.id);
+    let bodies: Vec<&str> = history.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, vec!["Hi", "Hello! What's your name?", "I'm Sara"]);
+    assert_eq!(history.messages[1].author, Author::Bot);
+
+    let latest = conversations::chat_history(db, chat.id, 2).await.unwrap();
+    let bodies: Vec<&str> = latest.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        vec!["Hello! What's your name?", "I'm Sara"],
+        "the latest messages, oldest first"
+    );
+
+    let memory = conversations::history_for_contact(db, contact.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(memory.len(), 3, "history is read by contact");
+
+    assert!(matches!(
+        conversations::chat_history(db, 9999, 10).await,
+        Err(DbError::NotFound("conversation"))
+    ));
+}
+
+async fn a_conversation_cannot_exist_without_its_contact(db: &Db) {
+    let result = conversations::get_or_create_conversation(db, 424242, t(0)).await;
+    assert!(
+        matches!(result, Err(DbError::MissingReference(_))),
+        "{result:?}"
+    );
+    assert_eq!(count(db, "conversations").await, 0);
+
+    // Deleting a contact takes its conversation and messages with it.
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+        .await
+        .unwrap();
+    let chat = conversations::get_or_create_conversation(db, contact.id, t(0))
+        .await
+        .unwrap();
+    say(db, chat.id, Author::Customer, "Hi", t(1)).await;
+    sqlx::query("DELETE FROM contacts WHERE id = $1")
+        .bind(contact.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count(db, "conversations").await, 0);
+    assert_eq!(count(db, "messages").await, 0);
+}
+
+async fn names_outcomes_and_opt_outs_are_stored(db: &Db) {
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), Some("S."), t(0))
+        .await
+        .unwrap();
+    contacts::set_name(db, contact.id, Some("Sara"), NameSource::Customer)
+        .await
+        .unwrap();
+    contacts::set_outcome(db, contact.id, Outcome::Booked, t(1))
+        .await
+        .unwrap();
+    contacts::record_inbound(db, contact.id, t(5))
+        .await
+        .unwrap();
+    contacts::record_inbound(db, contact.id, t(3))
+        .await
+        .unwrap();
+    contacts::set_notes(db, contact.id, "Prefers Ana")
+        .await
+        .unwrap();
+    let stored = contacts::get_contact(db, contact.id).await.unwrap();
+    assert_eq!(stored.name.as_deref(), Some("Sara"));
+    assert_eq!(stored.name_source, Some(NameSource::Customer));
+    assert_eq!(stored.last_outcome, Some(Outcome::Booked));
+    assert_eq!(
+        stored.last_inbound_at,
+        Some(t(5)),
+        "the 24-hour window never moves back"
+    );
+    assert_eq!(stored.notes, "Prefers Ana");
+
+    contacts::set_opted_out(db, contact.id, true, t(6))
+        .await
+        .unwrap();
+    let stored = contacts::get_contact(db, contact.id).await.unwrap();
+    assert_eq!(stored.opted_out_at, Some(t(6)));
+    assert_eq!(stored.last_outcome, Some(Outcome::OptedOut));
+    contacts::set_opted_out(db, contact.id, false, t(7))
+        .await
+        .unwrap();
+    assert_eq!(
+        contacts::get_contact(db, contact.id)
+            .await
+            .unwrap()
+            .opted_out_at,
+        None
+    );
+
+    let vip = tags::create_tag(db, "VIP", "#b45309").await.unwrap();
+    tags::tag_contact(db, contact.id, vip.id).await.unwrap();
+    tags::tag_contact(db, contact.id, vip.id).await.unwrap();
+    assert_eq!(
+        tags::tags_for_contact(db, contact.id).await.unwrap(),
+        vec![vip.clone()]
+    );
+    assert!(matches!(
+        tags::create_tag(db, "VIP", "#000000").await,
+        Err(DbError::Conflict(_))
+    ));
+    tags::untag_contact(db, contact.id, vip.id).await.unwrap();
+    assert!(tags::tags_for_contact(db, contact.id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    assert!(matches!(
+        contacts::set_name(db, 31337, Some("Nobody"), NameSource::Staff).await,
+        Err(DbError::NotFound("contact"))
+    ));
+}
+
+async fn sessions_expire_and_emails_are_unique(db: &Db) {
+    let user = users::create_user(db, "Ana@Salon.test", "Ana", Role::Agent, "hash", t(0))
+        .await
+        .unwrap();
+    assert_eq!(user.email, "ana@salon.test");
+    assert!(matches!(
+        users::create_user(db, "ana@salon.test", "Ana 2", Role::Admin, "hash", t(0)).await,
+        Err(DbError::Conflict(_))
+    ));
+    let (found, hash) = users::find_login(db, " ANA@salon.test ")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, hash.as_str(), found.role),
+        (user.id, "hash", Role::Agent)
+    );
+
+    users::create_session(db, "token-hash", user.id, t(0), t(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        users::find_session_user(db, "token-hash", t(30))
+            .await
+            .unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(
+        users::find_session_user(db, "token-hash", t(61))
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        users::find_session_user(db, "other", t(30)).await.unwrap(),
+        None
+    );
+    assert_eq!(users::delete_expired_sessions(db, t(61)).await.unwrap(), 1);
+}
+
+async fn a_campaign_reaches_each_contact_at_most_once(db: &Db) {
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+        .await
+        .unwrap();
+    let campaign = campaigns::create_campaign(
+        db,
+        &NewCampaign {
+            name: "Colour week",
+            template_text: "Hi {customer_name}, 20% off colour this week",
+            audience_filter_json: "{}",
+            daily_limit: 250,
+            recency_days: 7,
+            excluded_outcomes: "opted_out,booked",
+            min_delay_seconds: 20,
+            max_delay_seconds: 90,
+            created_by: None,
+            created_at: t(0),
+        },
+    )
+    .await
+    .unwrap();
+    let plan = RecipientPlan::Scheduled {
+        rendered_text: "Hi Sara, 20% off colour this week",
+        at: t(5),
+    };
+    let recipient = campaigns::add_recipient(db, campaign, contact.id, &plan)
+        .await
+        .unwrap();
+    assert!(matches!(
+        campaigns::add_recipient(
+            db,
+            campaign,
+            contact.id,
+            &RecipientPlan::Skipped { reason: "recency" }
+        )
+        .await,
+        Err(DbError::Conflict(_))
+    ));
+    campaigns::mark_recipient_sent(db, recipient, "wamid.TEST1", t(6))
+        .await
+        .unwrap();
+    assert_eq!(campaigns::sends_since(db, t(0)).await.unwrap(), 1);
+    assert_eq!(campaigns::sends_since(db, t(7)).await.unwrap(), 0);
+    assert_eq!(
+        campaigns::last_send_to_contact(db, contact.id)
+            .await
+            .unwrap(),
+        Some(t(6))
+    );
+    assert_eq!(
+        campaigns::recipient_counts(db, campaign).await.unwrap(),
+        vec![("sent".to_string(), 1)]
+    );
+    assert_eq!(
+        campaigns::get_campaign(db, campaign).await.unwrap().status,
+        "draft"
+    );
+}
+
+async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {
+    assert!(demo::database_is_empty(db).await.unwrap());
+    demo::load_demo_salon(db, chrono_tz::Europe::Madrid, Utc::now())
+        .await
+        .unwrap();
+    assert!(!demo::database_is_empty(db).await.unwrap());
+
+    assert_eq!(knowledge::list_services(db).await.unwrap().len(), 6);
+    assert_eq!(knowledge::list_staff(db).await.unwrap().len(), 3);
+    assert!(
+        knowledge::list_business_hours(db)
+            .await
+            .unwrap()
+            .iter()
+            .all(|h| h.weekday != 6),
+        "closed on Sunday"
+    );
+    assert!(knowledge::list_faqs(db).await.unwrap().len() >= 4);
+
+    let page = conversations::list_conversations(
+        db,
+        &ConversationQuery {
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let marco = page
+        .conversations
+        .iter()
+        .find(|c| c.contact.name.as_deref() == Some("Marco Rossi"))
+        .unwrap();
+    assert!(marco.needs_attention);
+    let priya = page
+        .conversations
+        .iter()
+        .find(|c| c.contact.name.as_deref() == Some("Priya Shah"))
+        .unwrap();
+    assert_eq!(priya.mode, ConversationMode::Human);
+    let sara = page
+        .conversations
+        .iter()
+        .find(|c| c.contact.name.as_deref() == Some("Sara López"))
+        .unwrap();
+    let visits = knowledge::appointments_for_contact(db, sara.contact.id)
+        .await
+        .unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].staff_name, "Ana García");
+}
