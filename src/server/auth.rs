@@ -135,7 +135,7 @@ impl LoginThrottle {
 
     fn required_wait(count: u32) -> Option<Duration> {
         let over = count.checked_sub(FREE_ATTEMPTS + 1)?;
-        Some(Duration::from_secs(1u64 << over.min(16)).min(MAX_WAIT))
+        Some(Duration::from_secs(2u64 << over.min(16)).min(MAX_WAIT))
     }
 }
 
