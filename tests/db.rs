@@ -5,10 +5,7 @@ mod common;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::TestDb;
-use frontdesk::model::{
-    Author, ConversationFilter, ConversationMode, DeliveryStatus, Direction, NameSource, Outcome,
-    Role, WaId,
-};
+use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliveryStatus, NameSource, Outcome, Role, WaId};
 use frontdesk::server::db::campaigns::{self, NewCampaign, RecipientPlan};
 use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
 use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
@@ -55,31 +52,14 @@ fn wa(number: &str) -> WaId {
 }
 
 async fn say(db: &Db, conversation_id: i64, author: Author, body: &str, at: chrono::DateTime<Utc>) {
-    let inbound = author == Author::Customer;
-    conversations::insert_message(
-        db,
-        &NewMessage {
-            conversation_id,
-            direction: if inbound {
-                Direction::Inbound
-            } else {
-                Direction::Outbound
-            },
-            author,
-            staff_user_id: None,
-            body,
-            wa_message_id: None,
-            status: if inbound {
-                DeliveryStatus::Received
-            } else {
-                DeliveryStatus::Sent
-            },
-            intent: None,
-            created_at: at,
-        },
-    )
-    .await
-    .unwrap();
+    let status = if author == Author::Customer {
+        DeliveryStatus::Received
+    } else {
+        DeliveryStatus::Sent
+    };
+    conversations::insert_message(db, &NewMessage::new(conversation_id, author, body, status, at))
+        .await
+        .unwrap();
 }
 
 async fn count(db: &Db, table: &str) -> i64 {
@@ -145,10 +125,7 @@ async fn concurrent_first_messages_create_one_contact_and_one_conversation(db: &
     assert_eq!(count(db, "contacts").await, 1);
     assert_eq!(count(db, "conversations").await, 1);
 
-    let contact = contacts::find_contact_by_wa_id(db, &number)
-        .await
-        .unwrap()
-        .unwrap();
+    let contact = contacts::find_contact_by_wa_id(db, &number).await.unwrap().unwrap();
     assert_eq!(contact.last_seen_at, t(15), "last seen only moves forward");
     assert_eq!(
         contact.name, None,
@@ -174,14 +151,7 @@ async fn the_conversation_list_embeds_each_contact(db: &Db) {
         .await
         .unwrap();
     say(db, sara_chat.id, Author::Customer, "Hi, I'm Sara", t(1)).await;
-    say(
-        db,
-        stranger_chat.id,
-        Author::Customer,
-        "Do you have parking?",
-        t(2),
-    )
-    .await;
+    say(db, stranger_chat.id, Author::Customer, "Do you have parking?", t(2)).await;
 
     let page = conversations::list_conversations(
         db,
@@ -213,18 +183,12 @@ async fn the_conversation_list_embeds_each_contact(db: &Db) {
 
 async fn the_list_searches_filters_and_pages(db: &Db) {
     for i in 0..7 {
-        let contact =
-            contacts::get_or_create_contact(db, &wa(&format!("3460000000{i}")), None, t(0))
-                .await
-                .unwrap();
-        contacts::set_name(
-            db,
-            contact.id,
-            Some(&format!("Customer {i}")),
-            NameSource::Staff,
-        )
-        .await
-        .unwrap();
+        let contact = contacts::get_or_create_contact(db, &wa(&format!("3460000000{i}")), None, t(0))
+            .await
+            .unwrap();
+        contacts::set_name(db, contact.id, Some(&format!("Customer {i}")), NameSource::Staff)
+            .await
+            .unwrap();
         let chat = conversations::get_or_create_conversation(db, contact.id, t(0))
             .await
             .unwrap();
@@ -233,9 +197,7 @@ async fn the_list_searches_filters_and_pages(db: &Db) {
             conversations::set_mode(db, chat.id, ConversationMode::Human)
                 .await
                 .unwrap();
-            conversations::set_needs_attention(db, chat.id, true)
-                .await
-                .unwrap();
+            conversations::set_needs_attention(db, chat.id, true).await.unwrap();
         }
     }
     let list = |search: &str, filter: ConversationFilter| ConversationQuery {
@@ -254,31 +216,22 @@ async fn the_list_searches_filters_and_pages(db: &Db) {
     let found = conversations::list_conversations(db, &list("customer 5", ConversationFilter::All))
         .await
         .unwrap();
-    assert_eq!(
-        names(&found),
-        vec!["Customer 5"],
-        "search by name ignores case"
-    );
-    let found =
-        conversations::list_conversations(db, &list("34600000002", ConversationFilter::All))
-            .await
-            .unwrap();
+    assert_eq!(names(&found), vec!["Customer 5"], "search by name ignores case");
+    let found = conversations::list_conversations(db, &list("34600000002", ConversationFilter::All))
+        .await
+        .unwrap();
     assert_eq!(names(&found), vec!["Customer 2"], "search by number");
     let found = conversations::list_conversations(db, &list("100%", ConversationFilter::All))
         .await
         .unwrap();
-    assert!(
-        found.conversations.is_empty(),
-        "LIKE wildcards in a search are literal"
-    );
+    assert!(found.conversations.is_empty(), "LIKE wildcards in a search are literal");
     let found = conversations::list_conversations(db, &list("", ConversationFilter::Human))
         .await
         .unwrap();
     assert_eq!(names(&found), vec!["Customer 3"]);
-    let found =
-        conversations::list_conversations(db, &list("", ConversationFilter::NeedsAttention))
-            .await
-            .unwrap();
+    let found = conversations::list_conversations(db, &list("", ConversationFilter::NeedsAttention))
+        .await
+        .unwrap();
     assert_eq!(names(&found), vec!["Customer 3"]);
     let found = conversations::list_conversations(db, &list("", ConversationFilter::Bot))
         .await
@@ -299,10 +252,7 @@ async fn the_list_searches_filters_and_pages(db: &Db) {
         }
     }
     let expected: Vec<String> = (0..7).rev().map(|i| format!("Customer {i}")).collect();
-    assert_eq!(
-        seen, expected,
-        "pages cover every conversation once, newest first"
-    );
+    assert_eq!(seen, expected, "pages cover every conversation once, newest first");
 }
 
 async fn chat_history_embeds_the_contact_and_keeps_order(db: &Db) {
@@ -334,9 +284,7 @@ async fn chat_history_embeds_the_contact_and_keeps_order(db: &Db) {
         "the latest messages, oldest first"
     );
 
-    let memory = conversations::history_for_contact(db, contact.id, 10)
-        .await
-        .unwrap();
+    let memory = conversations::history_for_contact(db, contact.id, 10).await.unwrap();
     assert_eq!(memory.len(), 3, "history is read by contact");
 
     assert!(matches!(
@@ -347,10 +295,7 @@ async fn chat_history_embeds_the_contact_and_keeps_order(db: &Db) {
 
 async fn a_conversation_cannot_exist_without_its_contact(db: &Db) {
     let result = conversations::get_or_create_conversation(db, 424242, t(0)).await;
-    assert!(
-        matches!(result, Err(DbError::MissingReference(_))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(DbError::MissingReference(_))), "{result:?}");
     assert_eq!(count(db, "conversations").await, 0);
 
     // Deleting a contact takes its conversation and messages with it.
@@ -380,15 +325,9 @@ async fn names_outcomes_and_opt_outs_are_stored(db: &Db) {
     contacts::set_outcome(db, contact.id, Outcome::Booked, t(1))
         .await
         .unwrap();
-    contacts::record_inbound(db, contact.id, t(5))
-        .await
-        .unwrap();
-    contacts::record_inbound(db, contact.id, t(3))
-        .await
-        .unwrap();
-    contacts::set_notes(db, contact.id, "Prefers Ana")
-        .await
-        .unwrap();
+    contacts::record_inbound(db, contact.id, t(5)).await.unwrap();
+    contacts::record_inbound(db, contact.id, t(3)).await.unwrap();
+    contacts::set_notes(db, contact.id, "Prefers Ana").await.unwrap();
     let stored = contacts::get_contact(db, contact.id).await.unwrap();
     assert_eq!(stored.name.as_deref(), Some("Sara"));
     assert_eq!(stored.name_source, Some(NameSource::Customer));
@@ -400,39 +339,23 @@ async fn names_outcomes_and_opt_outs_are_stored(db: &Db) {
     );
     assert_eq!(stored.notes, "Prefers Ana");
 
-    contacts::set_opted_out(db, contact.id, true, t(6))
-        .await
-        .unwrap();
+    contacts::set_opted_out(db, contact.id, true, t(6)).await.unwrap();
     let stored = contacts::get_contact(db, contact.id).await.unwrap();
     assert_eq!(stored.opted_out_at, Some(t(6)));
     assert_eq!(stored.last_outcome, Some(Outcome::OptedOut));
-    contacts::set_opted_out(db, contact.id, false, t(7))
-        .await
-        .unwrap();
-    assert_eq!(
-        contacts::get_contact(db, contact.id)
-            .await
-            .unwrap()
-            .opted_out_at,
-        None
-    );
+    contacts::set_opted_out(db, contact.id, false, t(7)).await.unwrap();
+    assert_eq!(contacts::get_contact(db, contact.id).await.unwrap().opted_out_at, None);
 
     let vip = tags::create_tag(db, "VIP", "#b45309").await.unwrap();
     tags::tag_contact(db, contact.id, vip.id).await.unwrap();
     tags::tag_contact(db, contact.id, vip.id).await.unwrap();
-    assert_eq!(
-        tags::tags_for_contact(db, contact.id).await.unwrap(),
-        vec![vip.clone()]
-    );
+    assert_eq!(tags::tags_for_contact(db, contact.id).await.unwrap(), vec![vip.clone()]);
     assert!(matches!(
         tags::create_tag(db, "VIP", "#000000").await,
         Err(DbError::Conflict(_))
     ));
     tags::untag_contact(db, contact.id, vip.id).await.unwrap();
-    assert!(tags::tags_for_contact(db, contact.id)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(tags::tags_for_contact(db, contact.id).await.unwrap().is_empty());
 
     assert!(matches!(
         contacts::set_name(db, 31337, Some("Nobody"), NameSource::Staff).await,
@@ -449,35 +372,22 @@ async fn sessions_expire_and_emails_are_unique(db: &Db) {
         users::create_user(db, "ana@salon.test", "Ana 2", Role::Admin, "hash", t(0)).await,
         Err(DbError::Conflict(_))
     ));
-    let (found, hash) = users::find_login(db, " ANA@salon.test ")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (found.id, hash.as_str(), found.role),
-        (user.id, "hash", Role::Agent)
-    );
+    let (found, hash) = users::find_login(db, " ANA@salon.test ").await.unwrap().unwrap();
+    assert_eq!((found.id, hash.as_str(), found.role), (user.id, "hash", Role::Agent));
 
     users::create_session(db, "token-hash", user.id, t(0), t(60))
         .await
         .unwrap();
     assert_eq!(
-        users::find_session_user(db, "token-hash", t(30))
-            .await
-            .unwrap(),
+        users::find_session_user(db, "token-hash", t(30)).await.unwrap(),
         Some(user.clone())
     );
     assert_eq!(
-        users::find_session_user(db, "token-hash", t(61))
-            .await
-            .unwrap(),
+        users::find_session_user(db, "token-hash", t(61)).await.unwrap(),
         None,
         "expired"
     );
-    assert_eq!(
-        users::find_session_user(db, "other", t(30)).await.unwrap(),
-        None
-    );
+    assert_eq!(users::find_session_user(db, "other", t(30)).await.unwrap(), None);
     assert_eq!(users::delete_expired_sessions(db, t(61)).await.unwrap(), 1);
 }
 
@@ -506,17 +416,9 @@ async fn a_campaign_reaches_each_contact_at_most_once(db: &Db) {
         rendered_text: "Hi Sara, 20% off colour this week",
         at: t(5),
     };
-    let recipient = campaigns::add_recipient(db, campaign, contact.id, &plan)
-        .await
-        .unwrap();
+    let recipient = campaigns::add_recipient(db, campaign, contact.id, &plan).await.unwrap();
     assert!(matches!(
-        campaigns::add_recipient(
-            db,
-            campaign,
-            contact.id,
-            &RecipientPlan::Skipped { reason: "recency" }
-        )
-        .await,
+        campaigns::add_recipient(db, campaign, contact.id, &RecipientPlan::Skipped { reason: "recency" }).await,
         Err(DbError::Conflict(_))
     ));
     campaigns::mark_recipient_sent(db, recipient, "wamid.TEST1", t(6))
@@ -525,19 +427,14 @@ async fn a_campaign_reaches_each_contact_at_most_once(db: &Db) {
     assert_eq!(campaigns::sends_since(db, t(0)).await.unwrap(), 1);
     assert_eq!(campaigns::sends_since(db, t(7)).await.unwrap(), 0);
     assert_eq!(
-        campaigns::last_send_to_contact(db, contact.id)
-            .await
-            .unwrap(),
+        campaigns::last_send_to_contact(db, contact.id).await.unwrap(),
         Some(t(6))
     );
     assert_eq!(
         campaigns::recipient_counts(db, campaign).await.unwrap(),
         vec![("sent".to_string(), 1)]
     );
-    assert_eq!(
-        campaigns::get_campaign(db, campaign).await.unwrap().status,
-        "draft"
-    );
+    assert_eq!(campaigns::get_campaign(db, campaign).await.unwrap().status, "draft");
 }
 
 async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {
@@ -585,9 +482,7 @@ async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {
         .iter()
         .find(|c| c.contact.name.as_deref() == Some("Sara López"))
         .unwrap();
-    let visits = knowledge::appointments_for_contact(db, sara.contact.id)
-        .await
-        .unwrap();
+    let visits = knowledge::appointments_for_contact(db, sara.contact.id).await.unwrap();
     assert_eq!(visits.len(), 1);
     assert_eq!(visits[0].staff_name, "Ana García");
 }

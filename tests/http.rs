@@ -2,85 +2,41 @@
 
 mod common;
 
-use common::{test_settings, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
+use common::{test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 use frontdesk::server::startup::Application;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    server: tokio::task::JoinHandle<()>,
+async fn start(database_url: &str) -> TestApp {
+    TestApp::start(test_settings(database_url, &[])).await
 }
 
-impl TestApp {
-    async fn start(database_url: &str) -> TestApp {
-        let app = Application::build(test_settings(database_url, &[]))
-            .await
-            .expect("app starts");
-        let base = format!("http://{}", app.local_addr());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            app.run_until(async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server runs");
-        });
-        let client = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        TestApp {
-            base,
-            client,
-            shutdown: Some(tx),
-            server,
-        }
-    }
+async fn sign_in(app: &TestApp, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/auth/login"))
+        .form(&[("email", ADMIN_EMAIL), ("password", password), ("next", "/inbox")])
+        .send()
+        .await
+        .unwrap()
+}
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Signs in and returns the session cookie ("name=value").
-    async fn sign_in(&self, password: &str) -> reqwest::Response {
-        self.client
-            .post(self.url("/auth/login"))
-            .form(&[
-                ("email", ADMIN_EMAIL),
-                ("password", password),
-                ("next", "/inbox"),
-            ])
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn session_cookie(&self) -> String {
-        let response = self.sign_in(ADMIN_PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(response.headers()[LOCATION], "/inbox");
-        let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-            "{cookie}"
-        );
-        cookie.split(';').next().unwrap().to_string()
-    }
-
-    async fn stop(mut self) {
-        let _ = self.shutdown.take().unwrap().send(());
-        self.server.await.unwrap();
-    }
+/// Signs in and returns the session cookie ("name=value").
+async fn session_cookie(app: &TestApp) -> String {
+    let response = sign_in(app, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/inbox");
+    let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_string()
 }
 
 #[tokio::test]
 async fn pages_and_server_functions_need_a_session() {
     let db = TestDb::sqlite().await;
-    let app = TestApp::start(&db.url).await;
+    let app = start(&db.url).await;
 
     let health = app.client.get(app.url("/api/health")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
@@ -98,18 +54,11 @@ async fn pages_and_server_functions_need_a_session() {
         .unwrap();
     assert_eq!(data.status(), StatusCode::UNAUTHORIZED);
     let body = data.text().await.unwrap();
-    assert!(
-        body.contains("Unauthorized") && !body.contains("Sara"),
-        "{body}"
-    );
+    assert!(body.contains("Unauthorized") && !body.contains("Sara"), "{body}");
 
     let login_page = app.client.get(app.url("/login")).send().await.unwrap();
     assert_eq!(login_page.status(), StatusCode::OK);
-    assert!(login_page
-        .text()
-        .await
-        .unwrap()
-        .contains("Sign in to Frontdesk"));
+    assert!(login_page.text().await.unwrap().contains("Sign in to Frontdesk"));
 
     app.stop().await;
     db.cleanup().await;
@@ -118,17 +67,14 @@ async fn pages_and_server_functions_need_a_session() {
 #[tokio::test]
 async fn signing_in_opens_the_app_and_signing_out_closes_it() {
     let db = TestDb::sqlite().await;
-    let app = TestApp::start(&db.url).await;
+    let app = start(&db.url).await;
 
-    let wrong = app.sign_in("not the password").await;
+    let wrong = sign_in(&app, "not the password").await;
     assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        wrong.headers()[LOCATION],
-        "/login?error=invalid&next=%2Finbox"
-    );
+    assert_eq!(wrong.headers()[LOCATION], "/login?error=invalid&next=%2Finbox");
     assert!(wrong.headers().get(SET_COOKIE).is_none());
 
-    let cookie = app.session_cookie().await;
+    let cookie = session_cookie(&app).await;
     let inbox = app
         .client
         .get(app.url("/inbox"))
@@ -142,10 +88,7 @@ async fn signing_in_opens_the_app_and_signing_out_closes_it() {
         html.contains("Sara López"),
         "the demo conversations are rendered on the server"
     );
-    assert!(
-        html.contains(ADMIN_EMAIL),
-        "the navigation shows who is signed in"
-    );
+    assert!(html.contains(ADMIN_EMAIL), "the navigation shows who is signed in");
 
     let data = app
         .client
@@ -163,11 +106,7 @@ async fn signing_in_opens_the_app_and_signing_out_closes_it() {
         .iter()
         .map(|c| c["contact"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        vec!["Priya Shah"],
-        "conversations embed their contact"
-    );
+    assert_eq!(names, vec!["Priya Shah"], "conversations embed their contact");
 
     let missing = app
         .client
@@ -211,19 +150,16 @@ async fn signing_in_opens_the_app_and_signing_out_closes_it() {
 #[tokio::test]
 async fn repeated_wrong_passwords_are_slowed_down() {
     let db = TestDb::sqlite().await;
-    let app = TestApp::start(&db.url).await;
+    let app = start(&db.url).await;
     let mut last = String::new();
     for _ in 0..5 {
-        let response = app.sign_in("guess").await;
+        let response = sign_in(&app, "guess").await;
         last = response.headers()[LOCATION].to_str().unwrap().to_string();
     }
     assert!(last.starts_with("/login?error=throttled&wait="), "{last}");
     // Even the right password waits until the pause is over.
-    let right = app.sign_in(ADMIN_PASSWORD).await;
-    assert!(right.headers()[LOCATION]
-        .to_str()
-        .unwrap()
-        .contains("error=throttled"));
+    let right = sign_in(&app, ADMIN_PASSWORD).await;
+    assert!(right.headers()[LOCATION].to_str().unwrap().contains("error=throttled"));
     app.stop().await;
     db.cleanup().await;
 }

@@ -93,13 +93,27 @@ string_enum! {
     }
 }
 
-/// A WhatsApp user id: the digits of the phone number in international form.
+/// A WhatsApp user id: the digits of the phone number in international form, or, in newer
+/// payloads that carry no number, the business-scoped user id (e.g. `US.13491208655302741918`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WaId(String);
 
 impl WaId {
-    /// Accepts `+34 600 123 456`, `34600123456` and the like; E.164 allows at most 15 digits.
+    /// Accepts `+34 600 123 456`, `34600123456` and the like (E.164 allows at most 15 digits),
+    /// or a business-scoped user id: two letters, a dot, then letters and digits.
     pub fn parse(raw: &str) -> Result<WaId, AppError> {
+        let raw = raw.trim();
+        if let Some((country, rest)) = raw.split_once('.') {
+            let valid = country.len() == 2
+                && country.bytes().all(|b| b.is_ascii_uppercase())
+                && (1..=64).contains(&rest.len())
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+            return if valid {
+                Ok(WaId(raw.to_string()))
+            } else {
+                Err(AppError::Invalid("That is not a WhatsApp user id.".into()))
+            };
+        }
         let digits: String = raw
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '+'))
@@ -115,6 +129,55 @@ impl WaId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// How staff see a WhatsApp id: `+34600111222`, or a user id as it is.
+pub fn format_wa_id(wa_id: &str) -> String {
+    if wa_id.bytes().all(|b| b.is_ascii_digit()) {
+        format!("+{wa_id}")
+    } else {
+        wa_id.to_string()
+    }
+}
+
+string_enum! {
+    /// What the AI understood a customer's message to be.
+    Intent {
+        Greeting => "GREETING",
+        Faq => "FAQ",
+        NameProvided => "NAME_PROVIDED",
+        BookingRequest => "BOOKING_REQUEST",
+        BookingConfirmed => "BOOKING_CONFIRMED",
+        BookingCancelled => "BOOKING_CANCELLED",
+        BookingAbandoned => "BOOKING_ABANDONED",
+        HumanRequested => "HUMAN_REQUESTED",
+        OptOut => "OPT_OUT",
+        Other => "OTHER",
+    }
+}
+
+string_enum! {
+    /// Whether the receptionist knows the customer: new (or no name yet) or returning.
+    CustomerContext {
+        NewCustomer => "NEW_CUSTOMER",
+        ReturningCustomer => "RETURNING_CUSTOMER",
+    }
+}
+
+/// What the inbox is told as it happens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum InboxEvent {
+    MessageCreated {
+        conversation_id: i64,
+        message: Message,
+    },
+    ConversationChanged {
+        conversation: Conversation,
+    },
+    DeliveryStatusChanged {
+        wa_message_id: String,
+        status: DeliveryStatus,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,10 +287,7 @@ impl BusinessClock {
     /// "Fri 14 Mar, 16:05" in the business's time zone.
     pub fn format(self, time: DateTime<Utc>) -> String {
         match chrono::FixedOffset::east_opt(self.utc_offset_minutes * 60) {
-            Some(offset) => time
-                .with_timezone(&offset)
-                .format("%a %-d %b, %H:%M")
-                .to_string(),
+            Some(offset) => time.with_timezone(&offset).format("%a %-d %b, %H:%M").to_string(),
             None => time.format("%a %-d %b, %H:%M UTC").to_string(),
         }
     }
@@ -337,13 +397,16 @@ mod tests {
 
     #[test]
     fn wa_id_keeps_digits_and_rejects_junk() {
-        assert_eq!(
-            WaId::parse("+34 600-123-456").unwrap().as_str(),
-            "34600123456"
-        );
+        assert_eq!(WaId::parse("+34 600-123-456").unwrap().as_str(), "34600123456");
         assert!(WaId::parse("12345").is_err());
         assert!(WaId::parse("1234567890123456").is_err());
         assert!(WaId::parse("34600abc456").is_err());
+        assert_eq!(
+            WaId::parse("US.13491208655302741918").unwrap().as_str(),
+            "US.13491208655302741918"
+        );
+        assert!(WaId::parse("US.1349 1208").is_err());
+        assert_eq!(format_wa_id("34600111222"), "+34600111222");
     }
 
     #[test]
@@ -352,10 +415,7 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(*role));
         }
         assert_eq!(Outcome::parse("nonsense"), None);
-        assert_eq!(
-            serde_json::to_string(&Outcome::OptedOut).unwrap(),
-            "\"opted_out\""
-        );
+        assert_eq!(serde_json::to_string(&Outcome::OptedOut).unwrap(), "\"opted_out\"");
     }
 
     #[test]

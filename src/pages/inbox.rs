@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::frame::AppFrame;
 use crate::model::{
-    AppError, Author, BusinessClock, ConversationDetail, ConversationFilter, ConversationMode,
+    format_wa_id, AppError, Author, BusinessClock, ConversationDetail, ConversationFilter, ConversationMode,
     DeliveryStatus, InboxList, Message,
 };
 
@@ -30,17 +30,12 @@ fn business_clock(state: &crate::server::state::AppState) -> BusinessClock {
 }
 
 #[server(endpoint = "inbox/conversations")]
-pub async fn list_conversations(
-    search: String,
-    filter: ConversationFilter,
-) -> Result<InboxList, AppError> {
+pub async fn list_conversations(search: String, filter: ConversationFilter) -> Result<InboxList, AppError> {
     use crate::server::{auth, db::conversations};
     auth::require_user().await?;
     let state = auth::app_state()?;
     if search.chars().count() > 100 {
-        return Err(AppError::Invalid(
-            "Search for at most 100 characters.".into(),
-        ));
+        return Err(AppError::Invalid("Search for at most 100 characters.".into()));
     }
     let query = conversations::ConversationQuery {
         search,
@@ -56,14 +51,11 @@ pub async fn list_conversations(
 }
 
 #[server(endpoint = "inbox/conversation")]
-pub async fn load_conversation_detail(
-    conversation_id: i64,
-) -> Result<ConversationDetail, AppError> {
+pub async fn load_conversation_detail(conversation_id: i64) -> Result<ConversationDetail, AppError> {
     use crate::server::{auth, db};
     auth::require_user().await?;
     let state = auth::app_state()?;
-    let history =
-        db::conversations::chat_history(&state.db, conversation_id, HISTORY_LIMIT).await?;
+    let history = db::conversations::chat_history(&state.db, conversation_id, HISTORY_LIMIT).await?;
     let contact_id = history.conversation.contact.id;
     let tags = db::tags::tags_for_contact(&state.db, contact_id).await?;
     let appointments = db::knowledge::appointments_for_contact(&state.db, contact_id).await?;
@@ -220,7 +212,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 <a href="/inbox" class="back" aria-label="Back to the list">"←"</a>
                 <div>
                     <h2>{contact.display_name().to_string()}</h2>
-                    <span class="muted small">{format!("+{}", contact.wa_id)}</span>
+                    <span class="muted small">{format_wa_id(&contact.wa_id)}</span>
                 </div>
                 <span class="badge">{mode_label}</span>
                 <span class="badge" class:closed=!detail.window_open>
@@ -237,7 +229,7 @@ fn ConversationView(detail: ConversationDetail) -> impl IntoView {
                 <dt>"Name"</dt>
                 <dd>{contact.name.clone().unwrap_or_else(|| "Not known yet".into())}</dd>
                 <dt>"WhatsApp"</dt>
-                <dd>{format!("+{}", contact.wa_id)}</dd>
+                <dd>{format_wa_id(&contact.wa_id)}</dd>
                 {contact.profile_name.clone().map(|p| view! { <dt>"Profile name"</dt><dd>{p}</dd> })}
                 <dt>"Last outcome"</dt>
                 <dd>{contact.last_outcome.map_or("—".to_string(), |o| o.as_str().replace('_', " "))}</dd>

@@ -15,9 +15,7 @@ pub fn LoginPage() -> impl IntoView {
                 "Too many failed attempts. Please wait {} seconds and try again.",
                 query.get("wait").unwrap_or_else(|| "a few".into())
             )),
-            Some("unavailable") => {
-                Some("Sign-in is unavailable right now. Please try again shortly.".to_string())
-            }
+            Some("unavailable") => Some("Sign-in is unavailable right now. Please try again shortly.".to_string()),
             _ => None,
         }
     };

@@ -27,18 +27,12 @@ pub const SESSION_COOKIE: &str = "frontdesk_session";
 
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -104,9 +98,7 @@ impl LoginThrottle {
         let failures = self.failures.lock().expect("login throttle lock");
         let record = failures.get(email)?;
         let required = Self::required_wait(record.count)?;
-        required
-            .checked_sub(record.last.elapsed())
-            .filter(|d| !d.is_zero())
+        required.checked_sub(record.last.elapsed()).filter(|d| !d.is_zero())
     }
 
     pub fn record_failure(&self, email: &str) {
@@ -115,10 +107,9 @@ impl LoginThrottle {
             failures.retain(|_, f| f.last.elapsed() < FORGET_AFTER);
         }
         let now = Instant::now();
-        let record = failures.entry(email.to_string()).or_insert(Failures {
-            count: 0,
-            last: now,
-        });
+        let record = failures
+            .entry(email.to_string())
+            .or_insert(Failures { count: 0, last: now });
         if record.last.elapsed() >= FORGET_AFTER {
             record.count = 0;
         }
@@ -127,10 +118,7 @@ impl LoginThrottle {
     }
 
     pub fn record_success(&self, email: &str) {
-        self.failures
-            .lock()
-            .expect("login throttle lock")
-            .remove(email);
+        self.failures.lock().expect("login throttle lock").remove(email);
     }
 
     fn required_wait(count: u32) -> Option<Duration> {
@@ -144,7 +132,7 @@ impl LoginThrottle {
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/login" | "/auth/login" | "/auth/logout" | "/api/health" | "/favicon.ico"
+        "/login" | "/auth/login" | "/auth/logout" | "/api/health" | "/api/openapi.json" | "/favicon.ico"
     ) || path.starts_with("/pkg/")
         || path.starts_with("/webhook/")
 }
@@ -156,30 +144,19 @@ fn is_static_asset(path: &str) -> bool {
 /// Resolves the session cookie to a staff user (made available to handlers and server
 /// functions as `Extension<StaffUser>`) and turns away requests without one: pages are
 /// redirected to sign-in, API calls get 401.
-pub async fn session_gate(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn session_gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     if is_static_asset(&path) {
         return next.run(request).await;
     }
     let user = match session_token(request.headers()) {
-        Some(token) => {
-            match users::find_session_user(&state.db, &token_hash(token), chrono::Utc::now()).await
-            {
-                Ok(user) => user,
-                Err(error) => {
-                    super::error::internal(&error);
-                    return (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Frontdesk cannot reach its database.",
-                    )
-                        .into_response();
-                }
+        Some(token) => match users::find_session_user(&state.db, &token_hash(token), chrono::Utc::now()).await {
+            Ok(user) => user,
+            Err(error) => {
+                super::error::internal(&error);
+                return (StatusCode::SERVICE_UNAVAILABLE, "Frontdesk cannot reach its database.").into_response();
             }
-        }
+        },
         None => None,
     };
     match user {
@@ -202,10 +179,9 @@ pub async fn session_gate(
 fn unauthorized() -> Response {
     let mut response = Response::new(Body::from(AppError::Unauthorized.ser()));
     *response.status_mut() = StatusCode::UNAUTHORIZED;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -263,10 +239,7 @@ mod tests {
             HeaderValue::from_static("theme=dark; frontdesk_session=abc123; x=y"),
         );
         assert_eq!(session_token(&headers), Some("abc123"));
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_static("frontdesk_session="),
-        );
+        headers.insert(header::COOKIE, HeaderValue::from_static("frontdesk_session="));
         assert_eq!(session_token(&headers), None);
     }
 
@@ -283,11 +256,7 @@ mod tests {
             .wait_for("a@b.c")
             .expect("the fourth failure must be slowed down");
         assert!(wait <= Duration::from_secs(2));
-        assert_eq!(
-            throttle.wait_for("other@b.c"),
-            None,
-            "other accounts are not affected"
-        );
+        assert_eq!(throttle.wait_for("other@b.c"), None, "other accounts are not affected");
         throttle.record_success("a@b.c");
         assert_eq!(throttle.wait_for("a@b.c"), None);
     }

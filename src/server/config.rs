@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono_tz::Tz;
 use leptos::config::{Env, LeptosOptions};
@@ -38,8 +39,11 @@ const KEYS: &[(&str, &[&str])] = &[
             "demo_data",
             "session_days",
             "dev_mode",
+            "abandon_after_seconds",
+            "human_hold_seconds",
         ],
     ),
+    ("scheduler", &["workers", "job_lock_seconds"]),
     ("campaigns", &["daily_limit", "recency_days"]),
     ("ai", &["provider"]),
     ("gemini", &["api_key", "model", "api_base"]),
@@ -53,6 +57,8 @@ const KEYS: &[(&str, &[&str])] = &[
             "phone_number_id",
             "api_base",
             "api_version",
+            "pair_interval_ms",
+            "messages_per_second",
         ],
     ),
 ];
@@ -98,17 +104,14 @@ impl DatabaseUrl {
             let path = rest.trim_start_matches("//");
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() || path == ":memory:" {
-                return Err(bad(
-                    "a SQLite URL needs a file path, e.g. sqlite://data/frontdesk.db",
-                ));
+                return Err(bad("a SQLite URL needs a file path, e.g. sqlite://data/frontdesk.db"));
             }
             return Ok(DatabaseUrl::Sqlite {
                 path: PathBuf::from(path),
             });
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            let parsed = url::Url::parse(raw)
-                .map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
+            let parsed = url::Url::parse(raw).map_err(|e| bad(&format!("not a valid PostgreSQL URL ({e})")))?;
             if parsed.host_str().is_none_or(str::is_empty) {
                 return Err(bad(
                     "a PostgreSQL URL needs a host, e.g. postgres://user@localhost/frontdesk",
@@ -116,7 +119,9 @@ impl DatabaseUrl {
             }
             return Ok(DatabaseUrl::Postgres(Secret::new(raw)));
         }
-        Err(bad("must start with sqlite:// or postgres:// (the value is not shown: it may hold a password)"))
+        Err(bad(
+            "must start with sqlite:// or postgres:// (the value is not shown: it may hold a password)",
+        ))
     }
 }
 
@@ -166,6 +171,27 @@ pub struct WhatsAppSettings {
     pub phone_number_id: Option<String>,
     pub api_base: String,
     pub api_version: String,
+    /// WhatsApp allows about one message every 6 s to the same person (error 131056).
+    pub pair_interval: Duration,
+    /// Messages per second for the business number (80 by default, 1,000 after upgrade).
+    pub messages_per_second: u32,
+}
+
+/// The conversation rules that keep a customer from being left without an answer.
+#[derive(Clone, Debug)]
+pub struct ConversationSettings {
+    /// A booking left unfinished this long is abandoned and followed up once.
+    pub abandon_after: Duration,
+    /// A customer waiting this long for staff in human mode gets a holding message.
+    pub human_hold: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct SchedulerSettings {
+    /// Jobs run at once (AI calls and sends are mostly waiting on the network).
+    pub workers: usize,
+    /// A claimed job not finished within this time is taken up again (its worker died).
+    pub job_lock: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +211,8 @@ pub struct Settings {
     pub session_days: i64,
     /// Development conveniences that must never be on in production (e.g. unsigned webhooks).
     pub dev_mode: bool,
+    pub conversations: ConversationSettings,
+    pub scheduler: SchedulerSettings,
     pub campaigns: CampaignSettings,
     pub ai: AiSettings,
     pub whatsapp: WhatsAppSettings,
@@ -233,10 +261,7 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ConfigError(format!(
-            "{}: cannot read ({e})",
-            path.display()
-        ))),
+        Err(e) => Err(ConfigError(format!("{}: cannot read ({e})", path.display()))),
     }
 }
 
@@ -298,12 +323,7 @@ impl Values {
         self.text(name).map(Secret::new)
     }
 
-    fn parsed<T: std::str::FromStr>(
-        &self,
-        name: &str,
-        default: T,
-        expected: &str,
-    ) -> Result<T, ConfigError> {
+    fn parsed<T: std::str::FromStr>(&self, name: &str, default: T, expected: &str) -> Result<T, ConfigError> {
         match self.text(name) {
             None => Ok(default),
             Some(v) => v
@@ -313,18 +333,11 @@ impl Values {
     }
 
     fn flag(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
-        match self
-            .text(name)
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match self.text(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
             None => Ok(default),
             Some("true" | "1" | "yes" | "on") => Ok(true),
             Some("false" | "0" | "no" | "off") => Ok(false),
-            Some(other) => Err(ConfigError(format!(
-                "{name}: expected true or false, got `{other}`"
-            ))),
+            Some(other) => Err(ConfigError(format!("{name}: expected true or false, got `{other}`"))),
         }
     }
 
@@ -336,9 +349,7 @@ impl Values {
             max_connections: self.parsed("DATABASE_MAX_CONNECTIONS", 8, "a whole number")?,
         };
         if database.max_connections == 0 {
-            return Err(ConfigError(
-                "DATABASE_MAX_CONNECTIONS: must be at least 1".into(),
-            ));
+            return Err(ConfigError("DATABASE_MAX_CONNECTIONS: must be at least 1".into()));
         }
 
         let timezone_name = self.text_or("FRONTDESK_TIMEZONE", "Europe/Madrid");
@@ -389,12 +400,9 @@ impl Values {
             (None, None) => None,
         };
 
-        let session_days: i64 =
-            self.parsed("FRONTDESK_SESSION_DAYS", 7, "a whole number of days")?;
+        let session_days: i64 = self.parsed("FRONTDESK_SESSION_DAYS", 7, "a whole number of days")?;
         if !(1..=90).contains(&session_days) {
-            return Err(ConfigError(
-                "FRONTDESK_SESSION_DAYS: must be between 1 and 90".into(),
-            ));
+            return Err(ConfigError("FRONTDESK_SESSION_DAYS: must be between 1 and 90".into()));
         }
 
         let campaigns = CampaignSettings {
@@ -402,8 +410,32 @@ impl Values {
             recency_days: self.parsed("CAMPAIGNS_RECENCY_DAYS", 7, "a whole number of days")?,
         };
         if campaigns.daily_limit == 0 {
+            return Err(ConfigError("CAMPAIGNS_DAILY_LIMIT: must be at least 1".into()));
+        }
+
+        let conversations = ConversationSettings {
+            abandon_after: Duration::from_secs(self.parsed(
+                "FRONTDESK_ABANDON_AFTER_SECONDS",
+                1800,
+                "a whole number of seconds",
+            )?),
+            human_hold: Duration::from_secs(self.parsed(
+                "FRONTDESK_HUMAN_HOLD_SECONDS",
+                900,
+                "a whole number of seconds",
+            )?),
+        };
+        let scheduler = SchedulerSettings {
+            workers: self.parsed("SCHEDULER_WORKERS", 32, "a whole number")?,
+            job_lock: Duration::from_secs(self.parsed(
+                "SCHEDULER_JOB_LOCK_SECONDS",
+                120,
+                "a whole number of seconds",
+            )?),
+        };
+        if scheduler.workers == 0 || scheduler.job_lock.is_zero() {
             return Err(ConfigError(
-                "CAMPAIGNS_DAILY_LIMIT: must be at least 1".into(),
+                "SCHEDULER_WORKERS and SCHEDULER_JOB_LOCK_SECONDS: must be at least 1".into(),
             ));
         }
 
@@ -418,6 +450,8 @@ impl Values {
             demo_data: self.flag("FRONTDESK_DEMO_DATA", true)?,
             session_days,
             dev_mode: self.flag("FRONTDESK_DEV_MODE", false)?,
+            conversations,
+            scheduler,
             campaigns,
             ai,
             whatsapp,
@@ -430,18 +464,10 @@ impl Values {
             SocketAddr::from(([127, 0, 0, 1], 3000)),
             "an address such as 127.0.0.1:3000",
         )?;
-        let env = match self
-            .text_or("LEPTOS_ENV", "DEV")
-            .to_ascii_uppercase()
-            .as_str()
-        {
+        let env = match self.text_or("LEPTOS_ENV", "DEV").to_ascii_uppercase().as_str() {
             "DEV" | "DEVELOPMENT" => Env::DEV,
             "PROD" | "PRODUCTION" => Env::PROD,
-            other => {
-                return Err(ConfigError(format!(
-                    "LEPTOS_ENV: expected DEV or PROD, got `{other}`"
-                )))
-            }
+            other => return Err(ConfigError(format!("LEPTOS_ENV: expected DEV or PROD, got `{other}`"))),
         };
         Ok(LeptosOptions::builder()
             .output_name(self.text_or("LEPTOS_OUTPUT_NAME", "frontdesk"))
@@ -469,9 +495,7 @@ impl Values {
             }
         };
         if provider == AiProvider::Gemini && gemini_api_key.is_none() {
-            return Err(ConfigError(
-                "GEMINI_API_KEY: required when AI_PROVIDER=gemini".into(),
-            ));
+            return Err(ConfigError("GEMINI_API_KEY: required when AI_PROVIDER=gemini".into()));
         }
         if provider == AiProvider::OpenAi && openai_api_base.is_none() {
             return Err(ConfigError(
@@ -482,10 +506,7 @@ impl Values {
             provider,
             gemini_api_key,
             gemini_model: self.text_or("GEMINI_MODEL", "gemini-2.5-flash"),
-            gemini_api_base: self.text_or(
-                "GEMINI_API_BASE",
-                "https://generativelanguage.googleapis.com",
-            ),
+            gemini_api_base: self.text_or("GEMINI_API_BASE", "https://generativelanguage.googleapis.com"),
             openai_api_base,
             openai_api_key: self.secret("OPENAI_API_KEY"),
             openai_model: self.text_or("OPENAI_MODEL", "llama3.1"),
@@ -500,7 +521,12 @@ impl Values {
             phone_number_id: self.text("WHATSAPP_PHONE_NUMBER_ID"),
             api_base: self.text_or("WHATSAPP_API_BASE", "https://graph.facebook.com"),
             api_version: self.text_or("WHATSAPP_API_VERSION", "v23.0"),
+            pair_interval: Duration::from_millis(self.parsed("WHATSAPP_PAIR_INTERVAL_MS", 6000, "milliseconds")?),
+            messages_per_second: self.parsed("WHATSAPP_MESSAGES_PER_SECOND", 80, "a whole number")?,
         };
+        if settings.messages_per_second == 0 {
+            return Err(ConfigError("WHATSAPP_MESSAGES_PER_SECOND: must be at least 1".into()));
+        }
         if settings.access_token.is_some() && settings.phone_number_id.is_none() {
             return Err(ConfigError(
                 "WHATSAPP_PHONE_NUMBER_ID: required when WHATSAPP_ACCESS_TOKEN is set".into(),
@@ -515,13 +541,8 @@ mod tests {
     use super::*;
 
     fn load(file: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_sources("Leptos.toml", Some(file), move |name| {
-            env.get(name).cloned()
-        })
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_sources("Leptos.toml", Some(file), move |name| env.get(name).cloned())
     }
 
     #[test]
@@ -549,9 +570,7 @@ mod tests {
 
     #[test]
     fn an_unknown_key_is_named() {
-        let err = load("[frontdesk]\ntimezon = \"UTC\"\n", &[])
-            .unwrap_err()
-            .to_string();
+        let err = load("[frontdesk]\ntimezon = \"UTC\"\n", &[]).unwrap_err().to_string();
         assert!(err.contains("unknown key `frontdesk.timezon`"), "{err}");
         let err = load("[frontdsk]\n", &[]).unwrap_err().to_string();
         assert!(err.contains("unknown section [frontdsk]"), "{err}");
@@ -570,17 +589,11 @@ mod tests {
 
     #[test]
     fn a_missing_secret_for_an_enabled_feature_stops_start_up() {
-        let err = load("", &[("AI_PROVIDER", "gemini")])
-            .unwrap_err()
-            .to_string();
+        let err = load("", &[("AI_PROVIDER", "gemini")]).unwrap_err().to_string();
         assert!(err.starts_with("GEMINI_API_KEY:"), "{err}");
-        let err = load("", &[("WHATSAPP_ACCESS_TOKEN", "t")])
-            .unwrap_err()
-            .to_string();
+        let err = load("", &[("WHATSAPP_ACCESS_TOKEN", "t")]).unwrap_err().to_string();
         assert!(err.starts_with("WHATSAPP_PHONE_NUMBER_ID:"), "{err}");
-        let err = load("", &[("FRONTDESK_ADMIN_EMAIL", "a@b.c")])
-            .unwrap_err()
-            .to_string();
+        let err = load("", &[("FRONTDESK_ADMIN_EMAIL", "a@b.c")]).unwrap_err().to_string();
         assert!(err.starts_with("FRONTDESK_ADMIN_PASSWORD:"), "{err}");
     }
 
@@ -590,9 +603,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("FRONTDESK_TIMEZONE:"), "{err}");
-        let err = load("", &[("CAMPAIGNS_DAILY_LIMIT", "lots")])
-            .unwrap_err()
-            .to_string();
+        let err = load("", &[("CAMPAIGNS_DAILY_LIMIT", "lots")]).unwrap_err().to_string();
         assert!(err.starts_with("CAMPAIGNS_DAILY_LIMIT:"), "{err}");
     }
 
@@ -614,8 +625,7 @@ mod tests {
 
     #[test]
     fn the_shipped_settings_file_is_valid() {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
         load(&text, &[]).unwrap();
     }
 }

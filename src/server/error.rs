@@ -21,9 +21,7 @@ impl From<DbError> for AppError {
         match error {
             DbError::NotFound(what) => AppError::NotFound(capitalize(what)),
             DbError::Conflict(_) => AppError::Invalid("That already exists.".into()),
-            DbError::MissingReference(_) => {
-                AppError::Invalid("That refers to something that no longer exists.".into())
-            }
+            DbError::MissingReference(_) => AppError::Invalid("That refers to something that no longer exists.".into()),
             other => internal(&other),
         }
     }

@@ -1,9 +1,15 @@
 //! Everything that never reaches the browser. No view code lives here.
 
+pub mod ai;
 pub mod auth;
+pub mod booking;
 pub mod config;
+pub mod controller;
 pub mod db;
 pub mod error;
+pub mod realtime;
 pub mod routes;
+pub mod scheduler;
 pub mod startup;
 pub mod state;
+pub mod whatsapp;

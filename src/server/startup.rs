@@ -1,7 +1,7 @@
 //! Builds the app from settings and serves it until a shutdown signal. Tests start it on
 //! port 0 with their own settings and shutdown future.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -11,13 +11,19 @@ use axum::{middleware, Router};
 use chrono::Utc;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
 use tower_http::trace::TraceLayer;
 
+use super::ai::Ai;
 use super::auth::{hash_password, session_gate, LoginThrottle};
 use super::config::{AdminBootstrap, ConfigError, Settings};
+use super::controller::Pipeline;
 use super::db::{demo, users, Db, DbError};
+use super::realtime::Hub;
 use super::routes;
+use super::scheduler;
 use super::state::AppState;
+use super::whatsapp::sender::Sender;
 use crate::app::{shell, App};
 use crate::model::Role;
 
@@ -70,29 +76,38 @@ impl Application {
             .map_err(StartupError::Database)?;
         db.migrate().await?;
         bootstrap_admin(&db, settings.admin.as_ref()).await?;
-        if settings.demo_data
-            && demo::database_is_empty(&db)
-                .await
-                .map_err(StartupError::Bootstrap)?
-        {
+        if settings.demo_data && demo::database_is_empty(&db).await.map_err(StartupError::Bootstrap)? {
             demo::load_demo_salon(&db, settings.business.timezone, Utc::now())
                 .await
                 .map_err(StartupError::Bootstrap)?;
             tracing::info!("loaded the demo salon into the empty database");
         }
-        let dummy_password_hash =
-            hash_password("no account has this password").expect("hashing a constant");
+        let dummy_password_hash = hash_password("no account has this password").expect("hashing a constant");
+        warn_about_webhook_security(&settings);
 
         let addr = settings.leptos.site_addr;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| StartupError::Bind(addr, e))?;
+        let listener = TcpListener::bind(addr).await.map_err(|e| StartupError::Bind(addr, e))?;
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("the HTTP client builds");
+        let ai = Ai::from_settings(&settings.ai, http.clone());
+        let sender = Sender::from_settings(&settings.whatsapp, http);
+        tracing::info!(
+            ai = %ai.label(),
+            whatsapp = if sender.is_outbox() { "outbox (messages are recorded, not sent)" } else { "Cloud API" },
+            "message pipeline ready"
+        );
+        let settings = Arc::new(settings);
+        let pipeline = Arc::new(Pipeline::new(db.clone(), ai, sender, Hub::default(), settings.clone()));
         let state = AppState {
             leptos_options: settings.leptos.clone(),
             db,
-            settings: Arc::new(settings),
+            settings,
             login_throttle: Arc::new(LoginThrottle::default()),
             dummy_password_hash: dummy_password_hash.into(),
+            pipeline,
+            wake_scheduler: Arc::new(Notify::new()),
         };
         let router = router(state.clone());
         Ok(Application {
@@ -103,33 +118,46 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), StartupError> {
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+    /// Serves HTTP and runs the scheduler until `shutdown` completes. Dropping the returned
+    /// future stops both at once, as a crash would.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        let (stop_scheduler, scheduler_stopped) = watch::channel(false);
+        let jobs = scheduler::run(
+            self.state.pipeline.clone(),
+            self.state.wake_scheduler.clone(),
+            scheduler_stopped,
+        );
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_scheduler.send(true);
+        });
+        let (served, ()) = tokio::join!(server.into_future(), jobs);
         self.state.db.close().await;
         served.map_err(StartupError::Serve)
     }
 }
 
+fn warn_about_webhook_security(settings: &Settings) {
+    match (&settings.whatsapp.app_secret, settings.dev_mode) {
+        (Some(_), _) => {}
+        (None, true) => tracing::warn!(
+            "DEVELOPMENT MODE: WHATSAPP_APP_SECRET is not set, so the webhook accepts UNSIGNED posts. Never run like this in production."
+        ),
+        (None, false) => tracing::warn!(
+            "WHATSAPP_APP_SECRET is not set: the webhook refuses every post (set it, or FRONTDESK_DEV_MODE=true for local testing)"
+        ),
+    }
+}
+
 async fn bootstrap_admin(db: &Db, admin: Option<&AdminBootstrap>) -> Result<(), StartupError> {
-    if users::count_users(db)
-        .await
-        .map_err(StartupError::Bootstrap)?
-        > 0
-    {
+    if users::count_users(db).await.map_err(StartupError::Bootstrap)? > 0 {
         return Ok(());
     }
     let admin = admin.ok_or(StartupError::NoAdmin)?;
@@ -148,11 +176,13 @@ fn router(state: AppState) -> Router {
     let leptos_routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()
-        .route(
-            "/",
-            get(|| async { axum::response::Redirect::to("/inbox") }),
-        )
+        .route("/", get(|| async { axum::response::Redirect::to("/inbox") }))
         .route("/api/health", get(routes::health::health))
+        .route("/api/openapi.json", get(routes::openapi::document))
+        .route(
+            "/webhook/whatsapp",
+            get(routes::webhook::verify).post(routes::webhook::receive),
+        )
         .route("/auth/login", post(routes::auth::login))
         .route("/auth/logout", post(routes::auth::logout))
         .leptos_routes_with_context(&state, leptos_routes, || (), {
@@ -160,19 +190,17 @@ fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         // Request spans carry the matched route, never the raw URI with its query.
-        .route_layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("unmatched", MatchedPath::as_str);
-                tracing::info_span!("request", method = %request.method(), route)
-            }),
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(|| (), shell))
+        .route_layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", MatchedPath::as_str);
+            tracing::info_span!("request", method = %request.method(), route)
+        }))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            || (),
+            shell,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), session_gate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)

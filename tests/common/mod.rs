@@ -2,10 +2,12 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod fakes;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use frontdesk::server::config::{DatabaseUrl, Secret, Settings};
+use frontdesk::server::config::{DatabaseUrl, Settings};
 use frontdesk::server::db::Db;
 use rand::Rng;
 
@@ -21,11 +23,7 @@ enum Cleanup {
 }
 
 fn unique_suffix() -> String {
-    format!(
-        "{}_{:08x}",
-        std::process::id(),
-        rand::thread_rng().gen::<u32>()
-    )
+    format!("{}_{:08x}", std::process::id(), rand::thread_rng().gen::<u32>())
 }
 
 impl TestDb {
@@ -83,16 +81,12 @@ impl TestDb {
 
 async fn connect_raw(url: &str) -> Db {
     let url = DatabaseUrl::parse(url).expect("test database URL");
-    Db::connect(&url, 16)
-        .await
-        .expect("connect to the test database")
+    Db::connect(&url, 16).await.expect("connect to the test database")
 }
 
 async fn connect(url: &str) -> Db {
     let db = connect_raw(url).await;
-    db.migrate()
-        .await
-        .expect("migrations apply to an empty database");
+    db.migrate().await.expect("migrations apply to an empty database");
     db
 }
 
@@ -111,10 +105,74 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Settings::from_sources("test", None, move |name| env.get(name).cloned())
-        .expect("valid test settings")
+    Settings::from_sources("test", None, move |name| env.get(name).cloned()).expect("valid test settings")
 }
 
-pub fn secret(value: &str) -> Secret {
-    Secret::new(value)
+/// The app on a free port, with a way to stop it gracefully or kill it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: frontdesk::server::state::AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn start(settings: Settings) -> TestApp {
+        let app = frontdesk::server::startup::Application::build(settings)
+            .await
+            .expect("app starts");
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            base,
+            client,
+            state,
+            shutdown: Some(tx),
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.server.await.unwrap();
+    }
+
+    /// Stops the app the way a crash would: no graceful shutdown, running jobs dropped.
+    pub async fn kill(self) {
+        self.server.abort();
+        let _ = self.server.await;
+    }
+}
+
+/// Polls until `check` holds, or panics with `what` after `seconds`.
+pub async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out after {seconds} s waiting for: {what}");
 }

@@ -67,26 +67,14 @@ pub async fn get_campaign(db: &Db, id: i64) -> DbResult<CampaignRecord> {
 /// A recipient as planned: personalised text and when to send, or why it is skipped.
 #[derive(Clone, Debug)]
 pub enum RecipientPlan<'a> {
-    Scheduled {
-        rendered_text: &'a str,
-        at: DateTime<Utc>,
-    },
-    Skipped {
-        reason: &'a str,
-    },
+    Scheduled { rendered_text: &'a str, at: DateTime<Utc> },
+    Skipped { reason: &'a str },
 }
 
 /// Adds one recipient; adding the same contact twice to a campaign is a conflict.
-pub async fn add_recipient(
-    db: &Db,
-    campaign_id: i64,
-    contact_id: i64,
-    plan: &RecipientPlan<'_>,
-) -> DbResult<i64> {
+pub async fn add_recipient(db: &Db, campaign_id: i64, contact_id: i64, plan: &RecipientPlan<'_>) -> DbResult<i64> {
     let (status, text, reason, at) = match plan {
-        RecipientPlan::Scheduled { rendered_text, at } => {
-            ("scheduled", Some(*rendered_text), None, Some(to_ms(*at)))
-        }
+        RecipientPlan::Scheduled { rendered_text, at } => ("scheduled", Some(*rendered_text), None, Some(to_ms(*at))),
         RecipientPlan::Skipped { reason } => ("skipped", None, Some(*reason), None),
     };
     let id = sqlx::query_scalar(
@@ -105,12 +93,7 @@ pub async fn add_recipient(
 }
 
 /// Records a recipient's message as handed to WhatsApp.
-pub async fn mark_recipient_sent(
-    db: &Db,
-    recipient_id: i64,
-    wa_message_id: &str,
-    at: DateTime<Utc>,
-) -> DbResult<()> {
+pub async fn mark_recipient_sent(db: &Db, recipient_id: i64, wa_message_id: &str, at: DateTime<Utc>) -> DbResult<()> {
     let done = sqlx::query(
         "UPDATE campaign_recipients SET status = 'sent', wa_message_id = $1, sent_at = $2, \
          attempts = attempts + 1 WHERE id = $3",
@@ -145,10 +128,9 @@ pub async fn sends_since(db: &Db, since: DateTime<Utc>) -> DbResult<i64> {
 
 /// When the contact last got a campaign message: the recency check.
 pub async fn last_send_to_contact(db: &Db, contact_id: i64) -> DbResult<Option<DateTime<Utc>>> {
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(sent_at) FROM campaign_recipients WHERE contact_id = $1")
-            .bind(contact_id)
-            .fetch_one(db.pool())
-            .await?;
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(sent_at) FROM campaign_recipients WHERE contact_id = $1")
+        .bind(contact_id)
+        .fetch_one(db.pool())
+        .await?;
     Ok(last.map(from_ms))
 }

@@ -95,22 +95,13 @@ pub async fn get_or_create_contact(
 }
 
 pub async fn get_contact(db: &Db, id: i64) -> DbResult<Contact> {
-    let sql = format!(
-        "SELECT {} FROM contacts ct WHERE ct.id = $1",
-        contact_columns("ct.")
-    );
-    let row: Option<ContactRow> = sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let sql = format!("SELECT {} FROM contacts ct WHERE ct.id = $1", contact_columns("ct."));
+    let row: Option<ContactRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db.pool()).await?;
     row.ok_or(DbError::NotFound("contact"))?.into_contact()
 }
 
 pub async fn find_contact_by_wa_id(db: &Db, wa_id: &WaId) -> DbResult<Option<Contact>> {
-    let sql = format!(
-        "SELECT {} FROM contacts ct WHERE ct.wa_id = $1",
-        contact_columns("ct.")
-    );
+    let sql = format!("SELECT {} FROM contacts ct WHERE ct.wa_id = $1", contact_columns("ct."));
     let row: Option<ContactRow> = sqlx::query_as(&sql)
         .bind(wa_id.as_str())
         .fetch_optional(db.pool())
@@ -119,12 +110,7 @@ pub async fn find_contact_by_wa_id(db: &Db, wa_id: &WaId) -> DbResult<Option<Con
 }
 
 /// Sets or clears a contact's name, remembering who gave it.
-pub async fn set_name(
-    db: &Db,
-    contact_id: i64,
-    name: Option<&str>,
-    source: NameSource,
-) -> DbResult<()> {
+pub async fn set_name(db: &Db, contact_id: i64, name: Option<&str>, source: NameSource) -> DbResult<()> {
     let done = sqlx::query("UPDATE contacts SET name = $1, name_source = $2 WHERE id = $3")
         .bind(name)
         .bind(name.map(|_| source.as_str()))
@@ -143,19 +129,13 @@ pub async fn set_notes(db: &Db, contact_id: i64, notes: &str) -> DbResult<()> {
     expect_one(done.rows_affected(), "contact")
 }
 
-pub async fn set_outcome(
-    db: &Db,
-    contact_id: i64,
-    outcome: Outcome,
-    now: DateTime<Utc>,
-) -> DbResult<()> {
-    let done =
-        sqlx::query("UPDATE contacts SET last_outcome = $1, last_outcome_at = $2 WHERE id = $3")
-            .bind(outcome.as_str())
-            .bind(to_ms(now))
-            .bind(contact_id)
-            .execute(db.pool())
-            .await?;
+pub async fn set_outcome(db: &Db, contact_id: i64, outcome: Outcome, now: DateTime<Utc>) -> DbResult<()> {
+    let done = sqlx::query("UPDATE contacts SET last_outcome = $1, last_outcome_at = $2 WHERE id = $3")
+        .bind(outcome.as_str())
+        .bind(to_ms(now))
+        .bind(contact_id)
+        .execute(db.pool())
+        .await?;
     expect_one(done.rows_affected(), "contact")
 }
 
@@ -173,12 +153,7 @@ pub async fn record_inbound(db: &Db, contact_id: i64, at: DateTime<Utc>) -> DbRe
 }
 
 /// Opting out (STOP) or back in (START); opting out also becomes the contact's outcome.
-pub async fn set_opted_out(
-    db: &Db,
-    contact_id: i64,
-    opted_out: bool,
-    now: DateTime<Utc>,
-) -> DbResult<()> {
+pub async fn set_opted_out(db: &Db, contact_id: i64, opted_out: bool, now: DateTime<Utc>) -> DbResult<()> {
     let done = if opted_out {
         sqlx::query(
             "UPDATE contacts SET opted_out_at = $1, last_outcome = 'opted_out', last_outcome_at = $1 WHERE id = $2",

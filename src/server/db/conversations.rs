@@ -9,8 +9,8 @@ use sqlx::FromRow;
 use super::contacts::{contact_columns, expect_one, ContactRow};
 use super::{from_ms, parse_stored, to_ms, Db, DbError, DbResult};
 use crate::model::{
-    Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode,
-    ConversationPage, DeliveryStatus, Direction, Message,
+    Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode, ConversationPage,
+    DeliveryStatus, Direction, Message,
 };
 
 static CONVERSATION_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -90,11 +90,7 @@ impl MessageRow {
 }
 
 /// The contact's conversation, created on its first message.
-pub async fn get_or_create_conversation(
-    db: &Db,
-    contact_id: i64,
-    now: DateTime<Utc>,
-) -> DbResult<Conversation> {
+pub async fn get_or_create_conversation(db: &Db, contact_id: i64, now: DateTime<Utc>) -> DbResult<Conversation> {
     // Idempotent insert: concurrent first messages agree on one conversation.
     sqlx::query(
         "INSERT INTO conversations (contact_id, last_activity_at, created_at) VALUES ($1, $2, $2) \
@@ -105,21 +101,14 @@ pub async fn get_or_create_conversation(
     .execute(db.pool())
     .await?;
     let sql = format!("{} WHERE cv.contact_id = $1", *CONVERSATION_SELECT);
-    let row: ConversationRow = sqlx::query_as(&sql)
-        .bind(contact_id)
-        .fetch_one(db.pool())
-        .await?;
+    let row: ConversationRow = sqlx::query_as(&sql).bind(contact_id).fetch_one(db.pool()).await?;
     row.into_conversation()
 }
 
 pub async fn get_conversation(db: &Db, id: i64) -> DbResult<Conversation> {
     let sql = format!("{} WHERE cv.id = $1", *CONVERSATION_SELECT);
-    let row: Option<ConversationRow> = sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.ok_or(DbError::NotFound("conversation"))?
-        .into_conversation()
+    let row: Option<ConversationRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db.pool()).await?;
+    row.ok_or(DbError::NotFound("conversation"))?.into_conversation()
 }
 
 #[derive(Clone, Debug, Default)]
@@ -164,14 +153,13 @@ pub async fn list_conversations(db: &Db, query: &ConversationQuery) -> DbResult<
         .take(limit as usize)
         .map(ConversationRow::into_conversation)
         .collect::<DbResult<Vec<_>>>()?;
-    let next_cursor =
-        has_more
-            .then(|| conversations.last())
-            .flatten()
-            .map(|c| ConversationCursor {
-                last_activity_ms: to_ms(c.last_activity_at),
-                id: c.id,
-            });
+    let next_cursor = has_more
+        .then(|| conversations.last())
+        .flatten()
+        .map(|c| ConversationCursor {
+            last_activity_ms: to_ms(c.last_activity_at),
+            id: c.id,
+        });
     Ok(ConversationPage {
         conversations,
         next_cursor,
@@ -179,19 +167,14 @@ pub async fn list_conversations(db: &Db, query: &ConversationQuery) -> DbResult<
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// A conversation with its latest `limit` messages, oldest first.
 pub async fn chat_history(db: &Db, conversation_id: i64, limit: i64) -> DbResult<ChatHistory> {
     let conversation = get_conversation(db, conversation_id).await?;
     let messages = latest_messages(db, "conversation_id = $1", conversation_id, limit).await?;
-    Ok(ChatHistory {
-        conversation,
-        messages,
-    })
+    Ok(ChatHistory { conversation, messages })
 }
 
 /// A contact's latest `limit` messages, oldest first: the AI's memory of the customer.
@@ -233,7 +216,40 @@ pub struct NewMessage<'a> {
     pub wa_message_id: Option<&'a str>,
     pub status: DeliveryStatus,
     pub intent: Option<&'a str>,
+    /// The inbound message this one answers.
+    pub reply_to_message_id: Option<i64>,
+    /// AI tokens spent on this message: prompt, output, thinking.
+    pub tokens: (i64, i64, i64),
     pub created_at: DateTime<Utc>,
+}
+
+impl<'a> NewMessage<'a> {
+    /// A message with no WhatsApp id, intent, reply link or token cost yet.
+    pub fn new(
+        conversation_id: i64,
+        author: Author,
+        body: &'a str,
+        status: DeliveryStatus,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        NewMessage {
+            conversation_id,
+            direction: if author == Author::Customer {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            },
+            author,
+            staff_user_id: None,
+            body,
+            wa_message_id: None,
+            status,
+            intent: None,
+            reply_to_message_id: None,
+            tokens: (0, 0, 0),
+            created_at,
+        }
+    }
 }
 
 /// Stores a message and moves its conversation to the top of the inbox, in one transaction.
@@ -241,7 +257,8 @@ pub async fn insert_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Messa
     let mut tx = db.pool().begin().await?;
     let sql = format!(
         "INSERT INTO messages (conversation_id, direction, author, staff_user_id, body, \
-         wa_message_id, status, intent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         wa_message_id, status, intent, created_at, reply_to_message_id, prompt_tokens, output_tokens, \
+         thinking_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          RETURNING {MESSAGE_COLUMNS}"
     );
     let row: MessageRow = sqlx::query_as(&sql)
@@ -254,6 +271,10 @@ pub async fn insert_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Messa
         .bind(message.status.as_str())
         .bind(message.intent)
         .bind(to_ms(message.created_at))
+        .bind(message.reply_to_message_id)
+        .bind(message.tokens.0)
+        .bind(message.tokens.1)
+        .bind(message.tokens.2)
         .fetch_one(&mut *tx)
         .await?;
     let preview: String = message.body.chars().take(PREVIEW_CHARS).collect();
@@ -283,11 +304,7 @@ pub async fn set_mode(db: &Db, conversation_id: i64, mode: ConversationMode) -> 
     expect_one(done.rows_affected(), "conversation")
 }
 
-pub async fn set_needs_attention(
-    db: &Db,
-    conversation_id: i64,
-    needs_attention: bool,
-) -> DbResult<()> {
+pub async fn set_needs_attention(db: &Db, conversation_id: i64, needs_attention: bool) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET needs_attention = $1 WHERE id = $2")
         .bind(i64::from(needs_attention))
         .bind(conversation_id)
@@ -298,6 +315,106 @@ pub async fn set_needs_attention(
 
 pub async fn mark_read(db: &Db, conversation_id: i64) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1")
+        .bind(conversation_id)
+        .execute(db.pool())
+        .await?;
+    expect_one(done.rows_affected(), "conversation")
+}
+
+pub async fn find_message_by_wa_id(db: &Db, wa_message_id: &str) -> DbResult<Option<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE wa_message_id = $1");
+    let row: Option<MessageRow> = sqlx::query_as(&sql)
+        .bind(wa_message_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(MessageRow::into_message).transpose()
+}
+
+pub async fn get_message(db: &Db, id: i64) -> DbResult<Message> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+    let row: Option<MessageRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db.pool()).await?;
+    row.ok_or(DbError::NotFound("message"))?.into_message()
+}
+
+/// Whether an inbound message already has an answer (a retried job must not answer twice).
+pub async fn has_reply(db: &Db, message_id: i64) -> DbResult<bool> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE reply_to_message_id = $1")
+        .bind(message_id)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(count > 0)
+}
+
+/// Whether the business wrote anything in the conversation after this message.
+pub async fn has_outbound_after(db: &Db, conversation_id: i64, message_id: i64) -> DbResult<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND id > $2 AND direction = 'outbound'",
+    )
+    .bind(conversation_id)
+    .bind(message_id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(count > 0)
+}
+
+/// Records the outcome of handing a message to WhatsApp.
+pub async fn set_send_result(
+    db: &Db,
+    message_id: i64,
+    wa_message_id: Option<&str>,
+    status: DeliveryStatus,
+    error: Option<&str>,
+) -> DbResult<()> {
+    let done = sqlx::query(
+        "UPDATE messages SET wa_message_id = COALESCE($1, wa_message_id), status = $2, error = $3 WHERE id = $4",
+    )
+    .bind(wa_message_id)
+    .bind(status.as_str())
+    .bind(error)
+    .bind(message_id)
+    .execute(db.pool())
+    .await?;
+    expect_one(done.rows_affected(), "message")
+}
+
+/// Applies a WhatsApp delivery status to our message or campaign recipient, never moving
+/// backwards: sent → delivered → read; failed replaces only sent (and keeps its error).
+/// Returns whether anything changed.
+pub async fn apply_delivery_status(
+    db: &Db,
+    wa_message_id: &str,
+    status: DeliveryStatus,
+    error: Option<&str>,
+) -> DbResult<bool> {
+    const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'scheduled' THEN 0 WHEN 'sent' THEN 1 \
+                        WHEN 'failed' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 ELSE 0 END";
+    let rank: i64 = match status {
+        DeliveryStatus::Sent => 1,
+        DeliveryStatus::Failed => 2,
+        DeliveryStatus::Delivered => 3,
+        DeliveryStatus::Read => 4,
+        DeliveryStatus::Pending | DeliveryStatus::Received => return Ok(false),
+    };
+    let mut changed = 0;
+    for table in ["messages", "campaign_recipients"] {
+        let sql = format!(
+            "UPDATE {table} SET status = $1, error = COALESCE($2, error) WHERE wa_message_id = $3 AND {RANK} < $4"
+        );
+        changed += sqlx::query(&sql)
+            .bind(status.as_str())
+            .bind(error)
+            .bind(wa_message_id)
+            .bind(rank)
+            .execute(db.pool())
+            .await?
+            .rows_affected();
+    }
+    Ok(changed > 0)
+}
+
+pub async fn set_flow_state(db: &Db, conversation_id: i64, flow_state: &str) -> DbResult<()> {
+    let done = sqlx::query("UPDATE conversations SET flow_state = $1 WHERE id = $2")
+        .bind(flow_state)
         .bind(conversation_id)
         .execute(db.pool())
         .await?;

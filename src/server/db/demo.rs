@@ -4,26 +4,20 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::conversations::{
-    get_or_create_conversation, insert_message, set_mode, set_needs_attention, NewMessage,
-};
+use super::conversations::{get_or_create_conversation, insert_message, set_mode, set_needs_attention, NewMessage};
 use super::knowledge::{
-    assign_service, insert_appointment, insert_business_hours, insert_faq, insert_service,
-    insert_staff, NewAppointment,
+    assign_service, insert_appointment, insert_business_hours, insert_faq, insert_service, insert_staff, NewAppointment,
 };
 use super::{contacts, tags, Db, DbResult};
 use crate::model::{
-    AppointmentStatus, Author, BookingSource, ConversationMode, DeliveryStatus, Direction,
-    NameSource, OpeningHours, Outcome, WaId,
+    AppointmentStatus, Author, BookingSource, ConversationMode, DeliveryStatus, NameSource, OpeningHours, Outcome, WaId,
 };
 
 /// True when nothing has been stored yet: no services and no contacts.
 pub async fn database_is_empty(db: &Db) -> DbResult<bool> {
-    let rows: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM services) + (SELECT COUNT(*) FROM contacts)",
-    )
-    .fetch_one(db.pool())
-    .await?;
+    let rows: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM services) + (SELECT COUNT(*) FROM contacts)")
+        .fetch_one(db.pool())
+        .await?;
     Ok(rows == 0)
 }
 
@@ -31,12 +25,10 @@ pub async fn database_is_empty(db: &Db) -> DbResult<bool> {
 type Line = (i64, Author, &'static str);
 
 pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()> {
-    let womens_cut =
-        insert_service(db, "Women's haircut", "Wash, cut and finish", 45, 5500).await?;
+    let womens_cut = insert_service(db, "Women's haircut", "Wash, cut and finish", 45, 5500).await?;
     let mens_cut = insert_service(db, "Men's haircut", "Cut and style", 30, 3000).await?;
     let colour = insert_service(db, "Colour", "Full colour, root to tip", 90, 8500).await?;
-    let highlights =
-        insert_service(db, "Highlights", "Foil highlights with toner", 120, 12000).await?;
+    let highlights = insert_service(db, "Highlights", "Foil highlights with toner", 120, 12000).await?;
     let blow_dry = insert_service(db, "Blow-dry", "Wash and blow-dry", 30, 3500).await?;
     let beard = insert_service(db, "Beard trim", "Shape and hot towel", 20, 1800).await?;
 
@@ -80,10 +72,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
             "Is there parking?",
             "Yes: free parking for customers behind the salon, entrance on Calle Luna.",
         ),
-        (
-            "How can I pay?",
-            "Card, cash or Bizum. We don't take cheques.",
-        ),
+        ("How can I pay?", "Card, cash or Bizum. We don't take cheques."),
         (
             "What is your cancellation policy?",
             "Free cancellation up to 24 hours before; later cancellations may be charged 50%.",
@@ -104,13 +93,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     let colour_client = tags::create_tag(db, "Colour client", "#7c3aed").await?;
 
     // Sara: a returning customer the bot booked last week.
-    let sara = demo_contact(
-        db,
-        "34600111222",
-        Some("Sara López"),
-        now - Duration::days(8),
-    )
-    .await?;
+    let sara = demo_contact(db, "34600111222", Some("Sara López"), now - Duration::days(8)).await?;
     demo_chat(
         db,
         sara,
@@ -159,23 +142,33 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     tags::tag_contact(db, sara, vip.id).await?;
 
     // Priya: asked a human about colour; staff took over and booked her.
-    let priya = demo_contact(
-        db,
-        "447700900123",
-        Some("Priya Shah"),
-        now - Duration::days(2),
-    )
-    .await?;
+    let priya = demo_contact(db, "447700900123", Some("Priya Shah"), now - Duration::days(2)).await?;
     let priya_conversation = demo_chat(
         db,
         priya,
         now,
         &[
             (2 * 1440, Author::Customer, "Hello, how much is a full colour?"),
-            (2 * 1440 - 1, Author::Bot, "Hi Priya! A full colour is 85.00 EUR and takes about 90 minutes."),
-            (2 * 1440 - 2, Author::Customer, "Can I talk to someone about going from dark to blonde?"),
-            (2 * 1440 - 3, Author::System, "Priya asked for a human. The bot is paused."),
-            (2 * 1440 - 30, Author::Staff, "Hi Priya, Chloe here. Let's start with highlights; I've booked you in for a consultation."),
+            (
+                2 * 1440 - 1,
+                Author::Bot,
+                "Hi Priya! A full colour is 85.00 EUR and takes about 90 minutes.",
+            ),
+            (
+                2 * 1440 - 2,
+                Author::Customer,
+                "Can I talk to someone about going from dark to blonde?",
+            ),
+            (
+                2 * 1440 - 3,
+                Author::System,
+                "Priya asked for a human. The bot is paused.",
+            ),
+            (
+                2 * 1440 - 30,
+                Author::Staff,
+                "Hi Priya, Chloe here. Let's start with highlights; I've booked you in for a consultation.",
+            ),
         ],
     )
     .await?;
@@ -198,13 +191,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     tags::tag_contact(db, priya, colour_client.id).await?;
 
     // Marco: started booking highlights and went quiet.
-    let marco = demo_contact(
-        db,
-        "393331234567",
-        Some("Marco Rossi"),
-        now - Duration::hours(5),
-    )
-    .await?;
+    let marco = demo_contact(db, "393331234567", Some("Marco Rossi"), now - Duration::hours(5)).await?;
     let marco_conversation = demo_chat(
         db,
         marco,
@@ -224,20 +211,13 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     )
     .await?;
     set_needs_attention(db, marco_conversation, true).await?;
-    contacts::set_outcome(
-        db,
-        marco,
-        Outcome::BookingAbandoned,
-        now - Duration::hours(3),
-    )
-    .await?;
+    contacts::set_outcome(db, marco, Outcome::BookingAbandoned, now - Duration::hours(3)).await?;
 
     // A new number we have no name for yet (WhatsApp's profile name is only a suggestion).
     let stranger = WaId::parse("4915112345678").expect("demo number is valid");
-    let stranger =
-        contacts::get_or_create_contact(db, &stranger, Some("Tom"), now - Duration::hours(2))
-            .await?
-            .id;
+    let stranger = contacts::get_or_create_contact(db, &stranger, Some("Tom"), now - Duration::hours(2))
+        .await?
+        .id;
     demo_chat(
         db,
         stranger,
@@ -254,13 +234,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     .await?;
 
     // Lena: opted out of messages.
-    let lena = demo_contact(
-        db,
-        "31612345678",
-        Some("Lena de Vries"),
-        now - Duration::days(20),
-    )
-    .await?;
+    let lena = demo_contact(db, "31612345678", Some("Lena de Vries"), now - Duration::days(20)).await?;
     demo_chat(
         db,
         lena,
@@ -279,12 +253,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     Ok(())
 }
 
-async fn demo_contact(
-    db: &Db,
-    wa_id: &str,
-    name: Option<&str>,
-    first_seen: DateTime<Utc>,
-) -> DbResult<i64> {
+async fn demo_contact(db: &Db, wa_id: &str, name: Option<&str>, first_seen: DateTime<Utc>) -> DbResult<i64> {
     let wa_id = WaId::parse(wa_id).expect("demo number is valid");
     let contact = contacts::get_or_create_contact(db, &wa_id, None, first_seen).await?;
     contacts::set_name(db, contact.id, name, NameSource::Customer).await?;
@@ -293,36 +262,17 @@ async fn demo_contact(
 
 /// Writes a chat and returns its conversation id.
 async fn demo_chat(db: &Db, contact_id: i64, now: DateTime<Utc>, lines: &[Line]) -> DbResult<i64> {
-    let first = lines
-        .first()
-        .map_or(now, |(ago, _, _)| now - Duration::minutes(*ago));
+    let first = lines.first().map_or(now, |(ago, _, _)| now - Duration::minutes(*ago));
     let conversation = get_or_create_conversation(db, contact_id, first).await?;
     for (ago, author, body) in lines {
         let at = now - Duration::minutes(*ago);
         let inbound = *author == Author::Customer;
-        insert_message(
-            db,
-            &NewMessage {
-                conversation_id: conversation.id,
-                direction: if inbound {
-                    Direction::Inbound
-                } else {
-                    Direction::Outbound
-                },
-                author: *author,
-                staff_user_id: None,
-                body,
-                wa_message_id: None,
-                status: if inbound {
-                    DeliveryStatus::Received
-                } else {
-                    DeliveryStatus::Read
-                },
-                intent: None,
-                created_at: at,
-            },
-        )
-        .await?;
+        let status = if inbound {
+            DeliveryStatus::Received
+        } else {
+            DeliveryStatus::Read
+        };
+        insert_message(db, &NewMessage::new(conversation.id, *author, body, status, at)).await?;
         if inbound {
             contacts::record_inbound(db, contact_id, at).await?;
         }

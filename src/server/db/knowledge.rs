@@ -5,9 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::{from_ms, parse_stored, to_ms, Db, DbResult};
-use crate::model::{
-    Appointment, AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember,
-};
+use crate::model::{Appointment, AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember};
 
 pub async fn list_services(db: &Db) -> DbResult<Vec<Service>> {
     #[derive(FromRow)]
@@ -64,10 +62,9 @@ pub async fn list_staff(db: &Db) -> DbResult<Vec<StaffMember>> {
         role_title: String,
         active: i64,
     }
-    let rows: Vec<Row> =
-        sqlx::query_as("SELECT id, name, role_title, active FROM staff ORDER BY name")
-            .fetch_all(db.pool())
-            .await?;
+    let rows: Vec<Row> = sqlx::query_as("SELECT id, name, role_title, active FROM staff ORDER BY name")
+        .fetch_all(db.pool())
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| StaffMember {
@@ -80,23 +77,20 @@ pub async fn list_staff(db: &Db) -> DbResult<Vec<StaffMember>> {
 }
 
 pub async fn insert_staff(db: &Db, name: &str, role_title: &str) -> DbResult<i64> {
-    let id =
-        sqlx::query_scalar("INSERT INTO staff (name, role_title) VALUES ($1, $2) RETURNING id")
-            .bind(name)
-            .bind(role_title)
-            .fetch_one(db.pool())
-            .await?;
+    let id = sqlx::query_scalar("INSERT INTO staff (name, role_title) VALUES ($1, $2) RETURNING id")
+        .bind(name)
+        .bind(role_title)
+        .fetch_one(db.pool())
+        .await?;
     Ok(id)
 }
 
 pub async fn assign_service(db: &Db, staff_id: i64, service_id: i64) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO staff_services (staff_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(staff_id)
-    .bind(service_id)
-    .execute(db.pool())
-    .await?;
+    sqlx::query("INSERT INTO staff_services (staff_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(staff_id)
+        .bind(service_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -123,14 +117,12 @@ pub async fn list_business_hours(db: &Db) -> DbResult<Vec<OpeningHours>> {
 }
 
 pub async fn insert_business_hours(db: &Db, hours: &OpeningHours) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO business_hours (weekday, opens_minute, closes_minute) VALUES ($1, $2, $3)",
-    )
-    .bind(hours.weekday)
-    .bind(hours.opens_minute)
-    .bind(hours.closes_minute)
-    .execute(db.pool())
-    .await?;
+    sqlx::query("INSERT INTO business_hours (weekday, opens_minute, closes_minute) VALUES ($1, $2, $3)")
+        .bind(hours.weekday)
+        .bind(hours.opens_minute)
+        .bind(hours.closes_minute)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -235,4 +227,48 @@ pub async fn appointments_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<
             })
         })
         .collect()
+}
+
+/// Which staff member performs which service, as (staff id, service id).
+pub async fn list_staff_services(db: &Db) -> DbResult<Vec<(i64, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT staff_id, service_id FROM staff_services ORDER BY staff_id, service_id")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Booked time of one staff member that overlaps `[from, to)`.
+pub async fn busy_intervals(
+    db: &Db,
+    staff_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> DbResult<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT starts_at, ends_at FROM appointments WHERE staff_id = $1 AND status = 'booked' \
+         AND starts_at < $3 AND ends_at > $2",
+    )
+    .bind(staff_id)
+    .bind(to_ms(from))
+    .bind(to_ms(to))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(s, e)| (from_ms(s), from_ms(e))).collect())
+}
+
+/// Cancels the contact's next booked appointment, returning it.
+pub async fn cancel_next_appointment(db: &Db, contact_id: i64, now: DateTime<Utc>) -> DbResult<Option<Appointment>> {
+    let next = appointments_for_contact(db, contact_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == AppointmentStatus::Booked && a.starts_at > now)
+        .min_by_key(|a| a.starts_at);
+    if let Some(appointment) = &next {
+        sqlx::query("UPDATE appointments SET status = 'cancelled' WHERE id = $1 AND status = 'booked'")
+            .bind(appointment.id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(next)
 }

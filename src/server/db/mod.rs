@@ -10,6 +10,7 @@ pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;
+pub mod jobs;
 pub mod knowledge;
 pub mod tags;
 pub mod users;
@@ -82,10 +83,7 @@ impl Db {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| DbError::Other(sqlx::Error::Io(e)))?;
                 }
-                (
-                    Backend::Sqlite,
-                    format!("sqlite://{}?mode=rwc", path.display()),
-                )
+                (Backend::Sqlite, format!("sqlite://{}?mode=rwc", path.display()))
             }
             DatabaseUrl::Postgres(url) => (Backend::Postgres, url.expose().to_string()),
         };
@@ -151,11 +149,7 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
 }
 
 /// Parses a stored enum text, reporting a value the schema should have refused.
-pub fn parse_stored<T>(
-    what: &'static str,
-    text: &str,
-    parse: fn(&str) -> Option<T>,
-) -> DbResult<T> {
+pub fn parse_stored<T>(what: &'static str, text: &str, parse: fn(&str) -> Option<T>) -> DbResult<T> {
     parse(text).ok_or_else(|| DbError::Corrupt {
         what,
         value: text.to_string(),

@@ -12,31 +12,26 @@ pub struct Tag {
 }
 
 pub async fn create_tag(db: &Db, name: &str, color: &str) -> DbResult<Tag> {
-    let tag =
-        sqlx::query_as("INSERT INTO tags (name, color) VALUES ($1, $2) RETURNING id, name, color")
-            .bind(name)
-            .bind(color)
-            .fetch_one(db.pool())
-            .await?;
+    let tag = sqlx::query_as("INSERT INTO tags (name, color) VALUES ($1, $2) RETURNING id, name, color")
+        .bind(name)
+        .bind(color)
+        .fetch_one(db.pool())
+        .await?;
     Ok(tag)
 }
 
 pub async fn list_tags(db: &Db) -> DbResult<Vec<Tag>> {
-    Ok(
-        sqlx::query_as("SELECT id, name, color FROM tags ORDER BY name")
-            .fetch_all(db.pool())
-            .await?,
-    )
+    Ok(sqlx::query_as("SELECT id, name, color FROM tags ORDER BY name")
+        .fetch_all(db.pool())
+        .await?)
 }
 
 pub async fn tag_contact(db: &Db, contact_id: i64, tag_id: i64) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO contact_tags (contact_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(contact_id)
-    .bind(tag_id)
-    .execute(db.pool())
-    .await?;
+    sqlx::query("INSERT INTO contact_tags (contact_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(contact_id)
+        .bind(tag_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 

@@ -66,14 +66,12 @@ pub async fn find_login(db: &Db, email: &str) -> DbResult<Option<(StaffUser, Str
         user: UserRow,
         password_hash: String,
     }
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, email, display_name, role, password_hash FROM users WHERE email = $1",
-    )
-    .bind(normalize_email(email))
-    .fetch_optional(db.pool())
-    .await?;
-    row.map(|r| Ok((r.user.into_user()?, r.password_hash)))
-        .transpose()
+    let row: Option<Row> =
+        sqlx::query_as("SELECT id, email, display_name, role, password_hash FROM users WHERE email = $1")
+            .bind(normalize_email(email))
+            .fetch_optional(db.pool())
+            .await?;
+    row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
 }
 
 pub async fn create_session(
@@ -94,11 +92,7 @@ pub async fn create_session(
 }
 
 /// The signed-in user behind a session token hash, if the session is still valid.
-pub async fn find_session_user(
-    db: &Db,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> DbResult<Option<StaffUser>> {
+pub async fn find_session_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<StaffUser>> {
     let row: Option<UserRow> = sqlx::query_as(
         "SELECT u.id, u.email, u.display_name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",

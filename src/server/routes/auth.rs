@@ -11,8 +11,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::server::auth::{
-    cleared_session_cookie, new_session_token, session_cookie, session_token, token_hash,
-    verify_password,
+    cleared_session_cookie, new_session_token, session_cookie, session_token, token_hash, verify_password,
 };
 use crate::server::db::users;
 use crate::server::state::AppState;
@@ -76,9 +75,7 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
     let token = new_session_token();
     let now = Utc::now();
     let lifetime = chrono::Duration::days(state.settings.session_days);
-    if let Err(error) =
-        users::create_session(&state.db, &token_hash(&token), user.id, now, now + lifetime).await
-    {
+    if let Err(error) = users::create_session(&state.db, &token_hash(&token), user.id, now, now + lifetime).await {
         crate::server::error::internal(&error);
         return back_to_login("unavailable", &next);
     }

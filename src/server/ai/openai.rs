@@ -1,0 +1,143 @@
+//! OpenAI-compatible chat completions (Ollama, vLLM, llama.cpp server) with the same JSON
+//! contract as Gemini.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::gemini::transport_detail;
+use super::{
+    backoff, parse_delay, parse_reply, prompt, AiContext, AiError, AiReply, TokenUsage, ATTEMPTS, MAX_INLINE_WAIT,
+};
+use crate::server::config::{AiSettings, Secret};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+pub struct OpenAiClient {
+    http: reqwest::Client,
+    url: String,
+    model: String,
+    key: Option<Secret>,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: ChoiceMessage,
+}
+
+#[derive(Deserialize)]
+struct ChoiceMessage {
+    content: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: i64,
+    #[serde(default)]
+    completion_tokens: i64,
+}
+
+impl OpenAiClient {
+    pub fn new(settings: &AiSettings, http: reqwest::Client) -> OpenAiClient {
+        let base = settings
+            .openai_api_base
+            .clone()
+            .expect("settings require a base URL for openai");
+        OpenAiClient {
+            http,
+            url: format!("{}/v1/chat/completions", base.trim_end_matches('/')),
+            model: settings.openai_model.clone(),
+            key: settings.openai_api_key.clone(),
+        }
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    pub async fn reply(&self, context: &AiContext) -> Result<AiReply, AiError> {
+        let mut messages = vec![json!({ "role": "system", "content": prompt::system_instruction(context) })];
+        messages.extend(prompt::turns(context).into_iter().map(
+            |(role, text)| json!({ "role": if role == "model" { "assistant" } else { "user" }, "content": text }),
+        ));
+        let body = json!({
+            "model": self.model,
+            "messages": messages,
+            "response_format": { "type": "json_object" },
+            "temperature": 0.3,
+        });
+        let mut last_error = AiError::Unavailable {
+            detail: "not tried".into(),
+            retry_after: None,
+        };
+        for attempt in 1..=ATTEMPTS {
+            match self.call(&body).await {
+                Err(AiError::Unavailable { detail, retry_after }) => {
+                    let wait = backoff(attempt, retry_after);
+                    last_error = AiError::Unavailable { detail, retry_after };
+                    if attempt == ATTEMPTS || wait > MAX_INLINE_WAIT {
+                        break;
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+        Err(last_error)
+    }
+
+    async fn call(&self, body: &serde_json::Value) -> Result<AiReply, AiError> {
+        let mut request = self.http.post(&self.url).json(body).timeout(TIMEOUT);
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key.expose());
+        }
+        let response = request.send().await.map_err(|e| AiError::Unavailable {
+            detail: transport_detail(&e),
+            retry_after: None,
+        })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_delay);
+        let bytes = response.bytes().await.map_err(|e| AiError::Unavailable {
+            detail: transport_detail(&e),
+            retry_after: None,
+        })?;
+        if !status.is_success() {
+            let detail = format!("HTTP {}", status.as_u16());
+            return Err(match status.as_u16() {
+                429 | 500 | 502 | 503 | 504 => AiError::Unavailable { detail, retry_after },
+                _ => AiError::Refused(detail),
+            });
+        }
+        let response: Response =
+            serde_json::from_slice(&bytes).map_err(|e| AiError::Malformed(format!("not a chat completion ({e})")))?;
+        let usage = response.usage.unwrap_or_default();
+        let text = response
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|c| c.message.content)
+            .ok_or_else(|| AiError::Malformed("no choices".into()))?;
+        parse_reply(
+            &text,
+            TokenUsage {
+                prompt: usage.prompt_tokens,
+                output: usage.completion_tokens,
+                thinking: 0,
+            },
+        )
+    }
+}

@@ -1,0 +1,150 @@
+//! The persistent job queue: follow-ups, retries, inbound messages and campaign sends live
+//! here, not in memory, so a restart loses nothing and sends nothing twice.
+//!
+//! A job is claimed atomically (status `running` with a lock that expires), so a job whose
+//! worker died is taken up again. Jobs of one lane (one contact) run one at a time, in order.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::{to_ms, Backend, Db, DbResult};
+
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: String,
+    /// A second job with the same key is not added: redelivered webhooks are harmless.
+    pub dedupe_key: Option<String>,
+    pub lane: Option<String>,
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: i64,
+}
+
+/// Adds jobs in one transaction; returns how many were new (the rest were duplicates).
+pub async fn enqueue(db: &Db, jobs: &[NewJob<'_>], now: DateTime<Utc>) -> DbResult<u64> {
+    let mut tx = db.pool().begin().await?;
+    let mut added = 0;
+    for job in jobs {
+        added += sqlx::query(
+            "INSERT INTO jobs (kind, payload, dedupe_key, lane, run_at, max_attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(job.kind)
+        .bind(&job.payload)
+        .bind(job.dedupe_key.as_deref())
+        .bind(job.lane.as_deref())
+        .bind(to_ms(job.run_at))
+        .bind(job.max_attempts)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// Claims up to `limit` due jobs: queued ones whose time has come, and running ones whose
+/// lock expired. A job waits while an earlier job of its lane is unfinished.
+pub async fn claim_due(db: &Db, now: DateTime<Utc>, lock_until: DateTime<Utc>, limit: i64) -> DbResult<Vec<Job>> {
+    // PostgreSQL may run several app instances: skip rows another one is claiming.
+    let skip_locked = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', locked_until = $1, attempts = attempts + 1, updated_at = $2 \
+         WHERE id IN ( \
+           SELECT j.id FROM jobs j \
+           WHERE ((j.status = 'queued' AND j.run_at <= $2) OR (j.status = 'running' AND j.locked_until < $2)) \
+             AND (j.lane IS NULL OR NOT EXISTS ( \
+               SELECT 1 FROM jobs e WHERE e.lane = j.lane AND e.id < j.id AND e.status IN ('queued', 'running'))) \
+           ORDER BY j.run_at, j.id LIMIT $3 {skip_locked}) \
+         RETURNING id, kind, payload, attempts, max_attempts"
+    );
+    let mut jobs: Vec<Job> = sqlx::query_as(&sql)
+        .bind(to_ms(lock_until))
+        .bind(to_ms(now))
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+/// Keeps the locks of jobs still being worked on.
+pub async fn extend_locks(db: &Db, ids: &[i64], lock_until: DateTime<Utc>) -> DbResult<()> {
+    for id in ids {
+        sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND status = 'running'")
+            .bind(to_ms(lock_until))
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn complete(db: &Db, id: i64, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(to_ms(now))
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Puts a job back in the queue for `run_at`, or marks it failed when it has no attempts left.
+/// Returns true when the job failed for good.
+pub async fn retry_or_fail(
+    db: &Db,
+    job: &Job,
+    error: &str,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let exhausted = job.attempts >= job.max_attempts;
+    sqlx::query(
+        "UPDATE jobs SET status = $1, run_at = $2, locked_until = NULL, last_error = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(if exhausted { "failed" } else { "queued" })
+    .bind(to_ms(run_at))
+    .bind(error)
+    .bind(to_ms(now))
+    .bind(job.id)
+    .execute(db.pool())
+    .await?;
+    Ok(exhausted)
+}
+
+/// How many jobs are in each status (for tests and the health of the queue).
+pub async fn counts(db: &Db) -> DbResult<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Jobs due now or running: work the queue still has to do before it is idle.
+pub async fn due_count(db: &Db, now: DateTime<Utc>) -> DbResult<i64> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE status = 'running' OR (status = 'queued' AND run_at <= $1)",
+        )
+        .bind(to_ms(now))
+        .fetch_one(db.pool())
+        .await?,
+    )
+}

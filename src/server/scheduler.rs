@@ -1,0 +1,113 @@
+//! Runs due jobs from the persistent queue: claims a batch atomically, runs each in its own
+//! task (bounded), keeps their locks fresh, and retries failures with backoff.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use super::controller::{Pipeline, ProcessError};
+use super::db::jobs::{self, Job};
+
+/// How often the queue is looked at when nobody rings.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+/// First retry delay; it doubles per attempt up to the cap.
+const RETRY_BASE: Duration = Duration::from_secs(5);
+const RETRY_CAP: Duration = Duration::from_secs(600);
+
+/// Runs jobs until `shutdown` turns true. Dropping this future (a crash, in tests) drops
+/// every running job with it; their locks expire and another run takes them up.
+pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    let settings = &pipeline.settings.scheduler;
+    let lock = chrono::Duration::from_std(settings.job_lock).expect("lock duration fits");
+    let permits = Arc::new(Semaphore::new(settings.workers));
+    let running: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    let mut tasks = JoinSet::new();
+    let mut heartbeat = tokio::time::interval(settings.job_lock / 3);
+
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let free = permits.available_permits();
+        let claimed = if free == 0 {
+            Vec::new()
+        } else {
+            let now = Utc::now();
+            match jobs::claim_due(&pipeline.db, now, now + lock, free as i64).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::error!(%error, "cannot claim jobs");
+                    Vec::new()
+                }
+            }
+        };
+        let full_batch = !claimed.is_empty() && claimed.len() == free;
+        for job in claimed {
+            let permit = permits.clone().acquire_owned().await.expect("semaphore stays open");
+            running.lock().expect("running set").insert(job.id);
+            let (pipeline, running, wake) = (pipeline.clone(), running.clone(), wake.clone());
+            tasks.spawn(async move {
+                run_one(&pipeline, &job).await;
+                running.lock().expect("running set").remove(&job.id);
+                drop(permit);
+                // A finished job may unblock the next one of its lane.
+                wake.notify_one();
+            });
+        }
+        if full_batch {
+            continue;
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+            _ = heartbeat.tick() => {
+                let ids: Vec<i64> = running.lock().expect("running set").iter().copied().collect();
+                if !ids.is_empty() {
+                    if let Err(error) = jobs::extend_locks(&pipeline.db, &ids, Utc::now() + lock).await {
+                        tracing::error!(%error, "cannot extend job locks");
+                    }
+                }
+            }
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+        }
+    }
+    // Let running jobs finish briefly; whatever is left is taken up after the restart.
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+async fn run_one(pipeline: &Pipeline, job: &Job) {
+    let result = pipeline.run_job(&job.kind, &job.payload).await;
+    let now = Utc::now();
+    let outcome = match result {
+        Ok(()) => jobs::complete(&pipeline.db, job.id, now).await.map(|_| false),
+        Err(error) => {
+            let delay = match &error {
+                ProcessError::Retry(_, Some(server_delay)) => *server_delay,
+                _ => {
+                    let doublings = (job.attempts.clamp(1, 10) - 1) as u32;
+                    (RETRY_BASE * 2u32.pow(doublings)).min(RETRY_CAP)
+                }
+            };
+            tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+            let run_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+            jobs::retry_or_fail(&pipeline.db, job, &error.to_string(), run_at, now).await
+        }
+    };
+    match outcome {
+        Ok(true) => {
+            tracing::error!(job_id = job.id, kind = %job.kind, "job gave up after its last attempt");
+            pipeline.give_up(&job.kind, &job.payload).await;
+        }
+        Ok(false) => {}
+        Err(error) => tracing::error!(job_id = job.id, %error, "cannot record a job's result"),
+    }
+}

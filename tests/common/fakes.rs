@@ -1,0 +1,213 @@
+//! Small servers on loopback that speak the exact wire formats of the WhatsApp Cloud API and
+//! the Gemini API, so the production clients talk to them unchanged.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+/// One message as the fake Graph API received it.
+#[derive(Clone, Debug)]
+pub struct SentMessage {
+    pub to: String,
+    pub body: String,
+    pub wamid: String,
+    pub authorization: String,
+    pub path: String,
+}
+
+#[derive(Default)]
+struct GraphState {
+    sent: Mutex<Vec<SentMessage>>,
+    /// Error answers (status, Graph error code) to give before succeeding again.
+    failures: Mutex<VecDeque<(u16, i64)>>,
+}
+
+#[derive(Clone)]
+pub struct FakeGraph {
+    pub base: String,
+    state: Arc<GraphState>,
+}
+
+impl FakeGraph {
+    pub async fn start() -> FakeGraph {
+        let state = Arc::new(GraphState::default());
+        let router = Router::new()
+            .route("/{version}/{phone_number_id}/messages", post(graph_send))
+            .with_state(state.clone());
+        FakeGraph {
+            base: serve(router).await,
+            state,
+        }
+    }
+
+    pub fn sent(&self) -> Vec<SentMessage> {
+        self.state.sent.lock().unwrap().clone()
+    }
+
+    pub fn sent_to(&self, to: &str) -> Vec<String> {
+        self.sent().into_iter().filter(|m| m.to == to).map(|m| m.body).collect()
+    }
+
+    pub fn fail_next(&self, status: u16, code: i64) {
+        self.state.failures.lock().unwrap().push_back((status, code));
+    }
+}
+
+async fn graph_send(
+    State(state): State<Arc<GraphState>>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some((status, code)) = state.failures.lock().unwrap().pop_front() {
+        let error = json!({ "error": { "message": "fake failure", "type": "OAuthException", "code": code, "fbtrace_id": "x" } });
+        return (StatusCode::from_u16(status).unwrap(), Json(error)).into_response();
+    }
+    assert_eq!(body["messaging_product"], "whatsapp");
+    assert_eq!(body["type"], "text");
+    let mut sent = state.sent.lock().unwrap();
+    let wamid = format!("wamid.FAKE{}", sent.len() + 1);
+    let to = body["to"].as_str().unwrap_or_default().to_string();
+    sent.push(SentMessage {
+        to: to.clone(),
+        body: body["text"]["body"].as_str().unwrap_or_default().to_string(),
+        wamid: wamid.clone(),
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .into(),
+        path: format!("/{version}/{phone_number_id}/messages"),
+    });
+    Json(json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{ "input": to, "wa_id": to }],
+        "messages": [{ "id": wamid }]
+    }))
+    .into_response()
+}
+
+/// What the fake Gemini answers next.
+#[derive(Clone, Debug)]
+pub enum GeminiAnswer {
+    /// A structured reply: the JSON object the model would put in the text part.
+    Reply(Value),
+    /// Raw text in the text part (for malformed answers).
+    Text(String),
+    /// An HTTP error with Google's error body; `retry_delay` like "0.2s".
+    Error(u16, &'static str, Option<&'static str>),
+    /// Never answers (the caller times out or is killed).
+    Hang,
+}
+
+#[derive(Default)]
+struct GeminiState {
+    answers: Mutex<VecDeque<GeminiAnswer>>,
+    requests: Mutex<Vec<Value>>,
+    keys: Mutex<Vec<String>>,
+}
+
+#[derive(Clone)]
+pub struct FakeGemini {
+    pub base: String,
+    state: Arc<GeminiState>,
+}
+
+impl FakeGemini {
+    pub async fn start() -> FakeGemini {
+        let state = Arc::new(GeminiState::default());
+        let router = Router::new()
+            .route("/v1beta/models/{model_action}", post(gemini_generate))
+            .with_state(state.clone());
+        FakeGemini {
+            base: serve(router).await,
+            state,
+        }
+    }
+
+    pub fn answer(&self, answer: GeminiAnswer) {
+        self.state.answers.lock().unwrap().push_back(answer);
+    }
+
+    pub fn reply(&self, reply: Value) {
+        self.answer(GeminiAnswer::Reply(reply));
+    }
+
+    pub fn requests(&self) -> Vec<Value> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.state.keys.lock().unwrap().clone()
+    }
+
+    /// The system instruction of request `index`.
+    pub fn instruction(&self, index: usize) -> String {
+        self.requests()[index]["systemInstruction"]["parts"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+async fn gemini_generate(
+    State(state): State<Arc<GeminiState>>,
+    Path(model_action): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    assert!(model_action.ends_with(":generateContent"), "{model_action}");
+    assert_eq!(body["generationConfig"]["responseMimeType"], "application/json");
+    state.requests.lock().unwrap().push(body);
+    state.keys.lock().unwrap().push(
+        headers
+            .get("x-goog-api-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .into(),
+    );
+    let next = state.answers.lock().unwrap().pop_front();
+    let text = match next {
+        Some(GeminiAnswer::Reply(reply)) => reply.to_string(),
+        Some(GeminiAnswer::Text(text)) => text,
+        Some(GeminiAnswer::Error(status, reason, retry_delay)) => {
+            let details = retry_delay
+                .map(|d| json!([{ "@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": d }]))
+                .unwrap_or(json!([]));
+            let body =
+                json!({ "error": { "code": status, "message": "fake error", "status": reason, "details": details } });
+            return (StatusCode::from_u16(status).unwrap(), Json(body)).into_response();
+        }
+        Some(GeminiAnswer::Hang) => {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            unreachable!()
+        }
+        None => {
+            let body = json!({ "error": { "code": 500, "message": "no scripted answer", "status": "INTERNAL" } });
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+        }
+    };
+    Json(json!({
+        "candidates": [{
+            "content": { "role": "model", "parts": [{ "text": text }] },
+            "finishReason": "STOP",
+            "index": 0
+        }],
+        "usageMetadata": { "promptTokenCount": 812, "candidatesTokenCount": 41, "thoughtsTokenCount": 17, "totalTokenCount": 870 },
+        "modelVersion": "gemini-2.5-flash"
+    }))
+    .into_response()
+}
