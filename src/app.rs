@@ -11,6 +11,7 @@ use crate::pages::inbox::InboxPage;
 use crate::pages::knowledge::KnowledgePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::simulator::SimulatorPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns") view=CampaignsPage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/knowledge") view=KnowledgePage/>
+                <Route path=path!("/simulator") view=SimulatorPage/>
             </Routes>
         </Router>
     }

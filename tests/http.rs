@@ -48,13 +48,20 @@ async fn pages_and_server_functions_need_a_session() {
     let data = app
         .client
         .post(app.url("/api/inbox/conversations"))
-        .form(&[("search", ""), ("filter", "all")])
+        .json(&serde_json::json!({ "search": "", "filter": "all", "after": null }))
         .send()
         .await
         .unwrap();
     assert_eq!(data.status(), StatusCode::UNAUTHORIZED);
     let body = data.text().await.unwrap();
     assert!(body.contains("Unauthorized") && !body.contains("Sara"), "{body}");
+
+    let socket = app.client.get(app.url("/ws/inbox-updates")).send().await.unwrap();
+    assert_eq!(
+        socket.status(),
+        StatusCode::UNAUTHORIZED,
+        "no live updates without a session"
+    );
 
     let login_page = app.client.get(app.url("/login")).send().await.unwrap();
     assert_eq!(login_page.status(), StatusCode::OK);
@@ -94,7 +101,7 @@ async fn signing_in_opens_the_app_and_signing_out_closes_it() {
         .client
         .post(app.url("/api/inbox/conversations"))
         .header(COOKIE, &cookie)
-        .form(&[("search", "priya"), ("filter", "all")])
+        .json(&serde_json::json!({ "search": "priya", "filter": "all", "after": null }))
         .send()
         .await
         .unwrap();
@@ -182,5 +189,102 @@ async fn bad_settings_stop_start_up_with_one_line_naming_them() {
         "{error}"
     );
     assert!(!error.contains('\n'));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn inbox_actions_refuse_bad_input_with_a_clear_message() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let admin = session_cookie(&app).await;
+    let call = |cookie: String, path: &'static str, form: Vec<(&'static str, String)>| {
+        let request = app.client.post(app.url(path)).header(COOKIE, cookie).form(&form);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    // Lena wrote 20 days ago: outside WhatsApp's 24-hour window.
+    let lena: i64 = sqlx::query_scalar(
+        "SELECT cv.id FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id WHERE ct.name = 'Lena de Vries'",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+
+    let (_, body) = call(
+        admin.clone(),
+        "/api/inbox/reply",
+        vec![("conversation_id", lena.to_string()), ("text", "  ".into())],
+    )
+    .await;
+    assert!(body.contains("Write a reply first."), "{body}");
+    let long = "x".repeat(4097);
+    let (_, body) = call(
+        admin.clone(),
+        "/api/inbox/reply",
+        vec![("conversation_id", lena.to_string()), ("text", long)],
+    )
+    .await;
+    assert!(body.contains("at most 4096 characters"), "{body}");
+    let (_, body) = call(
+        admin.clone(),
+        "/api/inbox/reply",
+        vec![("conversation_id", "999999".into()), ("text", "hi".into())],
+    )
+    .await;
+    assert!(body.contains(r#""NotFound":"Conversation""#), "{body}");
+    let (_, body) = call(
+        admin.clone(),
+        "/api/inbox/reply",
+        vec![("conversation_id", lena.to_string()), ("text", "hi".into())],
+    )
+    .await;
+    assert!(body.contains("24 hours"), "{body}");
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(before, after, "nothing stored, nothing sent");
+
+    // A marketer may read the inbox but not take conversations over.
+    let marketer = app
+        .client
+        .post(app.url("/auth/login"))
+        .form(&[
+            ("email", "marketer@frontdesk.local"),
+            ("password", ADMIN_PASSWORD),
+            ("next", "/inbox"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let marketer = marketer.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, body) = call(
+        marketer,
+        "/api/inbox/mode",
+        vec![("conversation_id", lena.to_string()), ("mode", "human".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("Forbidden"), "{body}");
+    let mode: String = sqlx::query_scalar("SELECT mode FROM conversations WHERE id = $1")
+        .bind(lena)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "bot");
+
+    app.stop().await;
     db.cleanup().await;
 }

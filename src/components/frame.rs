@@ -1,18 +1,28 @@
-//! The frame around every signed-in page: navigation, the signed-in user and sign-out.
+//! The frame around every signed-in page: navigation, the signed-in user, what answers
+//! customers, and sign-out.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::model::{AppError, StaffUser};
+use crate::model::{AppError, SessionInfo};
 
 #[server(endpoint = "session/me")]
-pub async fn current_user() -> Result<StaffUser, AppError> {
-    crate::server::auth::require_user().await
+pub async fn load_session_info() -> Result<SessionInfo, AppError> {
+    crate::server::error::respond(async move {
+        let user = crate::server::auth::require_user().await?;
+        let state = crate::server::auth::app_state()?;
+        Ok(SessionInfo {
+            user,
+            ai_provider: state.pipeline.ai.label(),
+            whatsapp_outbox: state.pipeline.sender.is_outbox(),
+        })
+    })
+    .await
 }
 
 #[component]
 pub fn AppFrame(children: Children) -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
+    let info = Resource::new(|| (), |_| load_session_info());
     view! {
         <header class="topbar">
             <a class="brand" href="/inbox">"Frontdesk"</a>
@@ -21,15 +31,20 @@ pub fn AppFrame(children: Children) -> impl IntoView {
                 <A href="/campaigns">"Campaigns"</A>
                 <A href="/analytics">"Analytics"</A>
                 <A href="/knowledge">"Knowledge"</A>
+                <A href="/simulator">"Simulator"</A>
             </nav>
             <div class="account">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        match user.await {
-                            Ok(user) => view! {
-                                <span class="who" title=user.email.clone()>
-                                    {user.email.clone()}
-                                    <span class="badge">{user.role.label()}</span>
+                        match info.await {
+                            Ok(info) => view! {
+                                <span class="muted small" title="What answers customers">
+                                    {format!("AI: {}", info.ai_provider)}
+                                    {info.whatsapp_outbox.then_some(" · WhatsApp outbox")}
+                                </span>
+                                <span class="who" title=info.user.email.clone()>
+                                    {info.user.email.clone()}
+                                    <span class="badge">{info.user.role.label()}</span>
                                 </span>
                                 <form method="post" action="/auth/logout">
                                     <button type="submit" class="link">"Sign out"</button>

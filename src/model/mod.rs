@@ -37,6 +37,16 @@ pub struct StaffUser {
     pub role: Role,
 }
 
+/// What the frame around every page shows: who is signed in and what answers customers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: StaffUser,
+    /// e.g. "Gemini (gemini-2.5-flash)" or "Offline receptionist".
+    pub ai_provider: String,
+    /// True when WhatsApp messages are recorded, not sent (no access token configured).
+    pub whatsapp_outbox: bool,
+}
+
 string_enum! {
     /// Where a contact's name came from; a name the customer told us wins over a profile name.
     NameSource {
@@ -164,6 +174,14 @@ string_enum! {
     }
 }
 
+/// What the server pushes over `/ws/inbox-updates`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum InboxPush {
+    Event(Box<InboxEvent>),
+    /// Events were missed (a slow connection, a reconnect): fetch the current state again.
+    Resync,
+}
+
 /// What the inbox is told as it happens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum InboxEvent {
@@ -200,6 +218,12 @@ impl Contact {
     /// What staff see: the name, or else the phone number.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.wa_id)
+    }
+
+    /// WhatsApp allows free-form messages only within 24 hours of the customer's last one.
+    pub fn window_open(&self, now: DateTime<Utc>) -> bool {
+        self.last_inbound_at
+            .is_some_and(|at| now - at < chrono::Duration::hours(24))
     }
 }
 

@@ -8,20 +8,23 @@ use crate::model::{format_minute_of_day, format_money, AppError, Knowledge, WEEK
 
 #[server(endpoint = "knowledge")]
 pub async fn load_knowledge() -> Result<Knowledge, AppError> {
-    use crate::server::{auth, db::knowledge};
-    auth::require_user().await?;
-    let state = auth::app_state()?;
-    let db = &state.db;
-    let business = &state.settings.business;
-    Ok(Knowledge {
-        business_name: business.name.clone(),
-        timezone: business.timezone.name().to_string(),
-        currency: business.currency.clone(),
-        services: knowledge::list_services(db).await?,
-        staff: knowledge::list_staff(db).await?,
-        hours: knowledge::list_business_hours(db).await?,
-        faqs: knowledge::list_faqs(db).await?,
+    crate::server::error::respond(async move {
+        use crate::server::{auth, db::knowledge};
+        auth::require_user().await?;
+        let state = auth::app_state()?;
+        let db = &state.db;
+        let business = &state.settings.business;
+        Ok(Knowledge {
+            business_name: business.name.clone(),
+            timezone: business.timezone.name().to_string(),
+            currency: business.currency.clone(),
+            services: knowledge::list_services(db).await?,
+            staff: knowledge::list_staff(db).await?,
+            hours: knowledge::list_business_hours(db).await?,
+            faqs: knowledge::list_faqs(db).await?,
+        })
     })
+    .await
 }
 
 #[component]

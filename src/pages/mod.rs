@@ -6,3 +6,4 @@ pub mod inbox;
 pub mod knowledge;
 pub mod login;
 pub mod not_found;
+pub mod simulator;

@@ -185,16 +185,12 @@ fn unauthorized() -> Response {
     response
 }
 
-/// The signed-in staff user of the current server-function call.
+/// The signed-in staff user of the current server-function call (run it inside
+/// [`super::error::respond`], which turns a refusal into a 401 or 403).
 pub async fn require_user() -> Result<StaffUser, AppError> {
     match leptos_axum::extract::<Extension<StaffUser>>().await {
         Ok(Extension(user)) => Ok(user),
-        Err(_) => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(StatusCode::UNAUTHORIZED);
-            }
-            Err(AppError::Unauthorized)
-        }
+        Err(_) => Err(AppError::Unauthorized),
     }
 }
 
@@ -204,9 +200,6 @@ pub async fn require_role(allowed: &[Role]) -> Result<StaffUser, AppError> {
     if allowed.contains(&user.role) {
         Ok(user)
     } else {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(StatusCode::FORBIDDEN);
-        }
         Err(AppError::Forbidden)
     }
 }

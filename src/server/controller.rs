@@ -20,7 +20,7 @@ use super::whatsapp::payload::InboundMessage;
 use super::whatsapp::sender::{SendError, Sender};
 use crate::model::{
     Author, BookingSource, Contact, Conversation, ConversationMode, CustomerContext, DeliveryStatus, InboxEvent,
-    Intent, Message, NameSource, Outcome,
+    Intent, Message, NameSource, Outcome, StaffUser,
 };
 
 /// How long the business knowledge is reused before it is read again.
@@ -54,6 +54,17 @@ pub enum ProcessError {
     Db(#[from] DbError),
     #[error("bad job payload: {0}")]
     BadPayload(String),
+}
+
+/// Why a staff reply was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffReplyError {
+    #[error(
+        "The customer's last message is more than 24 hours old, so WhatsApp only allows an approved template now."
+    )]
+    OutsideWindow,
+    #[error(transparent)]
+    Db(#[from] DbError),
 }
 
 /// What the conversation is in the middle of, kept in `conversations.flow_state`.
@@ -645,9 +656,7 @@ impl Pipeline {
         contacts::set_outcome(&self.db, contact.id, Outcome::BookingAbandoned, now).await?;
         self.note(&conversation, "Booking left unfinished.", Intent::BookingAbandoned)
             .await?;
-        let window_open = contact
-            .last_inbound_at
-            .is_some_and(|at| now - at < chrono::Duration::hours(24));
+        let window_open = contact.window_open(now);
         if conversation.mode == ConversationMode::Bot && window_open && contact.opted_out_at.is_none() {
             let hello = contact
                 .name
@@ -788,6 +797,69 @@ impl Pipeline {
         };
         jobs::enqueue(&self.db, &[new], Utc::now()).await?;
         Ok(())
+    }
+
+    /// "Take over" / "Hand back to bot" from the inbox.
+    pub async fn set_mode_by_staff(
+        &self,
+        conversation_id: i64,
+        mode: ConversationMode,
+        staff: &StaffUser,
+    ) -> Result<Conversation, DbError> {
+        let conversation = conversations::get_conversation(&self.db, conversation_id).await?;
+        if conversation.mode != mode {
+            conversations::set_mode(&self.db, conversation_id, mode).await?;
+            conversations::assign(
+                &self.db,
+                conversation_id,
+                (mode == ConversationMode::Human).then_some(staff.id),
+            )
+            .await?;
+            conversations::set_needs_attention(&self.db, conversation_id, false).await?;
+            let note = match mode {
+                ConversationMode::Human => {
+                    contacts::set_outcome(&self.db, conversation.contact.id, Outcome::HumanHandled, Utc::now()).await?;
+                    format!("{} took over. The bot is paused.", staff.email)
+                }
+                ConversationMode::Bot => format!("{} handed the conversation back to the bot.", staff.email),
+            };
+            let mut new = NewMessage::new(conversation_id, Author::System, &note, DeliveryStatus::Read, Utc::now());
+            new.staff_user_id = Some(staff.id);
+            let message = conversations::insert_message(&self.db, &new).await?;
+            self.publish_message(&message);
+        }
+        let conversation = conversations::get_conversation(&self.db, conversation_id).await?;
+        self.hub.publish(InboxEvent::ConversationChanged {
+            conversation: conversation.clone(),
+        });
+        Ok(conversation)
+    }
+
+    /// A reply typed by staff in the inbox, sent through WhatsApp like the bot's.
+    pub async fn send_staff_reply(
+        &self,
+        conversation_id: i64,
+        staff: &StaffUser,
+        text: &str,
+    ) -> Result<Message, StaffReplyError> {
+        let now = Utc::now();
+        let conversation = conversations::get_conversation(&self.db, conversation_id).await?;
+        let contact = &conversation.contact;
+        if !contact.window_open(now) {
+            return Err(StaffReplyError::OutsideWindow);
+        }
+        let mut new = NewMessage::new(conversation_id, Author::Staff, text, DeliveryStatus::Pending, now);
+        new.staff_user_id = Some(staff.id);
+        let message = conversations::insert_message(&self.db, &new).await?;
+        self.publish_message(&message);
+        conversations::set_needs_attention(&self.db, conversation_id, false).await?;
+        match self.send(contact, &message, false).await {
+            Ok(()) => {}
+            Err(ProcessError::Db(error)) => return Err(error.into()),
+            Err(error) => tracing::warn!(%error, "staff reply not sent yet"),
+        }
+        self.publish_conversation(conversation_id).await;
+        Ok(conversations::get_message(&self.db, message.id).await?)
     }
 
     fn publish_message(&self, message: &Message) {

@@ -34,3 +34,21 @@ fn capitalize(text: &str) -> String {
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
 }
+
+/// Runs a server function's work and gives a refusal its proper HTTP status (400, 401, 403,
+/// 404), so clients and logs can tell a refused request from a server failure.
+pub async fn respond<T>(work: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    work.await.inspect_err(|error| {
+        use axum::http::StatusCode;
+        let status = match error {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+    })
+}

@@ -75,7 +75,7 @@ impl Application {
             .await
             .map_err(StartupError::Database)?;
         db.migrate().await?;
-        bootstrap_admin(&db, settings.admin.as_ref()).await?;
+        bootstrap_admin(&db, settings.admin.as_ref(), settings.demo_data).await?;
         if settings.demo_data && demo::database_is_empty(&db).await.map_err(StartupError::Bootstrap)? {
             demo::load_demo_salon(&db, settings.business.timezone, Utc::now())
                 .await
@@ -156,7 +156,15 @@ fn warn_about_webhook_security(settings: &Settings) {
     }
 }
 
-async fn bootstrap_admin(db: &Db, admin: Option<&AdminBootstrap>) -> Result<(), StartupError> {
+/// Demo accounts created beside the first admin when demo data is on, to try the roles.
+pub const DEMO_STAFF: [(&str, &str, Role); 2] = [
+    ("agent@frontdesk.local", "Agent", Role::Agent),
+    ("marketer@frontdesk.local", "Marketer", Role::Marketer),
+];
+
+/// Creates the first admin on a start with no staff accounts (and, for the demo, an agent
+/// and a marketer who share the admin's password).
+async fn bootstrap_admin(db: &Db, admin: Option<&AdminBootstrap>, demo_staff: bool) -> Result<(), StartupError> {
     if users::count_users(db).await.map_err(StartupError::Bootstrap)? > 0 {
         return Ok(());
     }
@@ -166,6 +174,15 @@ async fn bootstrap_admin(db: &Db, admin: Option<&AdminBootstrap>) -> Result<(), 
         .await
         .map_err(StartupError::Bootstrap)?;
     tracing::info!("created the first admin account");
+    if demo_staff {
+        for (email, name, role) in DEMO_STAFF {
+            if users::normalize_email(email) != users::normalize_email(&admin.email) {
+                users::create_user(db, email, name, role, &hash, Utc::now())
+                    .await
+                    .map_err(StartupError::Bootstrap)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -183,6 +200,7 @@ fn router(state: AppState) -> Router {
             "/webhook/whatsapp",
             get(routes::webhook::verify).post(routes::webhook::receive),
         )
+        .route("/ws/inbox-updates", get(routes::inbox_updates::inbox_updates))
         .route("/auth/login", post(routes::auth::login))
         .route("/auth/logout", post(routes::auth::logout))
         .leptos_routes_with_context(&state, leptos_routes, || (), {

@@ -420,3 +420,13 @@ pub async fn set_flow_state(db: &Db, conversation_id: i64, flow_state: &str) -> 
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
+
+/// The staff member handling a conversation (none when the bot has it).
+pub async fn assign(db: &Db, conversation_id: i64, user_id: Option<i64>) -> DbResult<()> {
+    let done = sqlx::query("UPDATE conversations SET assigned_user_id = $1 WHERE id = $2")
+        .bind(user_id)
+        .bind(conversation_id)
+        .execute(db.pool())
+        .await?;
+    expect_one(done.rows_affected(), "conversation")
+}

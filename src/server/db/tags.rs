@@ -53,3 +53,29 @@ pub async fn tags_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<Tag>> {
     .fetch_all(db.pool())
     .await?)
 }
+
+/// Replaces a contact's tags with `names` (creating tags that do not exist yet), all or nothing.
+pub async fn replace_contact_tags(db: &Db, contact_id: i64, names: &[String]) -> DbResult<()> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1")
+        .bind(contact_id)
+        .execute(&mut *tx)
+        .await?;
+    for name in names {
+        sqlx::query("INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let tag_id: i64 = sqlx::query_scalar("SELECT id FROM tags WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO contact_tags (contact_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(contact_id)
+            .bind(tag_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod health;
+pub mod inbox_updates;
 pub mod openapi;
 pub mod webhook;

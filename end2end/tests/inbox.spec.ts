@@ -1,0 +1,127 @@
+import { expect, test } from "@playwright/test";
+import { customerSays, newNumber, nextFriday, openLiveInbox, signIn } from "./support";
+
+test("a new customer appears live, gives a name and books (sprint test case 1)", async ({ page, request }) => {
+  await signIn(page);
+  await openLiveInbox(page);
+  const list = page.getByRole("region", { name: "Conversations" });
+  const chat = page.getByRole("region", { name: "Chat" });
+  const number = newNumber();
+
+  // The first message shows up in the open inbox, labelled by the phone number.
+  await customerSays(request, number, "hi");
+  const row = list.getByRole("link", { name: new RegExp(number) });
+  await expect(row).toBeVisible();
+  await row.click();
+  await expect(chat.getByRole("heading", { name: number })).toBeVisible();
+  await expect(chat.getByText("May I have your name?")).toBeVisible();
+
+  // The name arrives: list and chat header change live.
+  await customerSays(request, number, "I'm Zoe");
+  await expect(list.getByRole("link", { name: /Zoe/ })).toBeVisible();
+  await expect(chat.getByRole("heading", { name: "Zoe" })).toBeVisible();
+
+  // Booking: the bot offers free times, the customer takes the first.
+  await customerSays(request, number, `Can I book a women's haircut on ${nextFriday()} in the afternoon?`);
+  const offer = chat.getByText(/I can offer/).last();
+  await expect(offer).toBeVisible();
+  const time = (await offer.textContent())!.match(/can offer (\d\d:\d\d)/)![1];
+  await customerSays(request, number, `${time} please`);
+  await expect(chat.getByText(/You're booked: women's haircut/)).toBeVisible();
+  const panel = page.getByRole("complementary", { name: "Contact" });
+  await expect(panel.getByRole("list", { name: "Appointments" })).toContainText("Women's haircut");
+  await expect(panel).toContainText("booked");
+});
+
+test("staff take over, reply by hand and hand back to the bot", async ({ page, request }) => {
+  await signIn(page);
+  await openLiveInbox(page);
+  const number = newNumber();
+  await customerSays(request, number, "hi");
+  await page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: new RegExp(number) }).click();
+  const chat = page.getByRole("region", { name: "Chat" });
+  const botBubbles = chat.locator(".bubble.bot");
+  await expect(botBubbles).toHaveCount(1);
+
+  await chat.getByRole("button", { name: "Take over" }).click();
+  await expect(chat.getByText("Staff are answering")).toBeVisible();
+
+  // The bot stays silent while staff have the conversation.
+  await customerSays(request, number, "are you there?");
+  await expect(chat.getByText("are you there?")).toBeVisible();
+  await page.waitForTimeout(1500);
+  await expect(botBubbles).toHaveCount(1);
+
+  // A manual reply goes out through WhatsApp (the outbox here) and shows as sent.
+  await page.getByRole("textbox", { name: "Reply" }).fill("Hi, this is Ana from the salon!");
+  await page.getByRole("button", { name: "Send" }).click();
+  const staffBubble = chat.locator(".bubble.staff").filter({ hasText: "Hi, this is Ana from the salon!" });
+  await expect(staffBubble).toBeVisible();
+  await expect(staffBubble.getByLabel("sent")).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "Reply" })).toHaveValue("");
+
+  // An empty reply is refused with a message; nothing is sent.
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(chat.getByRole("alert")).toHaveText("Write a reply first.");
+
+  await chat.getByRole("button", { name: "Hand back to bot" }).click();
+  await expect(chat.getByText("Bot is answering")).toBeVisible();
+  await customerSays(request, number, "how much is a colour?");
+  await expect(chat.getByText(/colour is 85.00 EUR/)).toBeVisible();
+});
+
+test("two signed-in browsers get the same live update; no session, no socket", async ({ browser, request }) => {
+  const first = await browser.newContext();
+  const second = await browser.newContext();
+  const pages = [await first.newPage(), await second.newPage()];
+  for (const page of pages) {
+    await signIn(page);
+    await openLiveInbox(page);
+  }
+  const number = newNumber();
+  await customerSays(request, number, "hello from a new customer");
+  for (const page of pages) {
+    await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: new RegExp(number) })).toBeVisible();
+  }
+  await first.close();
+  await second.close();
+
+  const stranger = await browser.newContext();
+  const page = await stranger.newPage();
+  await page.goto("/login");
+  const outcome = await page.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(`ws://${location.host}/ws/inbox-updates`);
+        socket.onopen = () => resolve("open");
+        socket.onerror = () => resolve("refused");
+      }),
+  );
+  expect(outcome).toBe("refused");
+  await stranger.close();
+});
+
+test("a marketer cannot take over, and replies outside the 24-hour window are refused", async ({ page }) => {
+  await signIn(page, "marketer@frontdesk.local");
+  await page.goto("/inbox");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: /Lena de Vries/ }).click();
+  const chat = page.getByRole("region", { name: "Chat" });
+  await expect(chat.getByText("24-hour window closed")).toBeVisible();
+  await chat.getByRole("button", { name: "Take over" }).click();
+  await expect(chat.getByRole("alert")).toHaveText("Your role does not allow this.");
+  await expect(chat.getByText("Bot is answering")).toBeVisible();
+});
+
+test("an admin's reply outside the 24-hour window is explained, not sent", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/inbox");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: /Lena de Vries/ }).click();
+  const chat = page.getByRole("region", { name: "Chat" });
+  await page.getByRole("textbox", { name: "Reply" }).fill("Hello Lena");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(chat.getByRole("alert")).toContainText("more than 24 hours old");
+  await expect(chat.locator(".bubble.staff")).toHaveCount(0);
+  await expect(page.getByRole("textbox", { name: "Reply" })).toHaveValue("Hello Lena");
+});

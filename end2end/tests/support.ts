@@ -1,0 +1,65 @@
+import crypto from "node:crypto";
+import { APIRequestContext, expect, Page } from "@playwright/test";
+
+export const adminEmail = process.env.FRONTDESK_ADMIN_EMAIL ?? "admin@frontdesk.local";
+export const password = process.env.FRONTDESK_ADMIN_PASSWORD ?? "frontdesk-demo";
+const appSecret = process.env.WHATSAPP_APP_SECRET ?? "e2e-app-secret";
+
+export async function signIn(page: Page, email = adminEmail) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/inbox/);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Opens the inbox and waits until its live connection is up. */
+export async function openLiveInbox(page: Page) {
+  await page.goto("/inbox");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
+}
+
+/** A fresh WhatsApp number for one test. */
+export function newNumber(): string {
+  return "3469" + String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
+}
+
+/** Posts a signed text-message webhook exactly as Meta sends it. */
+export async function customerSays(request: APIRequestContext, from: string, text: string) {
+  const body = JSON.stringify({
+    object: "whatsapp_business_account",
+    entry: [{
+      id: "0",
+      changes: [{
+        field: "messages",
+        value: {
+          messaging_product: "whatsapp",
+          metadata: { display_phone_number: "15550000000", phone_number_id: "0" },
+          contacts: [{ profile: { name: "WhatsApp User" }, wa_id: from }],
+          messages: [{
+            from,
+            id: `wamid.E2E.${Date.now()}.${Math.random().toString(36).slice(2)}`,
+            timestamp: String(Math.floor(Date.now() / 1000)),
+            type: "text",
+            text: { body: text },
+          }],
+        },
+      }],
+    }],
+  });
+  const signature = "sha256=" + crypto.createHmac("sha256", appSecret).update(body).digest("hex");
+  const response = await request.post("/webhook/whatsapp", {
+    data: body,
+    headers: { "content-type": "application/json", "x-hub-signature-256": signature },
+  });
+  expect(response.status()).toBe(200);
+}
+
+/** A Friday at least two days ahead, as YYYY-MM-DD (the demo salon is open on Fridays). */
+export function nextFriday(): string {
+  const day = new Date(Date.now() + 2 * 86_400_000);
+  while (day.getUTCDay() !== 5) day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString().slice(0, 10);
+}

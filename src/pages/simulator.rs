@@ -1,0 +1,166 @@
+//! The customer simulator: staff play a WhatsApp customer and watch the bot answer. Messages
+//! go through the same webhook pipeline as real ones (payload, storage, jobs, controller).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::frame::AppFrame;
+use crate::model::{AppError, Author, Message};
+
+#[server(endpoint = "simulator/send")]
+pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -> Result<(), AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{auth, routes::webhook, whatsapp::payload};
+        auth::require_user().await?;
+        let state = auth::app_state()?;
+        let wa_id = crate::model::WaId::parse(&wa_id)?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(AppError::Invalid("Type a message first.".into()));
+        }
+        if text.chars().count() > 4096 {
+            return Err(AppError::Invalid(
+                "WhatsApp messages are at most 4,096 characters.".into(),
+            ));
+        }
+        let profile = Some(profile_name.trim()).filter(|p| !p.is_empty());
+        let wamid = format!("wamid.SIM.{}", hex::encode(rand::random::<[u8; 12]>()));
+        let body = payload::text_message_payload(wa_id.as_str(), profile, &wamid, chrono::Utc::now(), text);
+        webhook::ingest(&state, body.to_string().as_bytes())
+            .await
+            .map_err(|error| match error {
+                webhook::IngestError::Payload(e) => AppError::Invalid(e.to_string()),
+                webhook::IngestError::Storage(e) => AppError::from(e),
+            })?;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "simulator/thread")]
+pub async fn simulator_thread(wa_id: String) -> Result<Vec<Message>, AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{auth, db};
+        auth::require_user().await?;
+        let state = auth::app_state()?;
+        let Ok(wa_id) = crate::model::WaId::parse(&wa_id) else {
+            return Ok(Vec::new());
+        };
+        let Some(contact) = db::contacts::find_contact_by_wa_id(&state.db, &wa_id).await? else {
+            return Ok(Vec::new());
+        };
+        let messages = db::conversations::history_for_contact(&state.db, contact.id, 60).await?;
+        // The customer's phone never shows staff-only notes.
+        Ok(messages.into_iter().filter(|m| m.author != Author::System).collect())
+    })
+    .await
+}
+
+#[component]
+pub fn SimulatorPage() -> impl IntoView {
+    let (wa_id, set_wa_id) = signal("34600555010".to_string());
+    let (profile, set_profile) = signal(String::new());
+    let (text, set_text) = signal(String::new());
+    let (tick, set_tick) = signal(0u32);
+    let thread = Resource::new(move || (wa_id.get(), tick.get()), |(wa_id, _)| simulator_thread(wa_id));
+    let send = Action::new(|(wa_id, profile, text): &(String, String, String)| {
+        simulator_send(wa_id.clone(), profile.clone(), text.clone())
+    });
+    let pending = send.pending();
+
+    // After a send, look for the bot's answer for a while (it is produced in the background).
+    Effect::new(move |_| {
+        if let Some(Ok(())) = send.value().get() {
+            set_text.set(String::new());
+            set_tick.update(|t| *t += 1);
+            let handle = set_interval_with_handle(
+                move || set_tick.update(|t| *t += 1),
+                std::time::Duration::from_millis(600),
+            );
+            if let Ok(handle) = handle {
+                set_timeout(move || handle.clear(), std::time::Duration::from_millis(12_500));
+            }
+        }
+    });
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send.dispatch((wa_id.get_untracked(), profile.get_untracked(), text.get_untracked()));
+    };
+
+    view! {
+        <Title text="Simulator · Frontdesk"/>
+        <AppFrame>
+            <section class="page simulator">
+                <h1>"Customer simulator"</h1>
+                <p class="muted">
+                    "Play a WhatsApp customer: your messages go through the same webhook pipeline as real ones, and the bot answers here."
+                </p>
+                <form class="sim-form" on:submit=on_submit>
+                    <div class="row">
+                        <label>
+                            "Customer's WhatsApp number"
+                            <input
+                                type="tel"
+                                required
+                                prop:value=wa_id
+                                on:change=move |ev| set_wa_id.set(event_target_value(&ev))
+                            />
+                        </label>
+                        <label>
+                            "WhatsApp profile name (optional)"
+                            <input type="text" prop:value=profile on:input=move |ev| set_profile.set(event_target_value(&ev))/>
+                        </label>
+                    </div>
+                    <div class="phone" aria-live="polite">
+                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                            {move || Suspend::new(async move {
+                                match thread.await {
+                                    Ok(messages) if messages.is_empty() => {
+                                        view! { <p class="muted">"No messages yet. Say hi!"</p> }.into_any()
+                                    }
+                                    Ok(messages) => view! {
+                                        <ol class="messages">
+                                            {messages
+                                                .into_iter()
+                                                .map(|m| {
+                                                    let mine = m.author == Author::Customer;
+                                                    view! {
+                                                        <li class=if mine { "bubble customer mine" } else { "bubble bot theirs" }>
+                                                            <p class="body">{m.body}</p>
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ol>
+                                    }
+                                    .into_any(),
+                                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                                }
+                            })}
+                        </Transition>
+                    </div>
+                    {move || {
+                        send.value()
+                            .get()
+                            .and_then(Result::err)
+                            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+                    }}
+                    <div class="composer">
+                        <input
+                            type="text"
+                            aria-label="Message as the customer"
+                            placeholder="Type as the customer…"
+                            maxlength="4096"
+                            prop:value=text
+                            on:input=move |ev| set_text.set(event_target_value(&ev))
+                        />
+                        <button type="submit" class="primary" disabled=move || pending.get()>
+                            {move || if pending.get() { "Sending…" } else { "Send" }}
+                        </button>
+                    </div>
+                </form>
+            </section>
+        </AppFrame>
+    }
+}

@@ -1,0 +1,64 @@
+//! `/ws/inbox-updates`: the one push channel of the inbox. Only signed-in staff reach it
+//! (the session gate answers 401 otherwise).
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use axum::Extension;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::model::{InboxPush, StaffUser};
+use crate::server::state::AppState;
+
+/// A client that cannot take a message within this time is dropped (it will reconnect and
+/// resync); it never slows anyone else down.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+const PING_EVERY: Duration = Duration::from_secs(25);
+
+pub async fn inbox_updates(
+    State(state): State<AppState>,
+    Extension(user): Extension<StaffUser>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let events = state.pipeline.hub.subscribe();
+    upgrade.on_upgrade(move |socket| async move {
+        tracing::debug!(user_id = user.id, "inbox updates connected");
+        stream(socket, events).await;
+    })
+}
+
+async fn stream(mut socket: WebSocket, mut events: tokio::sync::broadcast::Receiver<crate::model::InboxEvent>) {
+    let mut ping = tokio::time::interval(PING_EVERY);
+    loop {
+        let push = tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => InboxPush::Event(Box::new(event)),
+                Err(RecvError::Lagged(_)) => InboxPush::Resync,
+                Err(RecvError::Closed) => break,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => continue,
+            },
+            _ = ping.tick() => {
+                if send(&mut socket, Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let text = serde_json::to_string(&push).expect("inbox pushes serialise");
+        if send(&mut socket, Message::Text(text.into())).await.is_err() {
+            break;
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
