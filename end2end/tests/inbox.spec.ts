@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { customerSays, newNumber, nextFriday, openLiveInbox, signIn } from "./support";
+import { customerSays, fakeGraph, newNumber, nextFriday, openLiveInbox, signIn } from "./support";
 
 test("a new customer appears live, gives a name and books (sprint test case 1)", async ({ page, request }) => {
   await signIn(page);
@@ -42,6 +42,7 @@ test("staff take over, reply by hand and hand back to the bot", async ({ page, r
   const chat = page.getByRole("region", { name: "Chat" });
   const botBubbles = chat.locator(".bubble.bot");
   await expect(botBubbles).toHaveCount(1);
+  await expect(botBubbles.first()).toContainText("May I have your name?");
 
   await chat.getByRole("button", { name: "Take over" }).click();
   await expect(chat.getByText("Staff are answering")).toBeVisible();
@@ -52,13 +53,20 @@ test("staff take over, reply by hand and hand back to the bot", async ({ page, r
   await page.waitForTimeout(1500);
   await expect(botBubbles).toHaveCount(1);
 
-  // A manual reply goes out through WhatsApp (the outbox here) and shows as sent.
+  // A manual reply goes out through WhatsApp and shows as sent; with the fake Graph server,
+  // which reports delivery like WhatsApp does, it then shows as read.
   await page.getByRole("textbox", { name: "Reply" }).fill("Hi, this is Ana from the salon!");
   await page.getByRole("button", { name: "Send" }).click();
   const staffBubble = chat.locator(".bubble.staff").filter({ hasText: "Hi, this is Ana from the salon!" });
   await expect(staffBubble).toBeVisible();
-  await expect(staffBubble.getByLabel("sent")).toBeVisible();
   await expect(page.getByRole("textbox", { name: "Reply" })).toHaveValue("");
+  if (fakeGraph) {
+    await expect(staffBubble.getByLabel("read")).toBeVisible();
+    const received = await (await fetch(`${fakeGraph}/__sent`)).json();
+    expect(received).toContainEqual(expect.objectContaining({ to: number, body: "Hi, this is Ana from the salon!" }));
+  } else {
+    await expect(staffBubble.getByLabel("sent")).toBeVisible();
+  }
 
   // An empty reply is refused with a message; nothing is sent.
   await page.getByRole("button", { name: "Send" }).click();

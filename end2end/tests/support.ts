@@ -4,6 +4,8 @@ import { APIRequestContext, expect, Page } from "@playwright/test";
 export const adminEmail = process.env.FRONTDESK_ADMIN_EMAIL ?? "admin@frontdesk.local";
 export const password = process.env.FRONTDESK_ADMIN_PASSWORD ?? "frontdesk-demo";
 const appSecret = process.env.WHATSAPP_APP_SECRET ?? "e2e-app-secret";
+/** Set when the app talks to the fake Graph server (end2end/fakes.mjs) instead of the outbox. */
+export const fakeGraph = process.env.E2E_FAKE_GRAPH;
 
 export async function signIn(page: Page, email = adminEmail) {
   await page.goto("/login");

@@ -1,0 +1,29 @@
+import { expect, test } from "@playwright/test";
+import { newNumber, signIn } from "./support";
+
+test("staff play a customer in the simulator and the bot answers through the pipeline", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Simulator" }).click();
+  await expect(page.getByRole("heading", { name: "Customer simulator" })).toBeVisible();
+  await expect(page.getByText(/^AI: /)).toBeVisible();
+
+  const number = newNumber();
+  await page.getByLabel("Customer's WhatsApp number").fill(number);
+  await page.getByLabel("Customer's WhatsApp number").blur();
+  await expect(page.getByText("No messages yet. Say hi!")).toBeVisible();
+
+  const message = page.getByRole("textbox", { name: "Message as the customer" });
+  await message.fill("hi");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.locator(".phone .bubble.mine")).toHaveText("hi");
+  await expect(page.locator(".phone .bubble.theirs").first()).toContainText("May I have your name?");
+  await expect(message).toHaveValue("");
+
+  // An empty message is refused with an explanation.
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Type a message first.");
+
+  // The conversation is in the inbox, by number.
+  await page.goto("/inbox");
+  await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: new RegExp(number) })).toBeVisible();
+});
