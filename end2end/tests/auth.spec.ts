@@ -29,7 +29,7 @@ test("sign in, use the hydrated inbox, sign out", async ({ page }) => {
   expect(html).toContain("Priya Shah");
 
   // After hydration the search box filters the list through a server function.
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 60_000 });
   const list = page.getByRole("region", { name: "Conversations" });
   await expect(list.getByRole("link", { name: /Sara López/ })).toBeVisible();
   await page.getByRole("searchbox", { name: "Search by name or number" }).fill("priya");
@@ -63,7 +63,7 @@ test("the other pages render inside the frame", async ({ page }) => {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/inbox$/);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 60_000 });
 
   const nav = page.getByRole("navigation", { name: "Main" });
   await nav.getByRole("link", { name: "Knowledge" }).click();

@@ -112,7 +112,7 @@ test("two signed-in browsers get the same live update; no session, no socket", a
 test("a marketer cannot take over, and replies outside the 24-hour window are refused", async ({ page }) => {
   await signIn(page, "marketer@frontdesk.local");
   await page.goto("/inbox");
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 60_000 });
   await page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: /Lena de Vries/ }).click();
   const chat = page.getByRole("region", { name: "Chat" });
   await expect(chat.getByText("24-hour window closed")).toBeVisible();
@@ -124,7 +124,7 @@ test("a marketer cannot take over, and replies outside the 24-hour window are re
 test("an admin's reply outside the 24-hour window is explained, not sent", async ({ page }) => {
   await signIn(page);
   await page.goto("/inbox");
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 60_000 });
   await page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: /Lena de Vries/ }).click();
   const chat = page.getByRole("region", { name: "Chat" });
   await page.getByRole("textbox", { name: "Reply" }).fill("Hello Lena");
@@ -132,4 +132,36 @@ test("an admin's reply outside the 24-hour window is explained, not sent", async
   await expect(chat.getByRole("alert")).toContainText("more than 24 hours old");
   await expect(chat.locator(".bubble.staff")).toHaveCount(0);
   await expect(page.getByRole("textbox", { name: "Reply" })).toHaveValue("Hello Lena");
+});
+
+test("staff edit a contact's name, tags and notes from the panel", async ({ page, request }) => {
+  await signIn(page);
+  await openLiveInbox(page);
+  const number = newNumber();
+  await customerSays(request, number, "hello");
+  const list = page.getByRole("region", { name: "Conversations" });
+  await list.getByRole("link", { name: new RegExp(number) }).click();
+  const panel = page.getByRole("complementary", { name: "Contact" });
+  await expect(panel).toContainText("Not known yet");
+
+  await panel.getByRole("button", { name: "Edit" }).click();
+  await panel.getByLabel("Name").fill("Maya Lind");
+  await panel.getByLabel("Tags (comma separated)").fill("VIP, Colour client");
+  await panel.getByLabel("Notes").fill("Prefers mornings");
+  await panel.getByRole("button", { name: "Save" }).click();
+
+  await expect(panel.getByRole("heading", { name: "Edit contact" })).toHaveCount(0);
+  await expect(panel).toContainText("Maya Lind");
+  await expect(panel).toContainText("Colour client, VIP");
+  await expect(panel).toContainText("Prefers mornings");
+  await expect(list.getByRole("link", { name: /Maya Lind/ })).toBeVisible();
+
+  // A name that is too long is refused and nothing changes.
+  await panel.getByRole("button", { name: "Edit" }).click();
+  await panel.getByLabel("Name").evaluate((input: HTMLInputElement) => input.removeAttribute("maxlength"));
+  await panel.getByLabel("Name").fill("x".repeat(61));
+  await panel.getByRole("button", { name: "Save" }).click();
+  await expect(panel.getByRole("alert")).toHaveText("A name is at most 60 characters.");
+  await panel.getByRole("button", { name: "Cancel" }).click();
+  await expect(panel).toContainText("Maya Lind");
 });

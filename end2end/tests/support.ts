@@ -7,19 +7,22 @@ const appSecret = process.env.WHATSAPP_APP_SECRET ?? "e2e-app-secret";
 /** Set when the app talks to the fake Graph server (end2end/fakes.mjs) instead of the outbox. */
 export const fakeGraph = process.env.E2E_FAKE_GRAPH;
 
+/** Loading and compiling the debug wasm bundle can be slow on a busy two-core machine. */
+export const hydrated = { timeout: 60_000 };
+
 export async function signIn(page: Page, email = adminEmail) {
   await page.goto("/login");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/inbox/);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", hydrated);
 }
 
 /** Opens the inbox and waits until its live connection is up. */
 export async function openLiveInbox(page: Page) {
   await page.goto("/inbox");
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", hydrated);
   await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
 }
 

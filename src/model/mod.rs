@@ -410,6 +410,27 @@ pub const WEEKDAYS: [&str; 7] = [
     "Sunday",
 ];
 
+/// The opening periods of one weekday (0 = Monday), e.g. "09:00–14:00, 16:00–19:00", or
+/// "closed".
+pub fn opening_hours_on(hours: &[OpeningHours], weekday: usize) -> String {
+    let periods: Vec<String> = hours
+        .iter()
+        .filter(|h| h.weekday == weekday as i64)
+        .map(|h| {
+            format!(
+                "{}–{}",
+                format_minute_of_day(h.opens_minute),
+                format_minute_of_day(h.closes_minute)
+            )
+        })
+        .collect();
+    if periods.is_empty() {
+        "closed".to_string()
+    } else {
+        periods.join(", ")
+    }
+}
+
 /// "09:30" for 570 minutes after midnight.
 pub fn format_minute_of_day(minute: i64) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)

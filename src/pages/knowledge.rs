@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::frame::AppFrame;
-use crate::model::{format_minute_of_day, format_money, AppError, Knowledge, WEEKDAYS};
+use crate::model::{format_money, opening_hours_on, AppError, Knowledge, WEEKDAYS};
 
 #[server(endpoint = "knowledge")]
 pub async fn load_knowledge() -> Result<Knowledge, AppError> {
@@ -51,25 +51,6 @@ pub fn KnowledgePage() -> impl IntoView {
 #[component]
 fn KnowledgeView(k: Knowledge) -> impl IntoView {
     let currency = k.currency.clone();
-    let hours_for = move |weekday: usize| {
-        let periods: Vec<String> = k
-            .hours
-            .iter()
-            .filter(|h| h.weekday == weekday as i64)
-            .map(|h| {
-                format!(
-                    "{}–{}",
-                    format_minute_of_day(h.opens_minute),
-                    format_minute_of_day(h.closes_minute)
-                )
-            })
-            .collect();
-        if periods.is_empty() {
-            "Closed".to_string()
-        } else {
-            periods.join(", ")
-        }
-    };
     view! {
         <p class="muted">{format!("{} · times in {}", k.business_name, k.timezone)}</p>
         <div class="grid">
@@ -92,7 +73,7 @@ fn KnowledgeView(k: Knowledge) -> impl IntoView {
                 <h2>"Opening hours"</h2>
                 <table>
                     <tbody>
-                        {(0..7).map(|d| view! { <tr><td>{WEEKDAYS[d]}</td><td>{hours_for(d)}</td></tr> }).collect_view()}
+                        {(0..7).map(|d| view! { <tr><td>{WEEKDAYS[d]}</td><td>{opening_hours_on(&k.hours, d)}</td></tr> }).collect_view()}
                     </tbody>
                 </table>
                 <h2>"Staff"</h2>

@@ -5,9 +5,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    backoff, parse_delay, parse_reply, prompt, AiContext, AiError, AiReply, TokenUsage, ATTEMPTS, MAX_INLINE_WAIT,
-};
+use super::{parse_delay, parse_reply, prompt, with_retries, AiContext, AiError, AiReply, TokenUsage};
 use crate::server::config::{AiSettings, Secret};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -105,26 +103,7 @@ impl GeminiClient {
                 "temperature": 0.3,
             },
         });
-        let mut last_error = AiError::Unavailable {
-            detail: "not tried".into(),
-            retry_after: None,
-        };
-        for attempt in 1..=ATTEMPTS {
-            match self.call(&body).await {
-                Ok(reply) => return Ok(reply),
-                Err(AiError::Unavailable { detail, retry_after }) => {
-                    tracing::warn!(attempt, %detail, "Gemini unavailable");
-                    let wait = backoff(attempt, retry_after);
-                    last_error = AiError::Unavailable { detail, retry_after };
-                    if attempt == ATTEMPTS || wait > MAX_INLINE_WAIT {
-                        break;
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-                Err(other) => return Err(other),
-            }
-        }
-        Err(last_error)
+        with_retries("Gemini", || self.call(&body)).await
     }
 
     async fn call(&self, body: &serde_json::Value) -> Result<AiReply, AiError> {

@@ -201,13 +201,33 @@ pub fn parse_delay(text: &str) -> Option<Duration> {
 }
 
 /// How many times a provider is asked before the message is left for a later retry.
-pub const ATTEMPTS: u32 = 3;
+const ATTEMPTS: u32 = 3;
 /// The longest a provider's "retry after" is waited for inside one attempt.
-pub const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
 
-/// Backoff before attempt `n` (1-based): honour the server's delay if it gave one.
-pub fn backoff(attempt: u32, server_delay: Option<Duration>) -> Duration {
-    server_delay.unwrap_or_else(|| Duration::from_millis(250 * 2u64.pow(attempt.min(6))))
+/// Asks a provider again while it is unavailable (429, 5xx, timeouts), waiting as long as it
+/// asks or with growing pauses; a longer wait is left to the job queue's retry.
+pub async fn with_retries<F, Fut>(provider: &'static str, mut call: F) -> Result<AiReply, AiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<AiReply, AiError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(AiError::Unavailable { detail, retry_after }) => {
+                tracing::warn!(provider, attempt, %detail, "AI provider unavailable");
+                // Honour the server's delay if it gave one.
+                let wait = retry_after.unwrap_or_else(|| Duration::from_millis(250 * 2u64.pow(attempt.min(6))));
+                if attempt == ATTEMPTS || wait > MAX_INLINE_WAIT {
+                    return Err(AiError::Unavailable { detail, retry_after });
+                }
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use chrono::Datelike;
 
 use super::{clean_name, AiContext, AiReply, BookingFields, TokenUsage};
-use crate::model::{format_minute_of_day, format_money, Author, Intent, WEEKDAYS};
+use crate::model::{format_money, opening_hours_on, Author, Intent, WEEKDAYS};
 use crate::server::booking::{self, PartOfDay};
 
 pub fn reply(context: &AiContext) -> AiReply {
@@ -361,23 +361,7 @@ fn factual_answer(context: &AiContext, lower: &str) -> Option<String> {
             .iter()
             .enumerate()
             .map(|(day, name)| {
-                let periods: Vec<String> = k
-                    .hours
-                    .iter()
-                    .filter(|h| h.weekday == day as i64)
-                    .map(|h| {
-                        format!(
-                            "{}–{}",
-                            format_minute_of_day(h.opens_minute),
-                            format_minute_of_day(h.closes_minute)
-                        )
-                    })
-                    .collect();
-                let hours = if periods.is_empty() {
-                    "closed".to_string()
-                } else {
-                    periods.join(", ")
-                };
+                let hours = opening_hours_on(&k.hours, day);
                 format!("{} {hours}", &name[..3])
             })
             .collect();

@@ -7,9 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::gemini::transport_detail;
-use super::{
-    backoff, parse_delay, parse_reply, prompt, AiContext, AiError, AiReply, TokenUsage, ATTEMPTS, MAX_INLINE_WAIT,
-};
+use super::{parse_delay, parse_reply, prompt, with_retries, AiContext, AiError, AiReply, TokenUsage};
 use crate::server::config::{AiSettings, Secret};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -76,24 +74,7 @@ impl OpenAiClient {
             "response_format": { "type": "json_object" },
             "temperature": 0.3,
         });
-        let mut last_error = AiError::Unavailable {
-            detail: "not tried".into(),
-            retry_after: None,
-        };
-        for attempt in 1..=ATTEMPTS {
-            match self.call(&body).await {
-                Err(AiError::Unavailable { detail, retry_after }) => {
-                    let wait = backoff(attempt, retry_after);
-                    last_error = AiError::Unavailable { detail, retry_after };
-                    if attempt == ATTEMPTS || wait > MAX_INLINE_WAIT {
-                        break;
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-                other => return other,
-            }
-        }
-        Err(last_error)
+        with_retries("OpenAI-compatible", || self.call(&body)).await
     }
 
     async fn call(&self, body: &serde_json::Value) -> Result<AiReply, AiError> {

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::AiContext;
-use crate::model::{format_minute_of_day, format_money, Author, CustomerContext, Intent, WEEKDAYS};
+use crate::model::{format_money, opening_hours_on, Author, CustomerContext, Intent, WEEKDAYS};
 
 /// The JSON schema of an answer, in Gemini's `responseSchema` dialect (OpenAPI subset).
 pub fn response_schema() -> serde_json::Value {
@@ -104,27 +104,7 @@ pub fn system_instruction(context: &AiContext) -> String {
     }
     out.push_str("Opening hours:\n");
     for (day, name) in WEEKDAYS.iter().enumerate() {
-        let periods: Vec<String> = k
-            .hours
-            .iter()
-            .filter(|h| h.weekday == day as i64)
-            .map(|h| {
-                format!(
-                    "{}-{}",
-                    format_minute_of_day(h.opens_minute),
-                    format_minute_of_day(h.closes_minute)
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "- {name}: {}",
-            if periods.is_empty() {
-                "closed".into()
-            } else {
-                periods.join(", ")
-            }
-        );
+        let _ = writeln!(out, "- {name}: {}", opening_hours_on(&k.hours, day));
     }
     out.push_str("Frequently asked questions:\n");
     for faq in &k.faqs {
