@@ -134,7 +134,14 @@ impl Application {
             self.state.wake_scheduler.clone(),
             scheduler_stopped,
         );
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        // Pages stream in several small writes; with Nagle's algorithm each later write waits
+        // for the client's delayed ACK (40 ms on Linux), so send them at once.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        let server = axum::serve(listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_scheduler.send(true);
         });
