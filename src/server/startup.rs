@@ -12,6 +12,7 @@ use chrono::Utc;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use super::ai::Ai;
@@ -199,6 +200,7 @@ const BODY_LIMIT_BYTES: usize = 256 * 1024;
 fn router(state: AppState) -> Router {
     let leptos_routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/inbox") }))
         .route("/api/health", get(routes::health::health))
@@ -222,6 +224,9 @@ fn router(state: AppState) -> Router {
                 .map_or("unmatched", MatchedPath::as_str);
             tracing::info_span!("request", method = %request.method(), route)
         }))
+        // The browser bundle is served by a plain file service: leptos_axum's file handler
+        // runs inside a reactive owner and can pick up a status another request left behind.
+        .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(pkg_dir))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             || (),
             shell,
