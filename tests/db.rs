@@ -8,6 +8,7 @@ use common::TestDb;
 use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliveryStatus, NameSource, Outcome, Role, WaId};
 use frontdesk::server::db::campaigns::{self, NewCampaign, RecipientPlan};
 use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
+use frontdesk::server::db::jobs::{self, NewJob};
 use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
 
 macro_rules! on_both_databases {
@@ -41,6 +42,7 @@ on_both_databases!(
     sessions_expire_and_emails_are_unique,
     a_campaign_reaches_each_contact_at_most_once,
     the_demo_salon_loads_into_an_empty_database,
+    jobs_run_once_in_lane_order_and_outlive_a_dead_worker,
 );
 
 fn t(minutes: i64) -> chrono::DateTime<Utc> {
@@ -485,4 +487,73 @@ async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {
     let visits = knowledge::appointments_for_contact(db, sara.contact.id).await.unwrap();
     assert_eq!(visits.len(), 1);
     assert_eq!(visits[0].staff_name, "Ana García");
+}
+
+async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
+    let job = |key: &str, lane: Option<&str>| NewJob {
+        kind: "test",
+        payload: format!("\"{key}\""),
+        dedupe_key: Some(key.to_string()),
+        lane: lane.map(str::to_string),
+        run_at: t(0),
+        max_attempts: 2,
+    };
+    let added = jobs::enqueue(
+        db,
+        &[
+            job("a", Some("x")),
+            job("b", Some("x")),
+            job("c", None),
+            job("a", Some("x")),
+        ],
+        t(0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(added, 3, "a second job with the same key is not added");
+    let names = |claimed: &[jobs::Job]| {
+        claimed
+            .iter()
+            .map(|j| j.payload.trim_matches('"').to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let claimed = jobs::claim_due(db, t(1), t(2), 10).await.unwrap();
+    assert_eq!(
+        names(&claimed),
+        vec!["a", "c"],
+        "b waits for a, the earlier job of its lane"
+    );
+    assert!(
+        jobs::claim_due(db, t(1), t(2), 10).await.unwrap().is_empty(),
+        "a claimed job is not claimed twice"
+    );
+    jobs::complete(db, claimed[1].id, t(1)).await.unwrap();
+
+    // a's worker died: once its lock expires, a is taken up again, still before b.
+    let again = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
+    assert_eq!(names(&again), vec!["a"]);
+    assert_eq!(again[0].attempts, 2);
+    jobs::complete(db, again[0].id, t(3)).await.unwrap();
+
+    let b = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
+    assert_eq!(names(&b), vec!["b"]);
+    assert!(
+        !jobs::retry_or_fail(db, &b[0], "AI down", t(10), t(3)).await.unwrap(),
+        "one attempt left"
+    );
+    assert!(
+        jobs::claim_due(db, t(5), t(6), 10).await.unwrap().is_empty(),
+        "not due before its retry time"
+    );
+    let b = jobs::claim_due(db, t(10), t(11), 10).await.unwrap();
+    assert!(
+        jobs::retry_or_fail(db, &b[0], "AI down", t(20), t(10)).await.unwrap(),
+        "out of attempts"
+    );
+    assert_eq!(
+        jobs::counts(db).await.unwrap(),
+        vec![("done".to_string(), 2), ("failed".to_string(), 1)]
+    );
+    assert_eq!(jobs::due_count(db, t(30)).await.unwrap(), 0);
 }
