@@ -94,35 +94,25 @@ struct Config {
     keep_db: bool,
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}: cannot read `{value}`")),
-        _ => default,
-    }
-}
-
 impl Config {
     fn from_env() -> Config {
-        let contacts: i64 = env_or("BENCH_CONTACTS", 100_000i64).max(1);
+        let contacts: i64 = common::env_or("BENCH_CONTACTS", 100_000i64).max(1);
         Config {
             only: std::env::var("BENCH_ONLY").ok().filter(|s| !s.is_empty()),
-            ws_clients: env_or("BENCH_WS_CLIENTS", 200usize).max(1),
-            ws_posts: env_or("BENCH_WS_POSTS", 200usize).clamp(1, 999_999),
-            ws_interval: Duration::from_millis(env_or("BENCH_WS_INTERVAL_MS", 50)),
-            ws_wait: Duration::from_millis(env_or("BENCH_WS_WAIT_MS", 5000)),
+            ws_clients: common::env_or("BENCH_WS_CLIENTS", 200usize).max(1),
+            ws_posts: common::env_or("BENCH_WS_POSTS", 200usize).clamp(1, 999_999),
+            ws_interval: Duration::from_millis(common::env_or("BENCH_WS_INTERVAL_MS", 50)),
+            ws_wait: Duration::from_millis(common::env_or("BENCH_WS_WAIT_MS", 5000)),
             contacts,
-            messages_per: env_or("BENCH_MESSAGES_PER", 10i64).max(1),
-            inbox_requests: env_or("BENCH_INBOX_REQUESTS", 200usize).max(1),
-            list_requests: env_or("BENCH_LIST_REQUESTS", 100usize).max(1),
-            search_requests: env_or("BENCH_SEARCH_REQUESTS", 5usize).max(1),
-            deep_position: env_or("BENCH_DEEP_POSITION", contacts * 9 / 10).clamp(0, contacts - 1),
-            analyze: env_or("BENCH_ANALYZE", 0u8) == 1,
-            app_threads: env_or("BENCH_APP_THREADS", 2usize).max(1),
-            load_threads: env_or("BENCH_LOAD_THREADS", 2usize).max(1),
-            keep_db: env_or("BENCH_KEEP_DB", 0u8) == 1,
+            messages_per: common::env_or("BENCH_MESSAGES_PER", 10i64).max(1),
+            inbox_requests: common::env_or("BENCH_INBOX_REQUESTS", 200usize).max(1),
+            list_requests: common::env_or("BENCH_LIST_REQUESTS", 100usize).max(1),
+            search_requests: common::env_or("BENCH_SEARCH_REQUESTS", 5usize).max(1),
+            deep_position: common::env_or("BENCH_DEEP_POSITION", contacts * 9 / 10).clamp(0, contacts - 1),
+            analyze: common::env_or("BENCH_ANALYZE", 0u8) == 1,
+            app_threads: common::env_or("BENCH_APP_THREADS", 2usize).max(1),
+            load_threads: common::env_or("BENCH_LOAD_THREADS", 2usize).max(1),
+            keep_db: common::env_or("BENCH_KEEP_DB", 0u8) == 1,
         }
     }
 

@@ -84,16 +84,6 @@ struct Config {
     keep_db: bool,
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}: cannot read `{value}`")),
-        _ => default,
-    }
-}
-
 impl Config {
     fn from_env() -> Config {
         let rates = std::env::var("BENCH_RATES").unwrap_or_else(|_| "500,2000".into());
@@ -102,18 +92,18 @@ impl Config {
                 .split(',')
                 .map(|r| r.trim().parse().expect("BENCH_RATES: numbers separated by commas"))
                 .collect(),
-            seconds: env_or("BENCH_SECONDS", 5),
-            repeats: env_or("BENCH_REPEATS", 3usize).max(1),
-            messages: env_or("BENCH_MESSAGES", 5000),
-            customers: env_or("BENCH_CUSTOMERS", 1000usize).max(1),
-            concurrency: env_or("BENCH_CONCURRENCY", 64usize).max(1),
-            workers: env_or("BENCH_WORKERS", 32),
-            db_connections: env_or("BENCH_DB_CONNECTIONS", 8),
-            app_threads: env_or("BENCH_APP_THREADS", 2usize).max(1),
-            load_threads: env_or("BENCH_LOAD_THREADS", 2usize).max(1),
+            seconds: common::env_or("BENCH_SECONDS", 5),
+            repeats: common::env_or("BENCH_REPEATS", 3usize).max(1),
+            messages: common::env_or("BENCH_MESSAGES", 5000),
+            customers: common::env_or("BENCH_CUSTOMERS", 1000usize).max(1),
+            concurrency: common::env_or("BENCH_CONCURRENCY", 64usize).max(1),
+            workers: common::env_or("BENCH_WORKERS", 32),
+            db_connections: common::env_or("BENCH_DB_CONNECTIONS", 8),
+            app_threads: common::env_or("BENCH_APP_THREADS", 2usize).max(1),
+            load_threads: common::env_or("BENCH_LOAD_THREADS", 2usize).max(1),
             only: std::env::var("BENCH_ONLY").ok().filter(|s| !s.is_empty()),
-            profile: env_or("BENCH_PROFILE", 0u8) == 1,
-            keep_db: env_or("BENCH_KEEP_DB", 0u8) == 1,
+            profile: common::env_or("BENCH_PROFILE", 0u8) == 1,
+            keep_db: common::env_or("BENCH_KEEP_DB", 0u8) == 1,
         }
     }
 

@@ -176,3 +176,15 @@ where
     }
     panic!("timed out after {seconds} s waiting for: {what}");
 }
+
+/// A benchmark knob from the environment, or its default; a value that does not parse stops
+/// the run with the variable's name.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => value
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: cannot read `{value}`")),
+        _ => default,
+    }
+}
