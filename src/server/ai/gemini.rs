@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{parse_delay, parse_reply, prompt, with_retries, AiContext, AiError, AiReply, TokenUsage};
+use super::{parse_delay, parse_reply, prompt, send, with_retries, AiContext, AiError, AiReply, TokenUsage};
 use crate::server::config::{AiSettings, Secret};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -107,28 +107,13 @@ impl GeminiClient {
     }
 
     async fn call(&self, body: &serde_json::Value) -> Result<AiReply, AiError> {
-        let response = self
+        let request = self
             .http
             .post(&self.url)
             .header("x-goog-api-key", self.key.expose())
             .json(body)
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| AiError::Unavailable {
-                detail: transport_detail(&e),
-                retry_after: None,
-            })?;
-        let status = response.status();
-        let header_delay = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_delay);
-        let bytes = response.bytes().await.map_err(|e| AiError::Unavailable {
-            detail: transport_detail(&e),
-            retry_after: None,
-        })?;
+            .timeout(TIMEOUT);
+        let (status, header_delay, bytes) = send(request).await?;
         if !status.is_success() {
             let error = serde_json::from_slice::<ErrorBody>(&bytes).ok().map(|b| b.error);
             let body_delay = error.as_ref().and_then(|e| {
@@ -173,16 +158,5 @@ impl GeminiClient {
             )));
         }
         parse_reply(&text, usage)
-    }
-}
-
-/// A transport error without its URL (which carries nothing secret here, but stays short).
-pub fn transport_detail(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".into()
-    } else if error.is_connect() {
-        "cannot connect".into()
-    } else {
-        "request failed".into()
     }
 }

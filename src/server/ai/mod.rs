@@ -194,6 +194,37 @@ pub fn clean_name(raw: &str) -> Option<String> {
     valid.then_some(name)
 }
 
+/// A provider's raw answer: status, its `Retry-After` (if any) and body. Failing to reach the
+/// provider or to read its answer is worth a retry.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, Option<Duration>, Vec<u8>), AiError> {
+    let unavailable = |error: reqwest::Error| AiError::Unavailable {
+        detail: transport_detail(&error),
+        retry_after: None,
+    };
+    let response = request.send().await.map_err(unavailable)?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_delay);
+    let body = response.bytes().await.map_err(unavailable)?;
+    Ok((status, retry_after, body.to_vec()))
+}
+
+/// A transport error in a few words (without the URL).
+fn transport_detail(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".into()
+    } else if error.is_connect() {
+        "cannot connect".into()
+    } else {
+        "request failed".into()
+    }
+}
+
 /// Parses a retry delay such as Gemini's `"30s"` or `"1.5s"`, or an HTTP `Retry-After` in seconds.
 pub fn parse_delay(text: &str) -> Option<Duration> {
     let seconds: f64 = text.trim().trim_end_matches('s').parse().ok()?;

@@ -6,8 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::gemini::transport_detail;
-use super::{parse_delay, parse_reply, prompt, with_retries, AiContext, AiError, AiReply, TokenUsage};
+use super::{parse_reply, prompt, send, with_retries, AiContext, AiError, AiReply, TokenUsage};
 use crate::server::config::{AiSettings, Secret};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -82,20 +81,7 @@ impl OpenAiClient {
         if let Some(key) = &self.key {
             request = request.bearer_auth(key.expose());
         }
-        let response = request.send().await.map_err(|e| AiError::Unavailable {
-            detail: transport_detail(&e),
-            retry_after: None,
-        })?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_delay);
-        let bytes = response.bytes().await.map_err(|e| AiError::Unavailable {
-            detail: transport_detail(&e),
-            retry_after: None,
-        })?;
+        let (status, retry_after, bytes) = send(request).await?;
         if !status.is_success() {
             let detail = format!("HTTP {}", status.as_u16());
             return Err(match status.as_u16() {
