@@ -570,6 +570,13 @@ async fn seed(cfg: &Config, db: &Db, db_path: &str) -> SeedReport {
     .execute(db.pool())
     .await
     .expect("seed messages");
+    // The message trigger counted every seeded customer message as unread: put back the
+    // few unread badges the inbox is meant to show.
+    sqlx::query("UPDATE conversations SET unread_count = CASE WHEN (id - $1) % 7 = 0 THEN 2 ELSE 0 END WHERE id > $1")
+        .bind(conversation_base)
+        .execute(db.pool())
+        .await
+        .expect("seed unread counts");
     let messages_took = started.elapsed();
 
     let analyze = if cfg.analyze {

@@ -104,7 +104,7 @@ async fn concurrent_first_messages_create_one_contact_and_one_conversation(db: &
             let db = db.clone();
             let number = number.clone();
             tokio::spawn(async move {
-                let contact = contacts::get_or_create_contact(&db, &number, Some("Sara"), t(i))
+                let contact = contacts::get_or_create_contact(&db, &number, Some("Sara"), t(i), None)
                     .await
                     .unwrap();
                 let conversation = conversations::get_or_create_conversation(&db, contact.id, t(i))
@@ -137,13 +137,13 @@ async fn concurrent_first_messages_create_one_contact_and_one_conversation(db: &
 }
 
 async fn the_conversation_list_embeds_each_contact(db: &Db) {
-    let sara = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+    let sara = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0), None)
         .await
         .unwrap();
     contacts::set_name(db, sara.id, Some("Sara"), NameSource::Customer)
         .await
         .unwrap();
-    let stranger = contacts::get_or_create_contact(db, &wa("4915112345678"), None, t(0))
+    let stranger = contacts::get_or_create_contact(db, &wa("4915112345678"), None, t(0), None)
         .await
         .unwrap();
     let sara_chat = conversations::get_or_create_conversation(db, sara.id, t(0))
@@ -185,7 +185,7 @@ async fn the_conversation_list_embeds_each_contact(db: &Db) {
 
 async fn the_list_searches_filters_and_pages(db: &Db) {
     for i in 0..7 {
-        let contact = contacts::get_or_create_contact(db, &wa(&format!("3460000000{i}")), None, t(0))
+        let contact = contacts::get_or_create_contact(db, &wa(&format!("3460000000{i}")), None, t(0), None)
             .await
             .unwrap();
         contacts::set_name(db, contact.id, Some(&format!("Customer {i}")), NameSource::Staff)
@@ -258,7 +258,7 @@ async fn the_list_searches_filters_and_pages(db: &Db) {
 }
 
 async fn chat_history_embeds_the_contact_and_keeps_order(db: &Db) {
-    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0), None)
         .await
         .unwrap();
     contacts::set_name(db, contact.id, Some("Sara"), NameSource::Customer)
@@ -301,7 +301,7 @@ async fn a_conversation_cannot_exist_without_its_contact(db: &Db) {
     assert_eq!(count(db, "conversations").await, 0);
 
     // Deleting a contact takes its conversation and messages with it.
-    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0), None)
         .await
         .unwrap();
     let chat = conversations::get_or_create_conversation(db, contact.id, t(0))
@@ -318,7 +318,7 @@ async fn a_conversation_cannot_exist_without_its_contact(db: &Db) {
 }
 
 async fn names_outcomes_and_opt_outs_are_stored(db: &Db) {
-    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), Some("S."), t(0))
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), Some("S."), t(0), None)
         .await
         .unwrap();
     contacts::set_name(db, contact.id, Some("Sara"), NameSource::Customer)
@@ -394,7 +394,7 @@ async fn sessions_expire_and_emails_are_unique(db: &Db) {
 }
 
 async fn a_campaign_reaches_each_contact_at_most_once(db: &Db) {
-    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0))
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0), None)
         .await
         .unwrap();
     let campaign = campaigns::create_campaign(
@@ -528,13 +528,13 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
         jobs::claim_due(db, t(1), t(2), 10).await.unwrap().is_empty(),
         "a claimed job is not claimed twice"
     );
-    jobs::complete(db, claimed[1].id, t(1)).await.unwrap();
+    jobs::complete(db, &[claimed[1].id], t(1)).await.unwrap();
 
     // a's worker died: once its lock expires, a is taken up again, still before b.
     let again = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
     assert_eq!(names(&again), vec!["a"]);
     assert_eq!(again[0].attempts, 2);
-    jobs::complete(db, again[0].id, t(3)).await.unwrap();
+    jobs::complete(db, &[again[0].id], t(3)).await.unwrap();
 
     let b = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
     assert_eq!(names(&b), vec!["b"]);

@@ -454,9 +454,10 @@ async fn a_taken_slot_is_not_booked_and_other_times_are_offered() {
     let rig = Rig::start(Brain::Gemini, &[]).await;
     let friday = next_friday();
     // Both stylists who cut women's hair are busy at 12:00 on Friday.
-    let blocker = contacts::get_or_create_contact(rig.db(), &WaId::parse("34699999999").unwrap(), None, Utc::now())
-        .await
-        .unwrap();
+    let blocker =
+        contacts::get_or_create_contact(rig.db(), &WaId::parse("34699999999").unwrap(), None, Utc::now(), None)
+            .await
+            .unwrap();
     let snapshot = frontdesk::server::booking::KnowledgeSnapshot::load(rig.db())
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
-use super::ai::{Ai, AiContext, AiError, AiReply, BookingFields, Turn};
+use super::ai::{Ai, AiContext, AiError, AiReply, BookingFields, Turn, MAX_NAME_ASKS};
 use super::booking::{self, KnowledgeSnapshot, PartOfDay, SlotQuery};
 use super::config::Settings;
 use super::db::conversations::{self, NewMessage};
@@ -199,34 +199,39 @@ impl Pipeline {
     /// is stored once (by its WhatsApp id) and answered once.
     pub async fn process_incoming_message(&self, inbound: &InboundMessage) -> Result<(), ProcessError> {
         let now = Utc::now();
+        let sent_at = inbound.sent_at.min(now);
+        let profile_name = inbound.profile_name.as_deref();
         let contact =
-            contacts::get_or_create_contact(&self.db, &inbound.from, inbound.profile_name.as_deref(), now).await?;
+            contacts::get_or_create_contact(&self.db, &inbound.from, profile_name, now, Some(sent_at)).await?;
         let conversation = conversations::get_or_create_conversation(&self.db, contact.id, now).await?;
         self.hub.publish(InboxEvent::ConversationChanged {
             conversation: conversation.clone(),
         });
 
-        let message = match conversations::find_message_by_wa_id(&self.db, &inbound.wa_message_id).await? {
-            Some(existing) => existing,
-            None => {
-                let mut new = NewMessage::new(
-                    conversation.id,
-                    Author::Customer,
-                    &inbound.body,
-                    DeliveryStatus::Received,
-                    now,
-                );
-                new.wa_message_id = Some(&inbound.wa_message_id);
-                let message = conversations::insert_message(&self.db, &new).await?;
-                contacts::record_inbound(&self.db, contact.id, inbound.sent_at.min(now)).await?;
+        let mut new = NewMessage::new(
+            conversation.id,
+            Author::Customer,
+            &inbound.body,
+            DeliveryStatus::Received,
+            now,
+        );
+        new.wa_message_id = Some(&inbound.wa_message_id);
+        let message = match conversations::insert_inbound_message(&self.db, &new).await? {
+            Some(message) => {
                 self.publish_message(&message);
                 message
             }
+            // Stored by an earlier attempt of this job, which may also have answered it.
+            None => {
+                let stored = conversations::find_message_by_wa_id(&self.db, &inbound.wa_message_id)
+                    .await?
+                    .ok_or(DbError::NotFound("stored message"))?;
+                if conversations::has_reply(&self.db, stored.id).await? {
+                    return Ok(());
+                }
+                stored
+            }
         };
-        if conversations::has_reply(&self.db, message.id).await? {
-            return Ok(());
-        }
-        let contact = contacts::get_contact(&self.db, contact.id).await?;
 
         if !inbound.is_text() {
             self.reply(
@@ -412,11 +417,15 @@ impl Pipeline {
             }
             _ => {}
         }
-        if contact.name.is_none() && answer.intent != Intent::NameProvided {
+        // Counting stops at the limit, so a conversation that no longer asks keeps its state.
+        if contact.name.is_none() && answer.intent != Intent::NameProvided && flow.name_asks < MAX_NAME_ASKS {
             flow.name_asks += 1;
         }
         flow.fallback_sent_for = None;
-        conversations::set_flow_state(&self.db, conversation.id, &flow.write()).await?;
+        let flow_state = flow.write();
+        if flow_state != conversation.flow_state {
+            conversations::set_flow_state(&self.db, conversation.id, &flow_state).await?;
+        }
         self.reply(contact, conversation, Some(message), &text, Some(intent), Some(&answer))
             .await?;
         Ok(())

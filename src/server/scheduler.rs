@@ -25,11 +25,14 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
     let lock = chrono::Duration::from_std(settings.job_lock).expect("lock duration fits");
     let permits = Arc::new(Semaphore::new(settings.workers));
     let running: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    // Jobs that succeeded, marked done together at the next round: one write for many.
+    let finished: Arc<Mutex<Vec<i64>>> = Arc::default();
     let mut tasks = JoinSet::new();
     let mut heartbeat = tokio::time::interval(settings.job_lock / 3);
 
     loop {
         while tasks.try_join_next().is_some() {}
+        mark_done(&pipeline, &finished).await;
         let free = permits.available_permits();
         let claimed = if free == 0 {
             Vec::new()
@@ -47,9 +50,12 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
         for job in claimed {
             let permit = permits.clone().acquire_owned().await.expect("semaphore stays open");
             running.lock().expect("running set").insert(job.id);
-            let (pipeline, running, wake) = (pipeline.clone(), running.clone(), wake.clone());
+            let (pipeline, running, finished, wake) =
+                (pipeline.clone(), running.clone(), finished.clone(), wake.clone());
             tasks.spawn(async move {
-                run_one(&pipeline, &job).await;
+                if run_one(&pipeline, &job).await {
+                    finished.lock().expect("finished list").push(job.id);
+                }
                 running.lock().expect("running set").remove(&job.id);
                 drop(permit);
                 // A finished job may unblock the next one of its lane.
@@ -82,26 +88,38 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
         while tasks.join_next().await.is_some() {}
     })
     .await;
+    mark_done(&pipeline, &finished).await;
 }
 
-async fn run_one(pipeline: &Pipeline, job: &Job) {
-    let result = pipeline.run_job(&job.kind, &job.payload).await;
+/// Marks the jobs that succeeded since the last round done. If that fails, they stay on the
+/// list for the next round (and, should the app stop first, run again: every job is safe to
+/// repeat).
+async fn mark_done(pipeline: &Pipeline, finished: &Mutex<Vec<i64>>) {
+    let ids = std::mem::take(&mut *finished.lock().expect("finished list"));
+    if let Err(error) = jobs::complete(&pipeline.db, &ids, Utc::now()).await {
+        tracing::error!(%error, "cannot mark finished jobs done");
+        finished.lock().expect("finished list").extend(ids);
+    }
+}
+
+/// Runs a job; returns true when it succeeded (the caller marks it done). A failure is
+/// recorded here: retried later with backoff, or given up.
+async fn run_one(pipeline: &Pipeline, job: &Job) -> bool {
+    let error = match pipeline.run_job(&job.kind, &job.payload).await {
+        Ok(()) => return true,
+        Err(error) => error,
+    };
     let now = Utc::now();
-    let outcome = match result {
-        Ok(()) => jobs::complete(&pipeline.db, job.id, now).await.map(|_| false),
-        Err(error) => {
-            let delay = match &error {
-                ProcessError::Retry(_, Some(server_delay)) => *server_delay,
-                _ => {
-                    let doublings = (job.attempts.clamp(1, 10) - 1) as u32;
-                    (RETRY_BASE * 2u32.pow(doublings)).min(RETRY_CAP)
-                }
-            };
-            tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-            let run_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
-            jobs::retry_or_fail(&pipeline.db, job, &error.to_string(), run_at, now).await
+    let delay = match &error {
+        ProcessError::Retry(_, Some(server_delay)) => *server_delay,
+        _ => {
+            let doublings = (job.attempts.clamp(1, 10) - 1) as u32;
+            (RETRY_BASE * 2u32.pow(doublings)).min(RETRY_CAP)
         }
     };
+    tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+    let run_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+    let outcome = jobs::retry_or_fail(&pipeline.db, job, &error.to_string(), run_at, now).await;
     match outcome {
         Ok(true) => {
             tracing::error!(job_id = job.id, kind = %job.kind, "job gave up after its last attempt");
@@ -110,4 +128,5 @@ async fn run_one(pipeline: &Pipeline, job: &Job) {
         Ok(false) => {}
         Err(error) => tracing::error!(job_id = job.id, %error, "cannot record a job's result"),
     }
+    false
 }

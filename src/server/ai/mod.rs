@@ -18,6 +18,9 @@ use super::booking::KnowledgeSnapshot;
 use super::config::{AiProvider, AiSettings};
 use crate::model::{Appointment, Author, CustomerContext, Intent};
 
+/// Replies that ask for the name before the receptionist stops asking.
+pub const MAX_NAME_ASKS: u32 = 2;
+
 /// Everything the receptionist knows when it answers one message ("AI with memory").
 #[derive(Clone, Debug)]
 pub struct AiContext {

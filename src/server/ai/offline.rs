@@ -5,7 +5,7 @@
 
 use chrono::Datelike;
 
-use super::{clean_name, AiContext, AiReply, BookingFields, TokenUsage};
+use super::{clean_name, AiContext, AiReply, BookingFields, TokenUsage, MAX_NAME_ASKS};
 use crate::model::{format_money, opening_hours_on, Author, Intent, WEEKDAYS};
 use crate::server::booking::{self, PartOfDay};
 
@@ -389,7 +389,7 @@ fn factual_answer(context: &AiContext, lower: &str) -> Option<String> {
 /// While the name is unknown the receptionist asks for it — at most twice in all.
 fn with_name_request(context: &AiContext, intent: Intent, text: String) -> String {
     let asks = context.name.is_none()
-        && context.name_asks < 2
+        && context.name_asks < MAX_NAME_ASKS
         && !matches!(
             intent,
             Intent::NameProvided | Intent::OptOut | Intent::HumanRequested | Intent::BookingConfirmed

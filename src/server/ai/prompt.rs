@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::AiContext;
+use super::{AiContext, MAX_NAME_ASKS};
 use crate::model::{format_money, opening_hours_on, Author, CustomerContext, Intent, WEEKDAYS};
 
 /// The JSON schema of an answer, in Gemini's `responseSchema` dialect (OpenAPI subset).
@@ -53,7 +53,7 @@ pub fn system_instruction(context: &AiContext) -> String {
                 "- Name: {name} (greet them by name; never ask for their name again)"
             );
         }
-        None if context.name_asks < 2 => {
+        None if context.name_asks < MAX_NAME_ASKS => {
             let _ = writeln!(
                 out,
                 "- Name: unknown. Ask for their name politely once in this reply unless they give it (asked {} time(s) so far).",

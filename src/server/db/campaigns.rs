@@ -48,7 +48,7 @@ pub async fn create_campaign(db: &Db, new: &NewCampaign<'_>) -> DbResult<i64> {
     .bind(new.max_delay_seconds)
     .bind(new.created_by)
     .bind(to_ms(new.created_at))
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.write().await?)
     .await?;
     Ok(id)
 }
@@ -87,7 +87,7 @@ pub async fn add_recipient(db: &Db, campaign_id: i64, contact_id: i64, plan: &Re
     .bind(status)
     .bind(reason)
     .bind(at)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.write().await?)
     .await?;
     Ok(id)
 }
@@ -101,7 +101,7 @@ pub async fn mark_recipient_sent(db: &Db, recipient_id: i64, wa_message_id: &str
     .bind(wa_message_id)
     .bind(to_ms(at))
     .bind(recipient_id)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     super::contacts::expect_one(done.rows_affected(), "campaign recipient")
 }

@@ -65,23 +65,29 @@ impl ContactRow {
     }
 }
 
-/// Finds the contact for a WhatsApp number, creating it on first contact.
+/// Finds the contact for a WhatsApp number, creating it on first contact. `inbound_at` is
+/// the time of a message they sent, which opens WhatsApp's 24-hour window.
 ///
-/// One statement does both, so two first messages arriving at once from a new number
+/// One statement does all of it, so two first messages arriving at once from a new number
 /// still produce exactly one contact: the second insert turns into an update.
 pub async fn get_or_create_contact(
     db: &Db,
     wa_id: &WaId,
     profile_name: Option<&str>,
     now: DateTime<Utc>,
+    inbound_at: Option<DateTime<Utc>>,
 ) -> DbResult<Contact> {
     let sql = format!(
-        "INSERT INTO contacts (wa_id, profile_name, first_seen_at, last_seen_at) \
-         VALUES ($1, $2, $3, $3) \
+        "INSERT INTO contacts (wa_id, profile_name, first_seen_at, last_seen_at, last_inbound_at) \
+         VALUES ($1, $2, $3, $3, $4) \
          ON CONFLICT (wa_id) DO UPDATE SET \
            profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
            last_seen_at = CASE WHEN excluded.last_seen_at > contacts.last_seen_at \
-                          THEN excluded.last_seen_at ELSE contacts.last_seen_at END \
+                          THEN excluded.last_seen_at ELSE contacts.last_seen_at END, \
+           last_inbound_at = CASE WHEN contacts.last_inbound_at IS NULL \
+                               OR excluded.last_inbound_at > contacts.last_inbound_at \
+                             THEN COALESCE(excluded.last_inbound_at, contacts.last_inbound_at) \
+                             ELSE contacts.last_inbound_at END \
          RETURNING {}",
         contact_columns("")
     );
@@ -89,7 +95,8 @@ pub async fn get_or_create_contact(
         .bind(wa_id.as_str())
         .bind(profile_name)
         .bind(to_ms(now))
-        .fetch_one(db.pool())
+        .bind(inbound_at.map(to_ms))
+        .fetch_one(&mut *db.write().await?)
         .await?;
     row.into_contact()
 }
@@ -115,7 +122,7 @@ pub async fn set_name(db: &Db, contact_id: i64, name: Option<&str>, source: Name
         .bind(name)
         .bind(name.map(|_| source.as_str()))
         .bind(contact_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "contact")
 }
@@ -124,7 +131,7 @@ pub async fn set_notes(db: &Db, contact_id: i64, notes: &str) -> DbResult<()> {
     let done = sqlx::query("UPDATE contacts SET notes = $1 WHERE id = $2")
         .bind(notes)
         .bind(contact_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "contact")
 }
@@ -134,7 +141,7 @@ pub async fn set_outcome(db: &Db, contact_id: i64, outcome: Outcome, now: DateTi
         .bind(outcome.as_str())
         .bind(to_ms(now))
         .bind(contact_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "contact")
 }
@@ -147,7 +154,7 @@ pub async fn record_inbound(db: &Db, contact_id: i64, at: DateTime<Utc>) -> DbRe
     )
     .bind(to_ms(at))
     .bind(contact_id)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     expect_one(done.rows_affected(), "contact")
 }
@@ -160,12 +167,12 @@ pub async fn set_opted_out(db: &Db, contact_id: i64, opted_out: bool, now: DateT
         )
         .bind(to_ms(now))
         .bind(contact_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?
     } else {
         sqlx::query("UPDATE contacts SET opted_out_at = NULL WHERE id = $1")
             .bind(contact_id)
-            .execute(db.pool())
+            .execute(&mut *db.write().await?)
             .await?
     };
     expect_one(done.rows_affected(), "contact")

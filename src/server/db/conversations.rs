@@ -25,9 +25,6 @@ static CONVERSATION_SELECT: LazyLock<String> = LazyLock::new(|| {
 const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, author, body, wa_message_id, \
      status, error, intent, created_at";
 
-/// The longest preview the conversation list shows.
-const PREVIEW_CHARS: usize = 120;
-
 #[derive(FromRow)]
 struct ConversationRow {
     id: i64,
@@ -91,6 +88,15 @@ impl MessageRow {
 
 /// The contact's conversation, created on its first message.
 pub async fn get_or_create_conversation(db: &Db, contact_id: i64, now: DateTime<Utc>) -> DbResult<Conversation> {
+    let sql = format!("{} WHERE cv.contact_id = $1", *CONVERSATION_SELECT);
+    // Nearly every message comes from a contact who already has one: a read, no write.
+    if let Some(row) = sqlx::query_as::<_, ConversationRow>(&sql)
+        .bind(contact_id)
+        .fetch_optional(db.pool())
+        .await?
+    {
+        return row.into_conversation();
+    }
     // Idempotent insert: concurrent first messages agree on one conversation.
     sqlx::query(
         "INSERT INTO conversations (contact_id, last_activity_at, created_at) VALUES ($1, $2, $2) \
@@ -98,9 +104,8 @@ pub async fn get_or_create_conversation(db: &Db, contact_id: i64, now: DateTime<
     )
     .bind(contact_id)
     .bind(to_ms(now))
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
-    let sql = format!("{} WHERE cv.contact_id = $1", *CONVERSATION_SELECT);
     let row: ConversationRow = sqlx::query_as(&sql).bind(contact_id).fetch_one(db.pool()).await?;
     row.into_conversation()
 }
@@ -179,9 +184,11 @@ pub async fn chat_history(db: &Db, conversation_id: i64, limit: i64) -> DbResult
 
 /// A contact's latest `limit` messages, oldest first: the AI's memory of the customer.
 pub async fn history_for_contact(db: &Db, contact_id: i64, limit: i64) -> DbResult<Vec<Message>> {
+    // `=` on the contact's one conversation (not `IN`) lets SQLite walk the message index
+    // backwards and stop at the limit, without sorting the whole chat.
     latest_messages(
         db,
-        "conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
+        "conversation_id = (SELECT id FROM conversations WHERE contact_id = $1)",
         contact_id,
         limit,
     )
@@ -252,16 +259,28 @@ impl<'a> NewMessage<'a> {
     }
 }
 
-/// Stores a message and moves its conversation to the top of the inbox, in one transaction.
+/// Stores a message; a trigger moves its conversation to the top of the inbox in the same
+/// statement (migration 0003).
 pub async fn insert_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Message> {
-    let mut tx = db.pool().begin().await?;
+    insert(db, message, "")
+        .await?
+        .ok_or(DbError::NotFound("stored message"))
+}
+
+/// Stores a message received from WhatsApp, unless one with its WhatsApp id is already
+/// stored (a redelivery or a retried job): then nothing is written and `None` comes back.
+pub async fn insert_inbound_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Option<Message>> {
+    insert(db, message, "ON CONFLICT (wa_message_id) DO NOTHING").await
+}
+
+async fn insert(db: &Db, message: &NewMessage<'_>, on_conflict: &str) -> DbResult<Option<Message>> {
     let sql = format!(
         "INSERT INTO messages (conversation_id, direction, author, staff_user_id, body, \
          wa_message_id, status, intent, created_at, reply_to_message_id, prompt_tokens, output_tokens, \
-         thinking_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         thinking_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) {on_conflict} \
          RETURNING {MESSAGE_COLUMNS}"
     );
-    let row: MessageRow = sqlx::query_as(&sql)
+    let row: Option<MessageRow> = sqlx::query_as(&sql)
         .bind(message.conversation_id)
         .bind(message.direction.as_str())
         .bind(message.author.as_str())
@@ -275,31 +294,16 @@ pub async fn insert_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Messa
         .bind(message.tokens.0)
         .bind(message.tokens.1)
         .bind(message.tokens.2)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *db.write().await?)
         .await?;
-    let preview: String = message.body.chars().take(PREVIEW_CHARS).collect();
-    let unread_increment = i64::from(message.direction == Direction::Inbound);
-    let done = sqlx::query(
-        "UPDATE conversations SET last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 \
-         ELSE last_activity_at END, last_message_preview = $2, unread_count = unread_count + $3 \
-         WHERE id = $4",
-    )
-    .bind(to_ms(message.created_at))
-    .bind(preview)
-    .bind(unread_increment)
-    .bind(message.conversation_id)
-    .execute(&mut *tx)
-    .await?;
-    expect_one(done.rows_affected(), "conversation")?;
-    tx.commit().await?;
-    row.into_message()
+    row.map(MessageRow::into_message).transpose()
 }
 
 pub async fn set_mode(db: &Db, conversation_id: i64, mode: ConversationMode) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET mode = $1 WHERE id = $2")
         .bind(mode.as_str())
         .bind(conversation_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
@@ -308,7 +312,7 @@ pub async fn set_needs_attention(db: &Db, conversation_id: i64, needs_attention:
     let done = sqlx::query("UPDATE conversations SET needs_attention = $1 WHERE id = $2")
         .bind(i64::from(needs_attention))
         .bind(conversation_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
@@ -316,7 +320,7 @@ pub async fn set_needs_attention(db: &Db, conversation_id: i64, needs_attention:
 pub async fn mark_read(db: &Db, conversation_id: i64) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1")
         .bind(conversation_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
@@ -372,7 +376,7 @@ pub async fn set_send_result(
     .bind(status.as_str())
     .bind(error)
     .bind(message_id)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     expect_one(done.rows_affected(), "message")
 }
@@ -405,7 +409,7 @@ pub async fn apply_delivery_status(
             .bind(error)
             .bind(wa_message_id)
             .bind(rank)
-            .execute(db.pool())
+            .execute(&mut *db.write().await?)
             .await?
             .rows_affected();
     }
@@ -416,7 +420,7 @@ pub async fn set_flow_state(db: &Db, conversation_id: i64, flow_state: &str) -> 
     let done = sqlx::query("UPDATE conversations SET flow_state = $1 WHERE id = $2")
         .bind(flow_state)
         .bind(conversation_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
@@ -426,7 +430,7 @@ pub async fn assign(db: &Db, conversation_id: i64, user_id: Option<i64>) -> DbRe
     let done = sqlx::query("UPDATE conversations SET assigned_user_id = $1 WHERE id = $2")
         .bind(user_id)
         .bind(conversation_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }

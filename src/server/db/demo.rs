@@ -215,7 +215,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
 
     // A new number we have no name for yet (WhatsApp's profile name is only a suggestion).
     let stranger = WaId::parse("4915112345678").expect("demo number is valid");
-    let stranger = contacts::get_or_create_contact(db, &stranger, Some("Tom"), now - Duration::hours(2))
+    let stranger = contacts::get_or_create_contact(db, &stranger, Some("Tom"), now - Duration::hours(2), None)
         .await?
         .id;
     demo_chat(
@@ -255,7 +255,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
 
 async fn demo_contact(db: &Db, wa_id: &str, name: Option<&str>, first_seen: DateTime<Utc>) -> DbResult<i64> {
     let wa_id = WaId::parse(wa_id).expect("demo number is valid");
-    let contact = contacts::get_or_create_contact(db, &wa_id, None, first_seen).await?;
+    let contact = contacts::get_or_create_contact(db, &wa_id, None, first_seen, None).await?;
     contacts::set_name(db, contact.id, name, NameSource::Customer).await?;
     Ok(contact.id)
 }

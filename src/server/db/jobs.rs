@@ -5,7 +5,7 @@
 //! worker died is taken up again. Jobs of one lane (one contact) run one at a time, in order.
 
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
+use sqlx::{Connection, FromRow};
 
 use super::{to_ms, Backend, Db, DbResult};
 
@@ -30,28 +30,40 @@ pub struct NewJob<'a> {
     pub max_attempts: i64,
 }
 
-/// Adds jobs in one transaction; returns how many were new (the rest were duplicates).
+/// Adds jobs, all or none; returns how many were new (the rest were duplicates).
 pub async fn enqueue(db: &Db, jobs: &[NewJob<'_>], now: DateTime<Utc>) -> DbResult<u64> {
-    let mut tx = db.pool().begin().await?;
+    if let [job] = jobs {
+        // One statement is atomic by itself; a transaction would only add round trips.
+        return insert(&mut *db.write().await?, job, now).await;
+    }
+    let mut conn = db.write().await?;
+    let mut tx = conn.begin().await?;
     let mut added = 0;
     for job in jobs {
-        added += sqlx::query(
-            "INSERT INTO jobs (kind, payload, dedupe_key, lane, run_at, max_attempts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(job.kind)
-        .bind(&job.payload)
-        .bind(job.dedupe_key.as_deref())
-        .bind(job.lane.as_deref())
-        .bind(to_ms(job.run_at))
-        .bind(job.max_attempts)
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        added += insert(&mut *tx, job, now).await?;
     }
     tx.commit().await?;
     Ok(added)
+}
+
+async fn insert<'c, E>(executor: E, job: &NewJob<'_>, now: DateTime<Utc>) -> DbResult<u64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    Ok(sqlx::query(
+        "INSERT INTO jobs (kind, payload, dedupe_key, lane, run_at, max_attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(job.kind)
+    .bind(&job.payload)
+    .bind(job.dedupe_key.as_deref())
+    .bind(job.lane.as_deref())
+    .bind(to_ms(job.run_at))
+    .bind(job.max_attempts)
+    .bind(to_ms(now))
+    .execute(executor)
+    .await?
+    .rows_affected())
 }
 
 /// Claims up to `limit` due jobs: first running ones whose lock expired (their worker died),
@@ -114,31 +126,45 @@ async fn claim(
         .bind(to_ms(lock_until))
         .bind(to_ms(now))
         .bind(limit)
-        .fetch_all(db.pool())
+        .fetch_all(&mut *db.write().await?)
         .await?)
 }
 
 /// Keeps the locks of jobs still being worked on.
 pub async fn extend_locks(db: &Db, ids: &[i64], lock_until: DateTime<Utc>) -> DbResult<()> {
-    for id in ids {
-        sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND status = 'running'")
-            .bind(to_ms(lock_until))
-            .bind(id)
-            .execute(db.pool())
-            .await?;
+    if ids.is_empty() {
+        return Ok(());
     }
+    sqlx::query(&format!(
+        "UPDATE jobs SET locked_until = $1 WHERE id IN ({}) AND status = 'running'",
+        id_list(ids)
+    ))
+    .bind(to_ms(lock_until))
+    .execute(&mut *db.write().await?)
+    .await?;
     Ok(())
 }
 
-pub async fn complete(db: &Db, id: i64, now: DateTime<Utc>) -> DbResult<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
-    )
+/// Marks finished jobs done, in one statement (the scheduler collects them per round).
+pub async fn complete(db: &Db, ids: &[i64], now: DateTime<Utc>) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "UPDATE jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $1 \
+         WHERE id IN ({})",
+        id_list(ids)
+    ))
     .bind(to_ms(now))
-    .bind(id)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     Ok(())
+}
+
+/// Job ids written into a statement: they are integers from our own rows, so this is safe,
+/// and one statement serves any batch size (bound parameters are limited in number).
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Puts a job back in the queue for `run_at`, or marks it failed when it has no attempts left.
@@ -159,7 +185,7 @@ pub async fn retry_or_fail(
     .bind(error)
     .bind(to_ms(now))
     .bind(job.id)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     Ok(exhausted)
 }

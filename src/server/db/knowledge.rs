@@ -49,7 +49,7 @@ pub async fn insert_service(
     .bind(description)
     .bind(duration_minutes)
     .bind(price_cents)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.write().await?)
     .await?;
     Ok(id)
 }
@@ -80,7 +80,7 @@ pub async fn insert_staff(db: &Db, name: &str, role_title: &str) -> DbResult<i64
     let id = sqlx::query_scalar("INSERT INTO staff (name, role_title) VALUES ($1, $2) RETURNING id")
         .bind(name)
         .bind(role_title)
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.write().await?)
         .await?;
     Ok(id)
 }
@@ -89,7 +89,7 @@ pub async fn assign_service(db: &Db, staff_id: i64, service_id: i64) -> DbResult
     sqlx::query("INSERT INTO staff_services (staff_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(staff_id)
         .bind(service_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(())
 }
@@ -121,7 +121,7 @@ pub async fn insert_business_hours(db: &Db, hours: &OpeningHours) -> DbResult<()
         .bind(hours.weekday)
         .bind(hours.opens_minute)
         .bind(hours.closes_minute)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(())
 }
@@ -150,7 +150,7 @@ pub async fn insert_faq(db: &Db, question: &str, answer: &str) -> DbResult<i64> 
     let id = sqlx::query_scalar("INSERT INTO faqs (question, answer) VALUES ($1, $2) RETURNING id")
         .bind(question)
         .bind(answer)
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.write().await?)
         .await?;
     Ok(id)
 }
@@ -184,7 +184,7 @@ pub async fn insert_appointment(db: &Db, new: &NewAppointment) -> DbResult<i64> 
     .bind(new.campaign_id)
     .bind(new.price_cents)
     .bind(to_ms(new.created_at))
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.write().await?)
     .await?;
     Ok(id)
 }
@@ -267,7 +267,7 @@ pub async fn cancel_next_appointment(db: &Db, contact_id: i64, now: DateTime<Utc
     if let Some(appointment) = &next {
         sqlx::query("UPDATE appointments SET status = 'cancelled' WHERE id = $1 AND status = 'booked'")
             .bind(appointment.id)
-            .execute(db.pool())
+            .execute(&mut *db.write().await?)
             .await?;
     }
     Ok(next)

@@ -15,13 +15,17 @@ pub mod knowledge;
 pub mod tags;
 pub mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Connection};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::config::DatabaseUrl;
 
@@ -71,7 +75,38 @@ pub type DbResult<T> = Result<T, DbError>;
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// SQLite lets one writer in at a time and makes the others sleep in its busy handler
+    /// (naps of 1 to 100 ms). Its writes therefore go through one dedicated connection,
+    /// queued here in order, without naps, and without the pool's test ping after every
+    /// statement. PostgreSQL writes through the pool.
+    sqlite_writer: Option<Arc<Mutex<AnyConnection>>>,
     backend: Backend,
+}
+
+/// A connection to write with, from [`Db::write`].
+pub enum WriteConnection {
+    Pooled(PoolConnection<Any>),
+    Single(OwnedMutexGuard<AnyConnection>),
+}
+
+impl Deref for WriteConnection {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            WriteConnection::Pooled(conn) => conn,
+            WriteConnection::Single(conn) => conn,
+        }
+    }
+}
+
+impl DerefMut for WriteConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            WriteConnection::Pooled(conn) => conn,
+            WriteConnection::Single(conn) => conn,
+        }
+    }
 }
 
 impl Db {
@@ -88,29 +123,39 @@ impl Db {
             DatabaseUrl::Postgres(url) => (Backend::Postgres, url.expose().to_string()),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
+        let pool = Self::pool_options(backend, max_connections)
+            .connect_with(options.clone())
+            .await?;
+        let sqlite_writer = match backend {
+            Backend::Sqlite => {
+                let mut conn = AnyConnection::connect_with(&options).await?;
+                sqlite_pragmas(&mut conn).await?;
+                Some(Arc::new(Mutex::new(conn)))
+            }
+            Backend::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            sqlite_writer,
+            backend,
+        })
+    }
+
+    fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+        AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A ping before each use guards against a dropped network connection; a SQLite
+            // file has none, and the ping would be one more round trip per statement.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets the inbox read while the pipeline writes; the busy timeout
-                        // makes concurrent writers wait their turn instead of failing.
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA foreign_keys = ON",
-                            "PRAGMA busy_timeout = 10000",
-                            "PRAGMA synchronous = NORMAL",
-                        ] {
-                            sqlx::query(pragma).execute(&mut *conn).await?;
-                        }
+                        sqlite_pragmas(conn).await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await?;
-        Ok(Db { pool, backend })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
@@ -121,12 +166,23 @@ impl Db {
         migrator.run(&self.pool).await
     }
 
+    /// For reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The connection for a statement or transaction that writes. Hold it only for that:
+    /// on SQLite every other write waits for it, and asking for it again while holding it
+    /// never returns.
+    pub async fn write(&self) -> DbResult<WriteConnection> {
+        Ok(match &self.sqlite_writer {
+            Some(writer) => WriteConnection::Single(writer.clone().lock_owned().await),
+            None => WriteConnection::Pooled(self.pool.acquire().await?),
+        })
     }
 
     pub async fn ping(&self) -> DbResult<()> {
@@ -136,8 +192,27 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.sqlite_writer {
+            // Waits for the write in progress; the connection closes when the last clone goes.
+            let _ = writer.lock().await.ping().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// WAL lets the inbox read while the pipeline writes; the busy timeout makes a write that
+/// does not go through [`Db::write`] (tests, benchmarks seeding data) wait its turn instead
+/// of failing.
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    for pragma in [
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA busy_timeout = 10000",
+        "PRAGMA synchronous = NORMAL",
+    ] {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 pub fn to_ms(time: DateTime<Utc>) -> i64 {

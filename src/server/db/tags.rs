@@ -1,6 +1,6 @@
 //! Tags staff put on contacts ("VIP", "colour client", …).
 
-use sqlx::FromRow;
+use sqlx::{Connection, FromRow};
 
 use super::{Db, DbResult};
 
@@ -15,7 +15,7 @@ pub async fn create_tag(db: &Db, name: &str, color: &str) -> DbResult<Tag> {
     let tag = sqlx::query_as("INSERT INTO tags (name, color) VALUES ($1, $2) RETURNING id, name, color")
         .bind(name)
         .bind(color)
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.write().await?)
         .await?;
     Ok(tag)
 }
@@ -30,7 +30,7 @@ pub async fn tag_contact(db: &Db, contact_id: i64, tag_id: i64) -> DbResult<()> 
     sqlx::query("INSERT INTO contact_tags (contact_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(contact_id)
         .bind(tag_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(())
 }
@@ -39,7 +39,7 @@ pub async fn untag_contact(db: &Db, contact_id: i64, tag_id: i64) -> DbResult<()
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1 AND tag_id = $2")
         .bind(contact_id)
         .bind(tag_id)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(())
 }
@@ -56,7 +56,8 @@ pub async fn tags_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<Tag>> {
 
 /// Replaces a contact's tags with `names` (creating tags that do not exist yet), all or nothing.
 pub async fn replace_contact_tags(db: &Db, contact_id: i64, names: &[String]) -> DbResult<()> {
-    let mut tx = db.pool().begin().await?;
+    let mut conn = db.write().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1")
         .bind(contact_id)
         .execute(&mut *tx)

@@ -47,7 +47,7 @@ pub async fn create_user(
     .bind(password_hash)
     .bind(role.as_str())
     .bind(to_ms(now))
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.write().await?)
     .await?;
     row.into_user()
 }
@@ -86,7 +86,7 @@ pub async fn create_session(
         .bind(user_id)
         .bind(to_ms(now))
         .bind(to_ms(expires_at))
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(())
 }
@@ -107,7 +107,7 @@ pub async fn find_session_user(db: &Db, token_hash: &str, now: DateTime<Utc>) ->
 pub async fn delete_session(db: &Db, token_hash: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(())
 }
@@ -115,7 +115,7 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> DbResult<()> {
 pub async fn delete_expired_sessions(db: &Db, now: DateTime<Utc>) -> DbResult<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(to_ms(now))
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(done.rows_affected())
 }
