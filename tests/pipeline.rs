@@ -53,16 +53,7 @@ impl Rig {
     }
 
     async fn post_signed(&self, body: String) -> reqwest::Response {
-        let signature = signature::header_for(APP_SECRET.as_bytes(), body.as_bytes());
-        self.app
-            .client
-            .post(self.app.url("/webhook/whatsapp"))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", signature)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        post_signed(&self.app, body).await
     }
 
     /// Waits until the customer has received `count` messages and returns them.
@@ -85,6 +76,19 @@ impl Rig {
         self.app.stop().await;
         self.db.cleanup().await;
     }
+}
+
+/// Posts a webhook body signed with the app secret, as Meta would.
+async fn post_signed(app: &TestApp, body: String) -> reqwest::Response {
+    let signature = signature::header_for(APP_SECRET.as_bytes(), body.as_bytes());
+    app.client
+        .post(app.url("/webhook/whatsapp"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn settings(
@@ -424,15 +428,7 @@ async fn a_message_half_processed_when_the_server_died_is_answered_after_restart
     gemini.answer(GeminiAnswer::Hang);
     let first = TestApp::start(settings(&url, &graph, &gemini, Brain::Gemini, &lock)).await;
     let body = payload::text_message_payload("34677777777", None, "wamid.CRASH", Utc::now(), "hi").to_string();
-    let signature = signature::header_for(APP_SECRET.as_bytes(), body.as_bytes());
-    let ack = first
-        .client
-        .post(first.url("/webhook/whatsapp"))
-        .header("x-hub-signature-256", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let ack = post_signed(&first, body).await;
     assert_eq!(ack.status(), StatusCode::OK);
     eventually(10, "the AI call to start", || async { !gemini.requests().is_empty() }).await;
     first.kill().await;
@@ -445,6 +441,54 @@ async fn a_message_half_processed_when_the_server_died_is_answered_after_restart
     })
     .await;
     assert_eq!(graph.sent_to("34677777777"), vec!["Hi! May I have your name?"]);
+    second.stop().await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_answer_stored_but_not_sent_when_the_server_died_is_sent_after_restart() {
+    let db = TestDb::sqlite().await;
+    let url = db.url.clone();
+    let lock = [("SCHEDULER_JOB_LOCK_SECONDS", "1")];
+    let graph = FakeGraph::start().await;
+    let gemini = FakeGemini::start().await;
+    let customer = "34688888888";
+    let bot_replies = |db: frontdesk::server::db::Db| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT m.status FROM messages m JOIN conversations cv ON cv.id = m.conversation_id \
+             JOIN contacts ct ON ct.id = cv.contact_id WHERE ct.wa_id = $1 AND m.author = 'bot'",
+        )
+        .bind(customer)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+    };
+
+    graph.hang(true);
+    let first = TestApp::start(settings(&url, &graph, &gemini, Brain::Offline, &lock)).await;
+    let body = payload::text_message_payload(customer, None, "wamid.HALFSENT", Utc::now(), "hi").to_string();
+    assert_eq!(post_signed(&first, body).await.status(), StatusCode::OK);
+    let db_first = first.state.db.clone();
+    eventually(10, "the answer stored, waiting on WhatsApp", || async {
+        bot_replies(db_first.clone()).await == ["pending"]
+    })
+    .await;
+    first.kill().await;
+    graph.hang(false);
+
+    let second = TestApp::start(settings(&url, &graph, &gemini, Brain::Offline, &lock)).await;
+    eventually(15, "the stored answer sent after the restart", || async {
+        graph.sent_to(customer).len() == 1
+    })
+    .await;
+    let db_second = second.state.db.clone();
+    eventually(5, "the answer recorded as sent", || async {
+        bot_replies(db_second.clone()).await == ["sent"]
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(graph.sent_to(customer).len(), 1, "answered once, not twice");
+    assert_eq!(bot_replies(db_second).await, ["sent"], "one stored answer");
     second.stop().await;
     db.cleanup().await;
 }

@@ -226,7 +226,12 @@ impl Pipeline {
                 let stored = conversations::find_message_by_wa_id(&self.db, &inbound.wa_message_id)
                     .await?
                     .ok_or(DbError::NotFound("stored message"))?;
-                if conversations::has_reply(&self.db, stored.id).await? {
+                if let Some(reply) = conversations::reply_to(&self.db, stored.id).await? {
+                    // The answer was stored, but the app stopped before handing it to
+                    // WhatsApp: send it now rather than never.
+                    if reply.status == DeliveryStatus::Pending {
+                        self.send(&contact, &reply, false).await?;
+                    }
                     return Ok(());
                 }
                 stored

@@ -2,7 +2,9 @@
 //! the Gemini API, so the production clients talk to them unchanged.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,6 +35,8 @@ struct GraphState {
     sent: Mutex<Vec<SentMessage>>,
     /// Error answers (status, Graph error code) to give before succeeding again.
     failures: Mutex<VecDeque<(u16, i64)>>,
+    /// Sends are held unanswered (and not recorded) while this is on.
+    hang: AtomicBool,
 }
 
 #[derive(Clone)]
@@ -64,6 +68,12 @@ impl FakeGraph {
     pub fn fail_next(&self, status: u16, code: i64) {
         self.state.failures.lock().unwrap().push_back((status, code));
     }
+
+    /// Holds every send unanswered until `hang(false)`: a server killed meanwhile has not
+    /// sent anything.
+    pub fn hang(&self, on: bool) {
+        self.state.hang.store(on, Ordering::SeqCst);
+    }
 }
 
 async fn graph_send(
@@ -72,6 +82,13 @@ async fn graph_send(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
+    if state.hang.load(Ordering::SeqCst) {
+        while state.hang.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Its sender is gone by now (killed): this one was never delivered.
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     if let Some((status, code)) = state.failures.lock().unwrap().pop_front() {
         let error = json!({ "error": { "message": "fake failure", "type": "OAuthException", "code": code, "fbtrace_id": "x" } });
         return (StatusCode::from_u16(status).unwrap(), Json(error)).into_response();

@@ -340,13 +340,11 @@ pub async fn get_message(db: &Db, id: i64) -> DbResult<Message> {
     row.ok_or(DbError::NotFound("message"))?.into_message()
 }
 
-/// Whether an inbound message already has an answer (a retried job must not answer twice).
-pub async fn has_reply(db: &Db, message_id: i64) -> DbResult<bool> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE reply_to_message_id = $1")
-        .bind(message_id)
-        .fetch_one(db.pool())
-        .await?;
-    Ok(count > 0)
+/// The answer to an inbound message, if one is stored (a retried job must not answer twice).
+pub async fn reply_to(db: &Db, message_id: i64) -> DbResult<Option<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE reply_to_message_id = $1 ORDER BY id LIMIT 1");
+    let row: Option<MessageRow> = sqlx::query_as(&sql).bind(message_id).fetch_optional(db.pool()).await?;
+    row.map(MessageRow::into_message).transpose()
 }
 
 /// Whether the business wrote anything in the conversation after this message.
