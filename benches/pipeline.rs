@@ -51,6 +51,7 @@ use common::{test_settings, TestApp, TestDb};
 use frontdesk::server::db::jobs;
 use frontdesk::server::whatsapp::{payload, signature};
 use serde_json::{json, Value};
+use sqlx::Connection;
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
@@ -418,8 +419,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Part 0: what one SQL statement costs through the app's own pool (`Db::connect`, the same
-// pragmas), sequentially and with 32 concurrent writers, on pools of 1 and of N connections.
+// Part 0: what one SQL statement costs through the app's own `Db` (same pragmas): reads on
+// the pool (1 or N connections), writes through `Db::write`, and 32 concurrent writers both
+// through the pool (SQLite's busy handler queues them) and through `Db::write` (the app does).
 
 #[derive(Clone, Debug)]
 struct CalibrationResult {
@@ -429,16 +431,16 @@ struct CalibrationResult {
     held_select_us: f64,
     update_us: f64,
     tx_us: f64,
-    concurrent_updates_per_s: f64,
-    concurrent_max_ms: f64,
+    /// 32 concurrent writers through the pool: updates/s and the slowest update.
+    pool_writers: (f64, f64),
+    /// The same through `Db::write`.
+    app_writers: (f64, f64),
 }
 
 fn calibrate(pool: u32, app_rt: &Runtime) -> CalibrationResult {
     use frontdesk::server::config::DatabaseUrl;
     use frontdesk::server::db::Db;
     const SEQUENTIAL: usize = 2000;
-    const WRITERS: usize = 32;
-    const PER_WRITER: usize = 200;
     app_rt.block_on(async {
         let dir = std::env::temp_dir().join(format!("frontdesk-bench-cal-{}-{pool}", std::process::id()));
         let url = DatabaseUrl::parse(&format!("sqlite://{}/cal.db", dir.display())).unwrap();
@@ -447,7 +449,7 @@ fn calibrate(pool: u32, app_rt: &Runtime) -> CalibrationResult {
             .execute(db.pool())
             .await
             .unwrap();
-        for id in 0..WRITERS as i64 {
+        for id in 0..32i64 {
             sqlx::query("INSERT INTO counters (id, v) VALUES ($1, 0)")
                 .bind(id)
                 .execute(db.pool())
@@ -478,14 +480,15 @@ fn calibrate(pool: u32, app_rt: &Runtime) -> CalibrationResult {
         for _ in 0..SEQUENTIAL {
             sqlx::query("UPDATE counters SET v = v + 1 WHERE id = $1")
                 .bind(1i64)
-                .execute(db.pool())
+                .execute(&mut *db.write().await.unwrap())
                 .await
                 .unwrap();
         }
         let update_us = started.elapsed().as_secs_f64() * 1e6 / SEQUENTIAL as f64;
         let started = Instant::now();
         for _ in 0..SEQUENTIAL {
-            let mut tx = db.pool().begin().await.unwrap();
+            let mut conn = db.write().await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
             sqlx::query("UPDATE counters SET v = v + 1 WHERE id = $1")
                 .bind(1i64)
                 .execute(&mut *tx)
@@ -494,29 +497,8 @@ fn calibrate(pool: u32, app_rt: &Runtime) -> CalibrationResult {
             tx.commit().await.unwrap();
         }
         let tx_us = started.elapsed().as_secs_f64() * 1e6 / SEQUENTIAL as f64;
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for id in 0..WRITERS as i64 {
-            let db = db.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut worst = Duration::ZERO;
-                for _ in 0..PER_WRITER {
-                    let one = Instant::now();
-                    sqlx::query("UPDATE counters SET v = v + 1 WHERE id = $1")
-                        .bind(id)
-                        .execute(db.pool())
-                        .await
-                        .unwrap();
-                    worst = worst.max(one.elapsed());
-                }
-                worst
-            }));
-        }
-        let mut worst = Duration::ZERO;
-        for task in tasks {
-            worst = worst.max(task.await.unwrap());
-        }
-        let concurrent_updates_per_s = (WRITERS * PER_WRITER) as f64 / started.elapsed().as_secs_f64();
+        let pool_writers = concurrent_updates(&db, false).await;
+        let app_writers = concurrent_updates(&db, true).await;
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);
         CalibrationResult {
@@ -525,10 +507,41 @@ fn calibrate(pool: u32, app_rt: &Runtime) -> CalibrationResult {
             held_select_us,
             update_us,
             tx_us,
-            concurrent_updates_per_s,
-            concurrent_max_ms: ms(worst),
+            pool_writers,
+            app_writers,
         }
     })
+}
+
+/// 32 tasks updating 200 times each at once; returns updates/s and the slowest update (ms).
+async fn concurrent_updates(db: &frontdesk::server::db::Db, through_write: bool) -> (f64, f64) {
+    const WRITERS: i64 = 32;
+    const PER_WRITER: usize = 200;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for id in 0..WRITERS {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut worst = Duration::ZERO;
+            for _ in 0..PER_WRITER {
+                let one = Instant::now();
+                let update = sqlx::query("UPDATE counters SET v = v + 1 WHERE id = $1").bind(id);
+                if through_write {
+                    update.execute(&mut *db.write().await.unwrap()).await.unwrap();
+                } else {
+                    update.execute(db.pool()).await.unwrap();
+                }
+                worst = worst.max(one.elapsed());
+            }
+            worst
+        }));
+    }
+    let mut worst = Duration::ZERO;
+    for task in tasks {
+        worst = worst.max(task.await.unwrap());
+    }
+    let rate = (WRITERS as usize * PER_WRITER) as f64 / started.elapsed().as_secs_f64();
+    (rate, ms(worst))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -929,30 +942,32 @@ fn main() {
 
     println!();
     if !calibration.is_empty() {
-        println!("0. One SQLite statement through the app's pool (Db::connect, same pragmas), 2000 sequential; 32 tasks x 200 concurrent");
+        println!("0. One SQLite statement through the app's Db (same pragmas), 2000 sequential; 32 tasks x 200 concurrent updates");
         println!(
-            "{:>5} {:>10} {:>16} {:>10} {:>16} {:>22} {:>18}",
+            "{:>5} {:>10} {:>16} {:>10} {:>16} {:>27} {:>27}",
             "pool",
             "SELECT us",
             "SELECT held us",
             "UPDATE us",
             "BEGIN/UPD/COMMIT",
-            "32 writers: updates/s",
-            "slowest update ms"
+            "32 via pool: upd/s, max ms",
+            "32 via write: upd/s, max ms"
         );
         for c in &calibration {
             println!(
-                "{:>5} {:>10.1} {:>16.1} {:>10.1} {:>16.1} {:>22.0} {:>18.1}",
+                "{:>5} {:>10.1} {:>16.1} {:>10.1} {:>16.1} {:>18.0} {:>8.1} {:>18.0} {:>8.1}",
                 c.pool,
                 c.select_us,
                 c.held_select_us,
                 c.update_us,
                 c.tx_us,
-                c.concurrent_updates_per_s,
-                c.concurrent_max_ms
+                c.pool_writers.0,
+                c.pool_writers.1,
+                c.app_writers.0,
+                c.app_writers.1
             );
         }
-        println!("   (us: microseconds per statement, sequential; held: on one connection kept across statements)");
+        println!("   (us: microseconds per statement, sequential; SELECT on the pool, held: on one connection kept across statements; UPDATE and BEGIN/UPD/COMMIT through Db::write)");
         println!();
     }
     if !latency.is_empty() {
