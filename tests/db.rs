@@ -38,6 +38,7 @@ on_both_databases!(
     the_list_searches_filters_and_pages,
     chat_history_embeds_the_contact_and_keeps_order,
     a_conversation_cannot_exist_without_its_contact,
+    each_stored_message_moves_its_conversation_once,
     names_outcomes_and_opt_outs_are_stored,
     sessions_expire_and_emails_are_unique,
     a_campaign_reaches_each_contact_at_most_once,
@@ -293,6 +294,48 @@ async fn chat_history_embeds_the_contact_and_keeps_order(db: &Db) {
         conversations::chat_history(db, 9999, 10).await,
         Err(DbError::NotFound("conversation"))
     ));
+}
+
+async fn each_stored_message_moves_its_conversation_once(db: &Db) {
+    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0), Some(t(5)))
+        .await
+        .unwrap();
+    assert_eq!(contact.last_inbound_at, Some(t(5)), "an inbound time opens the window");
+    let chat = conversations::get_or_create_conversation(db, contact.id, t(0))
+        .await
+        .unwrap();
+    let conversation = || async { conversations::get_conversation(db, chat.id).await.unwrap() };
+
+    let mut hello = NewMessage::new(chat.id, Author::Customer, "Hello", DeliveryStatus::Received, t(5));
+    hello.wa_message_id = Some("wamid.ONE");
+    assert!(conversations::insert_inbound_message(db, &hello)
+        .await
+        .unwrap()
+        .is_some());
+    say(db, chat.id, Author::Bot, "Hi! What's your name?", t(6)).await;
+    let moved = conversation().await;
+    assert_eq!(moved.unread_count, 1, "only customer messages count as unread");
+    assert_eq!(moved.last_activity_at, t(6));
+    assert_eq!(moved.last_message_preview.as_deref(), Some("Hi! What's your name?"));
+
+    let again = conversations::insert_inbound_message(db, &hello).await.unwrap();
+    assert!(again.is_none(), "a redelivered message is not stored twice");
+    assert_eq!(conversation().await.unread_count, 1, "nor counted twice");
+    assert_eq!(count(db, "messages").await, 2);
+
+    // A late message (sent earlier, stored now) never moves the activity time back; the
+    // preview keeps the first 120 characters, whatever their size in bytes.
+    let long = "é".repeat(130);
+    say(db, chat.id, Author::Customer, &long, t(2)).await;
+    let late = conversation().await;
+    assert_eq!(late.last_activity_at, t(6));
+    assert_eq!(late.last_message_preview, Some("é".repeat(120)));
+    assert_eq!(late.unread_count, 2);
+
+    let later = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(9), Some(t(3)))
+        .await
+        .unwrap();
+    assert_eq!(later.last_inbound_at, Some(t(5)), "the window never moves back");
 }
 
 async fn a_conversation_cannot_exist_without_its_contact(db: &Db) {

@@ -25,7 +25,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use super::config::DatabaseUrl;
 
@@ -78,15 +78,15 @@ pub struct Db {
     /// SQLite lets one writer in at a time and makes the others sleep in its busy handler
     /// (naps of 1 to 100 ms). Its writes therefore go through one dedicated connection,
     /// queued here in order, without naps, and without the pool's test ping after every
-    /// statement. PostgreSQL writes through the pool.
-    sqlite_writer: Option<Arc<Mutex<AnyConnection>>>,
+    /// statement. PostgreSQL writes through the pool. `None` inside once closed.
+    sqlite_writer: Option<Arc<Mutex<Option<AnyConnection>>>>,
     backend: Backend,
 }
 
 /// A connection to write with, from [`Db::write`].
 pub enum WriteConnection {
     Pooled(PoolConnection<Any>),
-    Single(OwnedMutexGuard<AnyConnection>),
+    Single(OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>),
 }
 
 impl Deref for WriteConnection {
@@ -130,7 +130,7 @@ impl Db {
             Backend::Sqlite => {
                 let mut conn = AnyConnection::connect_with(&options).await?;
                 sqlite_pragmas(&mut conn).await?;
-                Some(Arc::new(Mutex::new(conn)))
+                Some(Arc::new(Mutex::new(Some(conn))))
             }
             Backend::Postgres => None,
         };
@@ -180,7 +180,10 @@ impl Db {
     /// never returns.
     pub async fn write(&self) -> DbResult<WriteConnection> {
         Ok(match &self.sqlite_writer {
-            Some(writer) => WriteConnection::Single(writer.clone().lock_owned().await),
+            Some(writer) => WriteConnection::Single(
+                OwnedMutexGuard::try_map(writer.clone().lock_owned().await, Option::as_mut)
+                    .map_err(|_closed| sqlx::Error::PoolClosed)?,
+            ),
             None => WriteConnection::Pooled(self.pool.acquire().await?),
         })
     }
@@ -193,8 +196,12 @@ impl Db {
 
     pub async fn close(&self) {
         if let Some(writer) = &self.sqlite_writer {
-            // Waits for the write in progress; the connection closes when the last clone goes.
-            let _ = writer.lock().await.ping().await;
+            // Waits for the write in progress; later writes get `PoolClosed`, as with the pool.
+            if let Some(conn) = writer.lock().await.take() {
+                if let Err(error) = conn.close().await {
+                    tracing::warn!(%error, "closing the SQLite writer connection failed");
+                }
+            }
         }
         self.pool.close().await;
     }
