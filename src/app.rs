@@ -20,6 +20,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Inline, so the browser never asks the server for /favicon.ico.
+                <link rel="icon" href=FAVICON/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -30,6 +32,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// A white "F" on the accent colour (style/main.css), as an SVG data URL.
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E\
+%3Crect width='32' height='32' rx='7' fill='%230f766e'/%3E%3Cpath d='M11 8h11v4h-7v3h6v4h-6v7h-4z' fill='white'/%3E%3C/svg%3E";
 
 #[component]
 pub fn App() -> impl IntoView {

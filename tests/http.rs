@@ -30,6 +30,7 @@ async fn session_cookie(app: &TestApp) -> String {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
+    assert!(!cookie.contains("Secure"), "plain HTTP by default: {cookie}");
     cookie.split(';').next().unwrap().to_string()
 }
 
@@ -65,7 +66,12 @@ async fn pages_and_server_functions_need_a_session() {
 
     let login_page = app.client.get(app.url("/login")).send().await.unwrap();
     assert_eq!(login_page.status(), StatusCode::OK);
-    assert!(login_page.text().await.unwrap().contains("Sign in to Frontdesk"));
+    let html = login_page.text().await.unwrap();
+    assert!(html.contains("Sign in to Frontdesk"));
+    assert!(
+        html.contains(r#"rel="icon" href="data:image/svg+xml"#),
+        "an inline icon, so the browser never asks for /favicon.ico"
+    );
 
     app.stop().await;
     db.cleanup().await;
@@ -150,6 +156,26 @@ async fn signing_in_opens_the_app_and_signing_out_closes_it() {
         "the old cookie no longer opens the inbox"
     );
 
+    app.stop().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn served_over_https_the_session_cookie_is_secure() {
+    let db = TestDb::sqlite().await;
+    let app = TestApp::start(test_settings(&db.url, &[("FRONTDESK_SECURE_COOKIES", "true")])).await;
+    let signed_in = sign_in(&app, ADMIN_PASSWORD).await;
+    let cookie = signed_in.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("frontdesk_session=") && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    let signed_out = app.client.post(app.url("/auth/logout")).send().await.unwrap();
+    let cleared = signed_out.headers()[SET_COOKIE].to_str().unwrap();
+    assert!(
+        cleared.contains("Max-Age=0") && cleared.ends_with("; Secure"),
+        "{cleared}"
+    );
     app.stop().await;
     db.cleanup().await;
 }

@@ -61,16 +61,19 @@ pub fn session_token(headers: &HeaderMap) -> Option<&str> {
 
 /// HttpOnly keeps the token from page scripts; SameSite=Lax keeps other sites from posting
 /// with it (our state-changing requests are all POSTs).
-pub fn session_cookie(token: &str, max_age: Duration) -> HeaderValue {
+/// `secure` (set when the app is served over HTTPS) keeps the browser from ever sending the
+/// cookie over plain HTTP.
+pub fn session_cookie(token: &str, max_age: Duration, secure: bool) -> HeaderValue {
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
-        max_age.as_secs()
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
+        max_age.as_secs(),
+        if secure { "; Secure" } else { "" }
     );
     HeaderValue::from_str(&cookie).expect("hex token is a valid header value")
 }
 
-pub fn cleared_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("frontdesk_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+pub fn cleared_session_cookie(secure: bool) -> HeaderValue {
+    session_cookie("", Duration::ZERO, secure)
 }
 
 /// Slows down repeated failed sign-ins per email: three tries are free, then each further
@@ -222,6 +225,22 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn the_session_cookie_is_secure_when_served_over_https() {
+        let plain = session_cookie("abc123", Duration::from_secs(60), false);
+        assert_eq!(
+            plain,
+            "frontdesk_session=abc123; HttpOnly; SameSite=Lax; Path=/; Max-Age=60"
+        );
+        let secure = session_cookie("abc123", Duration::from_secs(60), true);
+        assert!(secure.to_str().unwrap().ends_with("; Max-Age=60; Secure"), "{secure:?}");
+        let cleared = cleared_session_cookie(true);
+        assert_eq!(
+            cleared,
+            "frontdesk_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure"
+        );
     }
 
     #[test]

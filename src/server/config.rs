@@ -38,6 +38,7 @@ const KEYS: &[(&str, &[&str])] = &[
             "admin_password",
             "demo_data",
             "session_days",
+            "secure_cookies",
             "dev_mode",
             "abandon_after_seconds",
             "human_hold_seconds",
@@ -209,6 +210,8 @@ pub struct Settings {
     /// Load the demo salon when the database is empty.
     pub demo_data: bool,
     pub session_days: i64,
+    /// Served over HTTPS: the session cookie is marked `Secure`.
+    pub secure_cookies: bool,
     /// Development conveniences that must never be on in production (e.g. unsigned webhooks).
     pub dev_mode: bool,
     pub conversations: ConversationSettings,
@@ -449,6 +452,7 @@ impl Values {
             admin,
             demo_data: self.flag("FRONTDESK_DEMO_DATA", true)?,
             session_days,
+            secure_cookies: self.flag("FRONTDESK_SECURE_COOKIES", false)?,
             dev_mode: self.flag("FRONTDESK_DEV_MODE", false)?,
             conversations,
             scheduler,

@@ -82,9 +82,10 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
     tracing::info!(user_id = user.id, "signed in");
     let max_age = Duration::from_secs(lifetime.num_seconds().unsigned_abs());
     let mut response = Redirect::to(&next).into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&token, max_age));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&token, max_age, state.settings.secure_cookies),
+    );
     response
 }
 
@@ -95,9 +96,10 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
         }
     }
     let mut response = Redirect::to("/login").into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cleared_session_cookie());
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cleared_session_cookie(state.settings.secure_cookies),
+    );
     response
 }
 
