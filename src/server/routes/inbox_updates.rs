@@ -1,6 +1,7 @@
 //! `/ws/inbox-updates`: the one push channel of the inbox. Only signed-in staff reach it
 //! (the session gate answers 401 otherwise).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -10,6 +11,7 @@ use axum::Extension;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::model::{InboxPush, StaffUser};
+use crate::server::realtime::Published;
 use crate::server::state::AppState;
 
 /// A client that cannot take a message within this time is dropped (it will reconnect and
@@ -29,13 +31,15 @@ pub async fn inbox_updates(
     })
 }
 
-async fn stream(mut socket: WebSocket, mut events: tokio::sync::broadcast::Receiver<crate::model::InboxEvent>) {
+async fn stream(mut socket: WebSocket, mut events: tokio::sync::broadcast::Receiver<Arc<Published>>) {
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
-        let push = tokio::select! {
+        let text = tokio::select! {
             event = events.recv() => match event {
-                Ok(event) => InboxPush::Event(Box::new(event)),
-                Err(RecvError::Lagged(_)) => InboxPush::Resync,
+                Ok(published) => published.json(),
+                Err(RecvError::Lagged(_)) => serde_json::to_string(&InboxPush::Resync)
+                    .expect("inbox pushes serialise")
+                    .into(),
                 Err(RecvError::Closed) => break,
             },
             incoming = socket.recv() => match incoming {
@@ -49,8 +53,7 @@ async fn stream(mut socket: WebSocket, mut events: tokio::sync::broadcast::Recei
                 continue;
             }
         };
-        let text = serde_json::to_string(&push).expect("inbox pushes serialise");
-        if send(&mut socket, Message::Text(text.into())).await.is_err() {
+        if send(&mut socket, Message::Text(text)).await.is_err() {
             break;
         }
     }
