@@ -51,7 +51,7 @@ use chrono::Utc;
 use common::{test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 use frontdesk::model::{ConversationCursor, ConversationFilter};
 use frontdesk::server::db::conversations::{self, ConversationQuery};
-use frontdesk::server::db::{contacts, Db};
+use frontdesk::server::db::Db;
 use frontdesk::server::whatsapp::{payload, signature};
 use futures_util::StreamExt;
 use reqwest::header::{COOKIE, SET_COOKIE};
@@ -601,24 +601,13 @@ async fn seed(cfg: &Config, db: &Db, db_path: &str) -> SeedReport {
     }
 }
 
-/// The statement of `conversations::list_conversations` (src/server/db/conversations.rs),
-/// rebuilt here for `EXPLAIN QUERY PLAN`: keep it in step.
-fn list_sql() -> String {
-    format!(
-        "SELECT cv.id, cv.mode, cv.assigned_user_id, cv.flow_state, cv.last_activity_at, \
-         cv.last_message_preview, cv.unread_count, cv.needs_attention, {} \
-         FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id \
-         WHERE ($1 = '' OR LOWER(COALESCE(ct.name, '')) LIKE $2 ESCAPE '\\' OR ct.wa_id LIKE $2 ESCAPE '\\') \
-         AND ($3 = 'all' OR ($3 = 'needs_attention' AND cv.needs_attention = 1) OR cv.mode = $3) \
-         AND (cv.last_activity_at, cv.id) < ($4, $5) \
-         ORDER BY cv.last_activity_at DESC, cv.id DESC LIMIT $6",
-        contacts::contact_columns("ct.")
-    )
-}
-
 async fn explain(db: &Db, search: &str, filter: &str, after: Option<ConversationCursor>) -> Vec<String> {
     let (time, id) = after.map_or((i64::MAX, i64::MAX), |c| (c.last_activity_ms, c.id));
-    let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {}", list_sql()))
+    let candidates = conversations::search_candidates(db, search)
+        .await
+        .expect("search candidates");
+    let sql = conversations::list_sql(candidates.as_deref());
+    let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
         .bind(search.to_string())
         .bind(format!("%{search}%"))
         .bind(filter.to_string())

@@ -228,6 +228,30 @@ async fn the_list_searches_filters_and_pages(db: &Db) {
         .await
         .unwrap();
     assert!(found.conversations.is_empty(), "LIKE wildcards in a search are literal");
+    let found = conversations::list_conversations(db, &list("CUSTOMER", ConversationFilter::All))
+        .await
+        .unwrap();
+    assert_eq!(found.conversations.len(), 7, "every contact the search names");
+    let renamed = found.conversations[0].contact.id;
+    contacts::set_name(db, renamed, Some("Zoë Ruiz"), NameSource::Staff)
+        .await
+        .unwrap();
+    let found = conversations::list_conversations(db, &list("customer 6", ConversationFilter::All))
+        .await
+        .unwrap();
+    assert!(
+        found.conversations.is_empty(),
+        "the old name no longer finds a renamed contact"
+    );
+    for search in ["zoë r", "ui"] {
+        let found = conversations::list_conversations(db, &list(search, ConversationFilter::All))
+            .await
+            .unwrap();
+        assert_eq!(names(&found), vec!["Zoë Ruiz"], "the new name does (search `{search}`)");
+    }
+    contacts::set_name(db, renamed, Some("Customer 6"), NameSource::Staff)
+        .await
+        .unwrap();
     let found = conversations::list_conversations(db, &list("", ConversationFilter::Human))
         .await
         .unwrap();

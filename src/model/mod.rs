@@ -270,7 +270,7 @@ pub struct ConversationCursor {
     pub id: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConversationPage {
     pub conversations: Vec<Conversation>,
     pub next_cursor: Option<ConversationCursor>,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::contacts::{contact_columns, expect_one, ContactRow};
-use super::{from_ms, parse_stored, to_ms, Db, DbError, DbResult};
+use super::{from_ms, id_list, parse_stored, to_ms, Backend, Db, DbError, DbResult};
 use crate::model::{
     Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode, ConversationPage,
     DeliveryStatus, Direction, Message,
@@ -128,14 +128,12 @@ pub struct ConversationQuery {
 /// One page of the inbox list, most recent activity first, by keyset (no OFFSET scans).
 pub async fn list_conversations(db: &Db, query: &ConversationQuery) -> DbResult<ConversationPage> {
     let limit = query.limit.clamp(1, 200);
-    let sql = format!(
-        "{} WHERE ($1 = '' OR LOWER(COALESCE(ct.name, '')) LIKE $2 ESCAPE '\\' OR ct.wa_id LIKE $2 ESCAPE '\\') \
-         AND ($3 = 'all' OR ($3 = 'needs_attention' AND cv.needs_attention = 1) OR cv.mode = $3) \
-         AND (cv.last_activity_at, cv.id) < ($4, $5) \
-         ORDER BY cv.last_activity_at DESC, cv.id DESC LIMIT $6",
-        *CONVERSATION_SELECT
-    );
     let search = query.search.trim().to_lowercase();
+    let candidates = search_candidates(db, &search).await?;
+    if candidates.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(ConversationPage::default());
+    }
+    let sql = list_sql(candidates.as_deref());
     let pattern = format!("%{}%", escape_like(&search));
     let filter = query.filter.unwrap_or(ConversationFilter::All);
     // The first page starts after a cursor past every row, so one statement serves all pages.
@@ -169,6 +167,44 @@ pub async fn list_conversations(db: &Db, query: &ConversationQuery) -> DbResult<
         conversations,
         next_cursor,
     })
+}
+
+/// The list's statement; `$1` is the lowercased search, `$2` its LIKE pattern, `$3` the
+/// filter, `$4`/`$5` the cursor and `$6` the page size plus one. `only_contacts` narrows it
+/// to the candidates of [`search_candidates`].
+pub fn list_sql(only_contacts: Option<&[i64]>) -> String {
+    let only_contacts = only_contacts.map_or(String::new(), |ids| format!("AND ct.id IN ({})", id_list(ids)));
+    format!(
+        "{} WHERE ($1 = '' OR LOWER(COALESCE(ct.name, '')) LIKE $2 ESCAPE '\\' OR ct.wa_id LIKE $2 ESCAPE '\\') \
+         {only_contacts} \
+         AND ($3 = 'all' OR ($3 = 'needs_attention' AND cv.needs_attention = 1) OR cv.mode = $3) \
+         AND (cv.last_activity_at, cv.id) < ($4, $5) \
+         ORDER BY cv.last_activity_at DESC, cv.id DESC LIMIT $6",
+        *CONVERSATION_SELECT
+    )
+}
+
+/// Searches narrower than this many contacts use the trigram index; broader ones walk the
+/// inbox in order, where matches are common enough to fill a page quickly.
+const MAX_SEARCH_CANDIDATES: i64 = 500;
+
+/// On SQLite, the contacts a search of three or more characters can match, found by the
+/// trigram index (`contact_search`, migration 0004), or `None` when the list should rather
+/// be walked: no search, too short for trigrams, or too many candidates to sort. The list's
+/// own conditions still decide, so the index only narrows. PostgreSQL's trigram indexes
+/// serve those conditions directly.
+pub async fn search_candidates(db: &Db, search: &str) -> DbResult<Option<Vec<i64>>> {
+    if db.backend() != Backend::Sqlite || search.chars().count() < 3 {
+        return Ok(None);
+    }
+    // One quoted phrase: the trigram tokenizer matches it as a substring, ignoring case.
+    let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT rowid FROM contact_search WHERE contact_search MATCH $1 LIMIT $2")
+        .bind(phrase)
+        .bind(MAX_SEARCH_CANDIDATES + 1)
+        .fetch_all(db.pool())
+        .await?;
+    Ok((ids.len() as i64 <= MAX_SEARCH_CANDIDATES).then_some(ids))
 }
 
 fn escape_like(text: &str) -> String {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, FromRow};
 
-use super::{to_ms, Backend, Db, DbResult};
+use super::{id_list, to_ms, Backend, Db, DbResult};
 
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Job {
@@ -159,12 +159,6 @@ pub async fn complete(db: &Db, ids: &[i64], now: DateTime<Utc>) -> DbResult<()> 
     .execute(&mut *db.write().await?)
     .await?;
     Ok(())
-}
-
-/// Job ids written into a statement: they are integers from our own rows, so this is safe,
-/// and one statement serves any batch size (bound parameters are limited in number).
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Puts a job back in the queue for `run_at`, or marks it failed when it has no attempts left.

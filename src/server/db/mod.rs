@@ -222,6 +222,12 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Row ids written into a statement (`id IN (…)`): integers from our own rows, so this is
+/// safe, and one statement serves any number of them (bound parameters are limited).
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 pub fn to_ms(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()
 }
