@@ -273,7 +273,17 @@ async fn settle(rig: &Rig) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn journeys_with_the_offline_receptionist() {
-    let rig = Rig::start(Brain::Offline, &[]).await;
+    offline_journeys(Rig::start(Brain::Offline, &[]).await).await;
+}
+
+/// The same journeys with PostgreSQL as the database (when TEST_DATABASE_URL names one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn journeys_with_the_offline_receptionist_on_postgresql() {
+    let Some(db) = TestDb::postgres().await else { return };
+    offline_journeys(Rig::start_on(db, Brain::Offline, &[]).await).await;
+}
+
+async fn offline_journeys(rig: Rig) {
     let sara = "34622222222";
     let friday = next_friday();
 
