@@ -110,7 +110,8 @@ impl DerefMut for WriteConnection {
 }
 
 impl Db {
-    /// Opens the pool; a SQLite file (and its folder) is created on first use.
+    /// Opens the pool (and on SQLite the writer connection); a SQLite file and its folder
+    /// are created on first use.
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> DbResult<Db> {
         sqlx::any::install_default_drivers();
         let (backend, url) = match url {
