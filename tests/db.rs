@@ -228,6 +228,13 @@ async fn the_list_searches_filters_and_pages(db: &Db) {
         .await
         .unwrap();
     assert!(found.conversations.is_empty(), "LIKE wildcards in a search are literal");
+    for odd in [r#"a" OR "b"#, "NEAR(x y)", "*:^-"] {
+        let found = conversations::list_conversations(db, &list(odd, ConversationFilter::All)).await;
+        assert!(
+            found.unwrap().conversations.is_empty(),
+            "`{odd}` is text, not query syntax"
+        );
+    }
     let found = conversations::list_conversations(db, &list("CUSTOMER", ConversationFilter::All))
         .await
         .unwrap();
