@@ -192,18 +192,6 @@ async fn sign_in(client: &reqwest::Client, base: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Statistics
 
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 struct Stats {
     n: usize,
     p50: f64,
@@ -219,14 +207,14 @@ fn stats(samples: &[Duration]) -> Stats {
     let total: Duration = sorted.iter().sum();
     Stats {
         n: sorted.len(),
-        p50: ms(percentile(&sorted, 0.50)),
-        p90: ms(percentile(&sorted, 0.90)),
-        p99: ms(percentile(&sorted, 0.99)),
-        max: ms(sorted.last().copied().unwrap_or_default()),
+        p50: common::ms(common::percentile(&sorted, 0.50)),
+        p90: common::ms(common::percentile(&sorted, 0.90)),
+        p99: common::ms(common::percentile(&sorted, 0.99)),
+        max: common::ms(sorted.last().copied().unwrap_or_default()),
         mean: if sorted.is_empty() {
             0.0
         } else {
-            ms(total) / sorted.len() as f64
+            common::ms(total) / sorted.len() as f64
         },
     }
 }
@@ -472,7 +460,7 @@ fn live_updates(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
     println!(
         "  {} clients connected in {:.0} ms | {} text frames received ({:.1} per client per post incl. warm-up), {:.1} MB",
         results.len(),
-        ms(connect_took),
+        common::ms(connect_took),
         frames,
         frames as f64 / results.len().max(1) as f64 / (posts + WARMUP_POSTS) as f64,
         bytes as f64 / 1e6

@@ -394,18 +394,6 @@ async fn warm_up(rig: &Rig, client: &reqwest::Client) {
 // ---------------------------------------------------------------------------------------
 // Statistics
 
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     let n = values.len();
@@ -541,7 +529,7 @@ async fn concurrent_updates(db: &frontdesk::server::db::Db, through_write: bool)
         worst = worst.max(task.await.unwrap());
     }
     let rate = (WRITERS as usize * PER_WRITER) as f64 / started.elapsed().as_secs_f64();
-    (rate, ms(worst))
+    (rate, common::ms(worst))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -616,10 +604,10 @@ fn latency_run(cfg: &Config, rate: u32, run: usize, app_rt: &Runtime, load_rt: &
             sent: count,
             errors,
             achieved_rate: count as f64 / sending_took.as_secs_f64(),
-            p50: ms(percentile(&latencies, 0.50)),
-            p99: ms(percentile(&latencies, 0.99)),
-            max: ms(*latencies.last().unwrap_or(&Duration::ZERO)),
-            p99_scheduled: ms(percentile(&from_schedule, 0.99)),
+            p50: common::ms(common::percentile(&latencies, 0.50)),
+            p99: common::ms(common::percentile(&latencies, 0.99)),
+            max: common::ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+            p99_scheduled: common::ms(common::percentile(&from_schedule, 0.99)),
             drain_s: answered.map(|t| t.saturating_duration_since(last_send.into_std()).as_secs_f64()),
             e2e_rate: answered.map(|t| accepted as f64 / t.duration_since(start.into_std()).as_secs_f64()),
             expected_inbound: WARMUP_POSTS + accepted,
@@ -681,8 +669,8 @@ fn e2e_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> E2e
             errors,
             post_s: posted.as_secs_f64(),
             total_s: answered.map(|t| t.duration_since(started).as_secs_f64()),
-            ack_p50: ms(percentile(&latencies, 0.50)),
-            ack_p99: ms(percentile(&latencies, 0.99)),
+            ack_p50: common::ms(common::percentile(&latencies, 0.50)),
+            ack_p99: common::ms(common::percentile(&latencies, 0.99)),
             replies: received,
             lost: cfg.messages.saturating_sub(received),
             extra: received.saturating_sub(cfg.messages),

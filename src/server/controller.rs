@@ -884,6 +884,9 @@ impl Pipeline {
     }
 
     async fn publish_conversation(&self, conversation_id: i64) {
+        if !self.hub.has_listeners() {
+            return; // no need to read it: nobody has the inbox open (a new one loads it fresh)
+        }
         match conversations::get_conversation(&self.db, conversation_id).await {
             Ok(conversation) => self.hub.publish(InboxEvent::ConversationChanged { conversation }),
             Err(error) => tracing::warn!(%error, "cannot read a conversation to publish it"),

@@ -46,9 +46,14 @@ impl Default for Hub {
 }
 
 impl Hub {
+    /// Whether anybody has the inbox open (building an event for nobody can be skipped).
+    pub fn has_listeners(&self) -> bool {
+        self.sender.receiver_count() > 0
+    }
+
     pub fn publish(&self, event: InboxEvent) {
-        if self.sender.receiver_count() == 0 {
-            return; // nobody has the inbox open
+        if !self.has_listeners() {
+            return;
         }
         let _ = self.sender.send(Arc::new(Published {
             push: InboxPush::Event(Box::new(event)),

@@ -70,10 +70,8 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
             _ = tokio::time::sleep(IDLE_POLL) => {}
             _ = heartbeat.tick() => {
                 let ids: Vec<i64> = running.lock().expect("running set").iter().copied().collect();
-                if !ids.is_empty() {
-                    if let Err(error) = jobs::extend_locks(&pipeline.db, &ids, Utc::now() + lock).await {
-                        tracing::error!(%error, "cannot extend job locks");
-                    }
+                if let Err(error) = jobs::extend_locks(&pipeline.db, &ids, Utc::now() + lock).await {
+                    tracing::error!(%error, "cannot extend job locks");
                 }
             }
             changed = shutdown.changed() => {

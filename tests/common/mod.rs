@@ -188,3 +188,17 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         _ => default,
     }
 }
+
+/// The `q` quantile (0..=1) of sorted benchmark samples, by the nearest-rank method.
+pub fn percentile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration {
+    if sorted.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// A duration in milliseconds, for benchmark reports.
+pub fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
