@@ -13,8 +13,8 @@ pub async fn load_session_info() -> Result<SessionInfo, AppError> {
         let state = crate::server::auth::app_state()?;
         Ok(SessionInfo {
             user,
-            ai_provider: state.pipeline.ai.label(),
-            whatsapp_outbox: state.pipeline.sender.is_outbox(),
+            ai_provider: state.ai.label(),
+            whatsapp_outbox: state.sender.is_outbox(),
         })
     })
     .await

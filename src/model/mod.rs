@@ -233,7 +233,6 @@ pub struct Conversation {
     pub contact: Contact,
     pub mode: ConversationMode,
     pub assigned_user_id: Option<i64>,
-    pub flow_state: String,
     pub last_activity_at: DateTime<Utc>,
     pub last_message_preview: Option<String>,
     pub unread_count: i64,
@@ -250,7 +249,7 @@ pub struct Message {
     pub wa_message_id: Option<String>,
     pub status: DeliveryStatus,
     pub error: Option<String>,
-    pub intent: Option<String>,
+    pub intent: Option<Intent>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -79,7 +79,7 @@ pub async fn load_conversation_detail(conversation_id: i64) -> Result<Conversati
             let event = crate::model::InboxEvent::ConversationChanged {
                 conversation: history.conversation.clone(),
             };
-            state.pipeline.hub.publish(event);
+            state.hub.publish(event);
         }
         let contact_id = history.conversation.contact.id;
         let tags = db::tags::tags_for_contact(&state.db, contact_id).await?;
@@ -102,7 +102,7 @@ pub async fn change_mode(conversation_id: i64, mode: ConversationMode) -> Result
         use crate::server::auth;
         let user = auth::require_role(INBOX_ROLES).await?;
         let state = auth::app_state()?;
-        state.pipeline.set_mode_by_staff(conversation_id, mode, &user).await?;
+        crate::server::controller::staff::set_mode(&state, conversation_id, mode, &user).await?;
         Ok(())
     })
     .await
@@ -123,9 +123,7 @@ pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, A
                 "A WhatsApp message is at most {MAX_REPLY_CHARS} characters."
             )));
         }
-        state
-            .pipeline
-            .send_staff_reply(conversation_id, &user, text)
+        crate::server::controller::staff::send_reply(&state, conversation_id, &user, text)
             .await
             .map_err(|error| match error {
                 StaffReplyError::OutsideWindow => AppError::Invalid(error.to_string()),
@@ -138,8 +136,7 @@ pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, A
 #[server(endpoint = "inbox/contact")]
 pub async fn save_contact(contact_id: i64, name: String, notes: String, tags: String) -> Result<(), AppError> {
     crate::server::error::respond(async move {
-        use crate::model::NameSource;
-        use crate::server::{auth, db};
+        use crate::server::{auth, controller, db};
         auth::require_role(INBOX_ROLES).await?;
         let state = auth::app_state()?;
         let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -160,18 +157,14 @@ pub async fn save_contact(contact_id: i64, name: String, notes: String, tags: St
                 "Use at most 10 tags of at most 30 characters each.".into(),
             ));
         }
-        // Validate everything first, then write: a refused edit changes nothing.
+        // Validate everything first, then write in one transaction: a refused edit changes nothing.
         db::contacts::get_contact(&state.db, contact_id).await?;
-        let name = Some(name.as_str()).filter(|n| !n.is_empty());
-        db::contacts::set_name(&state.db, contact_id, name, NameSource::Staff).await?;
-        db::contacts::set_notes(&state.db, contact_id, notes.trim()).await?;
-        db::tags::replace_contact_tags(&state.db, contact_id, &tags).await?;
-        let conversation =
-            db::conversations::get_or_create_conversation(&state.db, contact_id, chrono::Utc::now()).await?;
-        state
-            .pipeline
-            .hub
-            .publish(crate::model::InboxEvent::ConversationChanged { conversation });
+        let edit = controller::ContactEdit {
+            name: Some(name).filter(|n| !n.is_empty()),
+            notes: notes.trim().to_string(),
+            tags,
+        };
+        controller::staff::save_contact(&state, contact_id, edit).await?;
         Ok(())
     })
     .await
@@ -581,7 +574,7 @@ fn MessageBubble(message: Message, clock: BusinessClock) -> impl IntoView {
             <p class="body">{message.body}</p>
             <span class="meta">
                 {clock.format(message.created_at)}
-                {message.intent.map(|i| view! { <span class="intent">{i}</span> })}
+                {message.intent.map(|i| view! { <span class="intent">{i.as_str()}</span> })}
                 {ticks.map(|(mark, label)| view! { <span class=format!("ticks {label}") title=error.clone().unwrap_or_else(|| label.to_string()) aria-label=label>{mark}</span> })}
             </span>
         </li>

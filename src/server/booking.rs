@@ -4,15 +4,41 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
+use std::sync::Arc;
 
 use super::db::knowledge::{self, NewAppointment};
 use super::db::{Db, DbResult};
 use crate::model::{AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember};
+use sqlx::AnyConnection;
+use tokio::sync::RwLock;
 
 /// Appointments start on the quarter hour.
 const SLOT_STEP_MINUTES: i64 = 15;
 /// Nobody can be booked for a time that is about to pass.
 const MIN_LEAD_MINUTES: i64 = 30;
+
+/// How long the business knowledge is reused before it is read again.
+const KNOWLEDGE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The knowledge every answer needs, read at most once per [`KNOWLEDGE_TTL`] instead of for
+/// every message. Edits show within that time.
+#[derive(Debug, Default)]
+pub struct KnowledgeCache {
+    loaded: RwLock<Option<(std::time::Instant, Arc<KnowledgeSnapshot>)>>,
+}
+
+impl KnowledgeCache {
+    pub async fn get(&self, db: &Db) -> DbResult<Arc<KnowledgeSnapshot>> {
+        if let Some((loaded, snapshot)) = self.loaded.read().await.as_ref() {
+            if loaded.elapsed() < KNOWLEDGE_TTL {
+                return Ok(snapshot.clone());
+            }
+        }
+        let snapshot = Arc::new(KnowledgeSnapshot::load(db).await?);
+        *self.loaded.write().await = Some((std::time::Instant::now(), snapshot.clone()));
+        Ok(snapshot)
+    }
+}
 
 /// What the business offers, read once and shared by the AI context and the booking code.
 #[derive(Clone, Debug, Default)]
@@ -317,50 +343,84 @@ pub struct Booked {
     pub slot: Slot,
 }
 
-/// Books the contact into `starts_at` if that time is still free with a suitable staff
-/// member; `None` when it is not. Callers serialise bookings (one at a time per process), so
-/// the check and the insert cannot interleave with another booking.
-#[allow(clippy::too_many_arguments)]
-pub async fn book_if_free(
+/// What a booking asks for.
+#[derive(Clone, Debug)]
+pub struct BookingRequest {
+    pub contact_id: i64,
+    pub service: Service,
+    /// The staff member the customer asked for; anyone who performs the service if none.
+    pub staff_id: Option<i64>,
+    pub starts_at: DateTime<Utc>,
+    pub source: BookingSource,
+}
+
+/// The staff members whose schedule has `request.starts_at` free for the service, as slots,
+/// in the order they are tried. (A booking checks again, under its lock.)
+pub async fn free_staff_at(
     db: &Db,
     knowledge: &KnowledgeSnapshot,
     tz: Tz,
-    contact_id: i64,
-    service: &Service,
-    staff_id: Option<i64>,
-    starts_at: DateTime<Utc>,
+    request: &BookingRequest,
     now: DateTime<Utc>,
-    source: BookingSource,
+) -> DbResult<Vec<Slot>> {
+    let (date, _) = local_parts(tz, request.starts_at);
+    let mut free = Vec::new();
+    for staff in knowledge
+        .staff_for(request.service.id)
+        .filter(|s| request.staff_id.is_none_or(|id| id == s.id))
+    {
+        let query = SlotQuery {
+            service: &request.service,
+            date,
+            part_of_day: None,
+            staff_id: Some(staff.id),
+        };
+        let slots = free_slots(db, knowledge, tz, &query, now).await?;
+        free.extend(slots.into_iter().filter(|s| s.starts_at == request.starts_at));
+    }
+    Ok(free)
+}
+
+/// Books the request with the first of `candidates` still free, inside the caller's
+/// transaction; `None` when none is. The database keeps one appointment per staff member
+/// and time, across processes: the staff member's row is locked (`booking_seq`) before the
+/// overlap check, so concurrent attempts for that person queue behind each other, and a
+/// unique index on booked (staff, start) backs it up. Candidates come in staff order, so two
+/// attempts never lock the same rows in opposite orders.
+pub async fn book_first_free(
+    tx: &mut AnyConnection,
+    request: &BookingRequest,
+    candidates: &[Slot],
+    now: DateTime<Utc>,
 ) -> DbResult<Option<Booked>> {
-    let (date, _) = local_parts(tz, starts_at);
-    let query = SlotQuery {
-        service,
-        date,
-        part_of_day: None,
-        staff_id,
-    };
-    let free = free_slots(db, knowledge, tz, &query, now).await?;
-    // free_slots keeps one staff member per time; look for any who is free at that time.
-    let Some(slot) = free.into_iter().find(|s| s.starts_at == starts_at) else {
-        return Ok(None);
-    };
-    let appointment_id = knowledge::insert_appointment(
-        db,
-        &NewAppointment {
-            contact_id,
-            service_id: service.id,
+    let ends_at = request.starts_at + Duration::minutes(request.service.duration_minutes);
+    for slot in candidates {
+        knowledge::lock_staff_bookings(&mut *tx, slot.staff_id).await?;
+        if !knowledge::busy_intervals(&mut *tx, slot.staff_id, request.starts_at, ends_at)
+            .await?
+            .is_empty()
+        {
+            continue;
+        }
+        let new = NewAppointment {
+            contact_id: request.contact_id,
+            service_id: request.service.id,
             staff_id: slot.staff_id,
-            starts_at,
-            ends_at: starts_at + Duration::minutes(service.duration_minutes),
+            starts_at: request.starts_at,
+            ends_at,
             status: AppointmentStatus::Booked,
-            source,
+            source: request.source,
             campaign_id: None,
-            price_cents: service.price_cents,
+            price_cents: request.service.price_cents,
             created_at: now,
-        },
-    )
-    .await?;
-    Ok(Some(Booked { appointment_id, slot }))
+        };
+        let appointment_id = knowledge::insert_appointment(&mut *tx, &new).await?;
+        return Ok(Some(Booked {
+            appointment_id,
+            slot: slot.clone(),
+        }));
+    }
+    Ok(None)
 }
 
 /// The local time `hour:minute` on `date`.

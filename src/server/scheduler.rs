@@ -6,11 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::controller::{Pipeline, ProcessError};
+use tracing::Instrument;
+
+use super::controller::{self, ProcessError};
 use super::db::jobs::{self, Job};
+use super::state::AppState;
 
 /// How often the queue is looked at when nobody rings.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -20,8 +23,9 @@ const RETRY_CAP: Duration = Duration::from_secs(600);
 
 /// Runs jobs until `shutdown` turns true. Dropping this future (a crash, in tests) drops
 /// every running job with it; their locks expire and another run takes them up.
-pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
-    let settings = &pipeline.settings.scheduler;
+pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
+    let settings = &app.settings.scheduler;
+    let wake = app.wake_scheduler.clone();
     let lock = chrono::Duration::from_std(settings.job_lock).expect("lock duration fits");
     let permits = Arc::new(Semaphore::new(settings.workers));
     let running: Arc<Mutex<HashSet<i64>>> = Arc::default();
@@ -32,13 +36,13 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
 
     loop {
         while tasks.try_join_next().is_some() {}
-        mark_done(&pipeline, &finished).await;
+        mark_done(&app, &finished).await;
         let free = permits.available_permits();
         let claimed = if free == 0 {
             Vec::new()
         } else {
             let now = Utc::now();
-            match jobs::claim_due(&pipeline.db, now, now + lock, free as i64).await {
+            match jobs::claim_due(&app.db, now, now + lock, free as i64).await {
                 Ok(claimed) => claimed,
                 Err(error) => {
                     tracing::error!(%error, "cannot claim jobs");
@@ -50,17 +54,20 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
         for job in claimed {
             let permit = permits.clone().acquire_owned().await.expect("semaphore stays open");
             running.lock().expect("running set").insert(job.id);
-            let (pipeline, running, finished, wake) =
-                (pipeline.clone(), running.clone(), finished.clone(), wake.clone());
-            tasks.spawn(async move {
-                if run_one(&pipeline, &job).await {
-                    finished.lock().expect("finished list").push(job.id);
+            let (app, running, finished, wake) = (app.clone(), running.clone(), finished.clone(), wake.clone());
+            let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind);
+            tasks.spawn(
+                async move {
+                    if run_one(&app, &job).await {
+                        finished.lock().expect("finished list").push(job.id);
+                    }
+                    running.lock().expect("running set").remove(&job.id);
+                    drop(permit);
+                    // A finished job may unblock the next one of its lane.
+                    wake.notify_one();
                 }
-                running.lock().expect("running set").remove(&job.id);
-                drop(permit);
-                // A finished job may unblock the next one of its lane.
-                wake.notify_one();
-            });
+                .instrument(span),
+            );
         }
         if full_batch {
             continue;
@@ -70,7 +77,7 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
             _ = tokio::time::sleep(IDLE_POLL) => {}
             _ = heartbeat.tick() => {
                 let ids: Vec<i64> = running.lock().expect("running set").iter().copied().collect();
-                if let Err(error) = jobs::extend_locks(&pipeline.db, &ids, Utc::now() + lock).await {
+                if let Err(error) = jobs::extend_locks(&app.db, &ids, Utc::now() + lock).await {
                     tracing::error!(%error, "cannot extend job locks");
                 }
             }
@@ -86,15 +93,15 @@ pub async fn run(pipeline: Arc<Pipeline>, wake: Arc<Notify>, mut shutdown: watch
         while tasks.join_next().await.is_some() {}
     })
     .await;
-    mark_done(&pipeline, &finished).await;
+    mark_done(&app, &finished).await;
 }
 
 /// Marks the jobs that succeeded since the last round done. If that fails, they stay on the
 /// list for the next round (and, should the app stop first, run again: every job is safe to
 /// repeat).
-async fn mark_done(pipeline: &Pipeline, finished: &Mutex<Vec<i64>>) {
+async fn mark_done(app: &AppState, finished: &Mutex<Vec<i64>>) {
     let ids = std::mem::take(&mut *finished.lock().expect("finished list"));
-    if let Err(error) = jobs::complete(&pipeline.db, &ids, Utc::now()).await {
+    if let Err(error) = jobs::complete(&app.db, &ids, Utc::now()).await {
         tracing::error!(%error, "cannot mark finished jobs done");
         finished.lock().expect("finished list").extend(ids);
     }
@@ -102,8 +109,8 @@ async fn mark_done(pipeline: &Pipeline, finished: &Mutex<Vec<i64>>) {
 
 /// Runs a job; returns true when it succeeded (the caller marks it done). A failure is
 /// recorded here: retried later with backoff, or given up.
-async fn run_one(pipeline: &Pipeline, job: &Job) -> bool {
-    let error = match pipeline.run_job(&job.kind, &job.payload).await {
+async fn run_one(app: &AppState, job: &Job) -> bool {
+    let error = match controller::run_job(app, &job.kind, &job.payload).await {
         Ok(()) => return true,
         Err(error) => error,
     };
@@ -115,16 +122,16 @@ async fn run_one(pipeline: &Pipeline, job: &Job) -> bool {
             (RETRY_BASE * 2u32.pow(doublings)).min(RETRY_CAP)
         }
     };
-    tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+    tracing::warn!(attempt = job.attempts, %error, "job failed");
     let run_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
-    let outcome = jobs::retry_or_fail(&pipeline.db, job, &error.to_string(), run_at, now).await;
+    let outcome = jobs::retry_or_fail(&app.db, job, &error.to_string(), run_at, now).await;
     match outcome {
         Ok(true) => {
-            tracing::error!(job_id = job.id, kind = %job.kind, "job gave up after its last attempt");
-            pipeline.give_up(&job.kind, &job.payload).await;
+            tracing::error!("job gave up after its last attempt");
+            controller::give_up(app, &job.kind, &job.payload).await;
         }
         Ok(false) => {}
-        Err(error) => tracing::error!(job_id = job.id, %error, "cannot record a job's result"),
+        Err(error) => tracing::error!(%error, "cannot record a job's result"),
     }
     false
 }

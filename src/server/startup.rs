@@ -18,7 +18,6 @@ use tower_http::trace::TraceLayer;
 use super::ai::Ai;
 use super::auth::{hash_password, session_gate, LoginThrottle};
 use super::config::{AdminBootstrap, ConfigError, Settings};
-use super::controller::Pipeline;
 use super::db::{demo, users, Db, DbError};
 use super::realtime::Hub;
 use super::routes;
@@ -78,7 +77,9 @@ impl Application {
         db.migrate().await?;
         bootstrap_admin(&db, settings.admin.as_ref(), settings.demo_data).await?;
         if settings.demo_data && demo::database_is_empty(&db).await.map_err(StartupError::Bootstrap)? {
-            demo::load_demo_salon(&db, settings.business.timezone, Utc::now())
+            let tz = settings.business.timezone;
+            // All of the demo or none of it: a failed start leaves the database empty.
+            db.transaction(|tx| Box::pin(async move { demo::load_demo_salon(tx, tz, Utc::now()).await }))
                 .await
                 .map_err(StartupError::Bootstrap)?;
             tracing::info!("loaded the demo salon into the empty database");
@@ -100,14 +101,16 @@ impl Application {
             "message pipeline ready"
         );
         let settings = Arc::new(settings);
-        let pipeline = Arc::new(Pipeline::new(db.clone(), ai, sender, Hub::default(), settings.clone()));
         let state = AppState {
             leptos_options: settings.leptos.clone(),
             db,
             settings,
             login_throttle: Arc::new(LoginThrottle::default()),
             dummy_password_hash: dummy_password_hash.into(),
-            pipeline,
+            hub: Hub::default(),
+            ai: Arc::new(ai),
+            sender: Arc::new(sender),
+            knowledge: Arc::default(),
             wake_scheduler: Arc::new(Notify::new()),
         };
         let router = router(state.clone());
@@ -130,11 +133,7 @@ impl Application {
     /// future stops both at once, as a crash would.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
         let (stop_scheduler, scheduler_stopped) = watch::channel(false);
-        let jobs = scheduler::run(
-            self.state.pipeline.clone(),
-            self.state.wake_scheduler.clone(),
-            scheduler_stopped,
-        );
+        let jobs = scheduler::run(self.state.clone(), scheduler_stopped);
         // Pages stream in several small writes; with Nagle's algorithm each later write waits
         // for the client's delayed ACK (40 ms on Linux), so send them at once.
         let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {

@@ -4,10 +4,13 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use tokio::sync::Notify;
 
+use super::ai::Ai;
 use super::auth::LoginThrottle;
+use super::booking::KnowledgeCache;
 use super::config::Settings;
-use super::controller::Pipeline;
 use super::db::Db;
+use super::realtime::Hub;
+use super::whatsapp::sender::Sender;
 
 /// Everything a request handler or server function needs, built once at start-up.
 /// Server functions read it from the Leptos context (`leptos_routes_with_context`).
@@ -19,7 +22,12 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Checked against when an email is unknown, so sign-in takes as long either way.
     pub dummy_password_hash: Arc<str>,
-    pub pipeline: Arc<Pipeline>,
+    /// Inbox events for every open inbox (the seed's websocket manager).
+    pub hub: Hub,
+    pub ai: Arc<Ai>,
+    /// WhatsApp Cloud API client, or the outbox.
+    pub sender: Arc<Sender>,
+    pub knowledge: Arc<KnowledgeCache>,
     /// Rung when jobs are added, so the scheduler need not wait for its next poll.
     pub wake_scheduler: Arc<Notify>,
 }

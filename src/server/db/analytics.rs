@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{to_ms, Db, DbResult};
+use super::{to_ms, DbExecutor, DbResult};
 
 /// What the bot did in a time range.
 #[derive(Clone, Debug, Default, PartialEq, Eq, FromRow)]
@@ -16,7 +16,7 @@ pub struct BotSummary {
     pub ai_tokens: i64,
 }
 
-pub async fn bot_summary(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> DbResult<BotSummary> {
+pub async fn bot_summary(mut db: impl DbExecutor, from: DateTime<Utc>, to: DateTime<Utc>) -> DbResult<BotSummary> {
     // PostgreSQL widens SUM(BIGINT) to NUMERIC, which the Any driver cannot read: cast back.
     Ok(sqlx::query_as(
         "SELECT \
@@ -34,6 +34,6 @@ pub async fn bot_summary(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> DbR
     )
     .bind(to_ms(from))
     .bind(to_ms(to))
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.reader().await?)
     .await?)
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{from_ms, to_ms, Db, DbError, DbResult};
+use super::{from_ms, to_ms, DbError, DbExecutor, DbResult};
 
 #[derive(Clone, Debug)]
 pub struct NewCampaign<'a> {
@@ -32,7 +32,7 @@ pub struct CampaignRecord {
     pub created_at: i64,
 }
 
-pub async fn create_campaign(db: &Db, new: &NewCampaign<'_>) -> DbResult<i64> {
+pub async fn create_campaign(mut db: impl DbExecutor, new: &NewCampaign<'_>) -> DbResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO campaigns (name, template_text, audience_filter, daily_limit, recency_days, \
          excluded_outcomes, min_delay_seconds, max_delay_seconds, created_by, created_at) \
@@ -48,18 +48,18 @@ pub async fn create_campaign(db: &Db, new: &NewCampaign<'_>) -> DbResult<i64> {
     .bind(new.max_delay_seconds)
     .bind(new.created_by)
     .bind(to_ms(new.created_at))
-    .fetch_one(&mut *db.write().await?)
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     Ok(id)
 }
 
-pub async fn get_campaign(db: &Db, id: i64) -> DbResult<CampaignRecord> {
+pub async fn get_campaign(mut db: impl DbExecutor, id: i64) -> DbResult<CampaignRecord> {
     sqlx::query_as(
         "SELECT id, name, template_text, daily_limit, recency_days, excluded_outcomes, status, created_at \
          FROM campaigns WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.reader().await?)
     .await?
     .ok_or(DbError::NotFound("campaign"))
 }
@@ -72,7 +72,12 @@ pub enum RecipientPlan<'a> {
 }
 
 /// Adds one recipient; adding the same contact twice to a campaign is a conflict.
-pub async fn add_recipient(db: &Db, campaign_id: i64, contact_id: i64, plan: &RecipientPlan<'_>) -> DbResult<i64> {
+pub async fn add_recipient(
+    mut db: impl DbExecutor,
+    campaign_id: i64,
+    contact_id: i64,
+    plan: &RecipientPlan<'_>,
+) -> DbResult<i64> {
     let (status, text, reason, at) = match plan {
         RecipientPlan::Scheduled { rendered_text, at } => ("scheduled", Some(*rendered_text), None, Some(to_ms(*at))),
         RecipientPlan::Skipped { reason } => ("skipped", None, Some(*reason), None),
@@ -87,13 +92,18 @@ pub async fn add_recipient(db: &Db, campaign_id: i64, contact_id: i64, plan: &Re
     .bind(status)
     .bind(reason)
     .bind(at)
-    .fetch_one(&mut *db.write().await?)
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     Ok(id)
 }
 
 /// Records a recipient's message as handed to WhatsApp.
-pub async fn mark_recipient_sent(db: &Db, recipient_id: i64, wa_message_id: &str, at: DateTime<Utc>) -> DbResult<()> {
+pub async fn mark_recipient_sent(
+    mut db: impl DbExecutor,
+    recipient_id: i64,
+    wa_message_id: &str,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
     let done = sqlx::query(
         "UPDATE campaign_recipients SET status = 'sent', wa_message_id = $1, sent_at = $2, \
          attempts = attempts + 1 WHERE id = $3",
@@ -101,36 +111,36 @@ pub async fn mark_recipient_sent(db: &Db, recipient_id: i64, wa_message_id: &str
     .bind(wa_message_id)
     .bind(to_ms(at))
     .bind(recipient_id)
-    .execute(&mut *db.write().await?)
+    .execute(&mut *db.writer().await?)
     .await?;
     super::contacts::expect_one(done.rows_affected(), "campaign recipient")
 }
 
 /// How many recipients of a campaign are in each status.
-pub async fn recipient_counts(db: &Db, campaign_id: i64) -> DbResult<Vec<(String, i64)>> {
+pub async fn recipient_counts(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<Vec<(String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT status, COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 GROUP BY status ORDER BY status",
     )
     .bind(campaign_id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.reader().await?)
     .await?)
 }
 
 /// Campaign messages sent since `since`, across all campaigns: the daily-limit counter.
-pub async fn sends_since(db: &Db, since: DateTime<Utc>) -> DbResult<i64> {
+pub async fn sends_since(mut db: impl DbExecutor, since: DateTime<Utc>) -> DbResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM campaign_recipients WHERE sent_at >= $1")
             .bind(to_ms(since))
-            .fetch_one(db.pool())
+            .fetch_one(&mut *db.reader().await?)
             .await?,
     )
 }
 
 /// When the contact last got a campaign message: the recency check.
-pub async fn last_send_to_contact(db: &Db, contact_id: i64) -> DbResult<Option<DateTime<Utc>>> {
+pub async fn last_send_to_contact(mut db: impl DbExecutor, contact_id: i64) -> DbResult<Option<DateTime<Utc>>> {
     let last: Option<i64> = sqlx::query_scalar("SELECT MAX(sent_at) FROM campaign_recipients WHERE contact_id = $1")
         .bind(contact_id)
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.reader().await?)
         .await?;
     Ok(last.map(from_ms))
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{from_ms, parse_stored, to_ms, Db, DbError, DbResult};
+use super::{from_ms, parse_stored, to_ms, DbError, DbExecutor, DbResult};
 use crate::model::{Contact, NameSource, Outcome, WaId};
 
 /// The contact columns [`ContactRow`] reads, qualified by `alias` (e.g. `"ct."`, or `""`
@@ -71,7 +71,7 @@ impl ContactRow {
 /// One statement does all of it, so two first messages arriving at once from a new number
 /// still produce exactly one contact: the second insert turns into an update.
 pub async fn get_or_create_contact(
-    db: &Db,
+    mut db: impl DbExecutor,
     wa_id: &WaId,
     profile_name: Option<&str>,
     now: DateTime<Utc>,
@@ -96,83 +96,101 @@ pub async fn get_or_create_contact(
         .bind(profile_name)
         .bind(to_ms(now))
         .bind(inbound_at.map(to_ms))
-        .fetch_one(&mut *db.write().await?)
+        .fetch_one(&mut *db.writer().await?)
         .await?;
     row.into_contact()
 }
 
-pub async fn get_contact(db: &Db, id: i64) -> DbResult<Contact> {
+pub async fn get_contact(mut db: impl DbExecutor, id: i64) -> DbResult<Contact> {
     let sql = format!("SELECT {} FROM contacts ct WHERE ct.id = $1", contact_columns("ct."));
-    let row: Option<ContactRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db.pool()).await?;
+    let row: Option<ContactRow> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *db.reader().await?)
+        .await?;
     row.ok_or(DbError::NotFound("contact"))?.into_contact()
 }
 
-pub async fn find_contact_by_wa_id(db: &Db, wa_id: &WaId) -> DbResult<Option<Contact>> {
+pub async fn find_contact_by_wa_id(mut db: impl DbExecutor, wa_id: &WaId) -> DbResult<Option<Contact>> {
     let sql = format!("SELECT {} FROM contacts ct WHERE ct.wa_id = $1", contact_columns("ct."));
     let row: Option<ContactRow> = sqlx::query_as(&sql)
         .bind(wa_id.as_str())
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *db.reader().await?)
         .await?;
     row.map(ContactRow::into_contact).transpose()
 }
 
 /// Sets or clears a contact's name, remembering who gave it.
-pub async fn set_name(db: &Db, contact_id: i64, name: Option<&str>, source: NameSource) -> DbResult<()> {
+pub async fn set_name(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    name: Option<&str>,
+    source: NameSource,
+) -> DbResult<()> {
     let done = sqlx::query("UPDATE contacts SET name = $1, name_source = $2 WHERE id = $3")
         .bind(name)
         .bind(name.map(|_| source.as_str()))
         .bind(contact_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "contact")
 }
 
-pub async fn set_notes(db: &Db, contact_id: i64, notes: &str) -> DbResult<()> {
+pub async fn set_notes(mut db: impl DbExecutor, contact_id: i64, notes: &str) -> DbResult<()> {
     let done = sqlx::query("UPDATE contacts SET notes = $1 WHERE id = $2")
         .bind(notes)
         .bind(contact_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "contact")
 }
 
-pub async fn set_outcome(db: &Db, contact_id: i64, outcome: Outcome, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn set_outcome(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    outcome: Outcome,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     let done = sqlx::query("UPDATE contacts SET last_outcome = $1, last_outcome_at = $2 WHERE id = $3")
         .bind(outcome.as_str())
         .bind(to_ms(now))
         .bind(contact_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "contact")
 }
 
 /// Records an inbound message's time: it opens WhatsApp's 24-hour window.
-pub async fn record_inbound(db: &Db, contact_id: i64, at: DateTime<Utc>) -> DbResult<()> {
+pub async fn record_inbound(mut db: impl DbExecutor, contact_id: i64, at: DateTime<Utc>) -> DbResult<()> {
     let done = sqlx::query(
         "UPDATE contacts SET last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < $1 \
          THEN $1 ELSE last_inbound_at END WHERE id = $2",
     )
     .bind(to_ms(at))
     .bind(contact_id)
-    .execute(&mut *db.write().await?)
+    .execute(&mut *db.writer().await?)
     .await?;
     expect_one(done.rows_affected(), "contact")
 }
 
 /// Opting out (STOP) or back in (START); opting out also becomes the contact's outcome.
-pub async fn set_opted_out(db: &Db, contact_id: i64, opted_out: bool, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn set_opted_out(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    opted_out: bool,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     let done = if opted_out {
         sqlx::query(
             "UPDATE contacts SET opted_out_at = $1, last_outcome = 'opted_out', last_outcome_at = $1 WHERE id = $2",
         )
         .bind(to_ms(now))
         .bind(contact_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?
     } else {
         sqlx::query("UPDATE contacts SET opted_out_at = NULL WHERE id = $1")
             .bind(contact_id)
-            .execute(&mut *db.write().await?)
+            .execute(&mut *db.writer().await?)
             .await?
     };
     expect_one(done.rows_affected(), "contact")

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::contacts::{contact_columns, expect_one, ContactRow};
-use super::{from_ms, id_list, parse_stored, to_ms, Backend, Db, DbError, DbResult};
+use super::{from_ms, id_list, parse_stored, to_ms, Backend, DbError, DbExecutor, DbResult};
 use crate::model::{
     Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode, ConversationPage,
-    DeliveryStatus, Direction, Message,
+    DeliveryStatus, Direction, Intent, Message,
 };
 
 static CONVERSATION_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -41,18 +41,34 @@ struct ConversationRow {
 
 impl ConversationRow {
     fn into_conversation(self) -> DbResult<Conversation> {
-        Ok(Conversation {
+        Ok(self.into_state()?.conversation)
+    }
+
+    fn into_state(self) -> DbResult<ConversationState> {
+        let conversation = Conversation {
             id: self.id,
             contact: self.contact.into_contact()?,
             mode: parse_stored("conversation mode", &self.mode, ConversationMode::parse)?,
             assigned_user_id: self.assigned_user_id,
-            flow_state: self.flow_state,
             last_activity_at: from_ms(self.last_activity_at),
             last_message_preview: self.last_message_preview,
             unread_count: self.unread_count,
             needs_attention: self.needs_attention != 0,
+        };
+        Ok(ConversationState {
+            conversation,
+            flow_state: self.flow_state,
         })
     }
+}
+
+/// A conversation with what it is in the middle of: the controller's view, which never
+/// reaches the browser.
+#[derive(Clone, Debug)]
+pub struct ConversationState {
+    pub conversation: Conversation,
+    /// The controller's JSON (`controller::flow::FlowState`).
+    pub flow_state: String,
 }
 
 #[derive(FromRow)]
@@ -80,22 +96,41 @@ impl MessageRow {
             wa_message_id: self.wa_message_id,
             status: parse_stored("delivery status", &self.status, DeliveryStatus::parse)?,
             error: self.error,
-            intent: self.intent,
+            intent: self
+                .intent
+                .as_deref()
+                .map(|i| parse_stored("intent", i, Intent::parse))
+                .transpose()?,
             created_at: from_ms(self.created_at),
         })
     }
 }
 
 /// The contact's conversation, created on its first message.
-pub async fn get_or_create_conversation(db: &Db, contact_id: i64, now: DateTime<Utc>) -> DbResult<Conversation> {
+pub async fn get_or_create_conversation(
+    db: impl DbExecutor,
+    contact_id: i64,
+    now: DateTime<Utc>,
+) -> DbResult<Conversation> {
+    Ok(get_or_create_conversation_state(db, contact_id, now)
+        .await?
+        .conversation)
+}
+
+/// [`get_or_create_conversation`] with the controller's flow state.
+pub async fn get_or_create_conversation_state(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    now: DateTime<Utc>,
+) -> DbResult<ConversationState> {
     let sql = format!("{} WHERE cv.contact_id = $1", *CONVERSATION_SELECT);
     // Nearly every message comes from a contact who already has one: a read, no write.
     if let Some(row) = sqlx::query_as::<_, ConversationRow>(&sql)
         .bind(contact_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *db.reader().await?)
         .await?
     {
-        return row.into_conversation();
+        return row.into_state();
     }
     // Idempotent insert: concurrent first messages agree on one conversation.
     sqlx::query(
@@ -104,16 +139,26 @@ pub async fn get_or_create_conversation(db: &Db, contact_id: i64, now: DateTime<
     )
     .bind(contact_id)
     .bind(to_ms(now))
-    .execute(&mut *db.write().await?)
+    .execute(&mut *db.writer().await?)
     .await?;
-    let row: ConversationRow = sqlx::query_as(&sql).bind(contact_id).fetch_one(db.pool()).await?;
-    row.into_conversation()
+    let row: ConversationRow = sqlx::query_as(&sql)
+        .bind(contact_id)
+        .fetch_one(&mut *db.reader().await?)
+        .await?;
+    row.into_state()
 }
 
-pub async fn get_conversation(db: &Db, id: i64) -> DbResult<Conversation> {
+pub async fn get_conversation(db: impl DbExecutor, id: i64) -> DbResult<Conversation> {
+    Ok(get_conversation_state(db, id).await?.conversation)
+}
+
+pub async fn get_conversation_state(mut db: impl DbExecutor, id: i64) -> DbResult<ConversationState> {
     let sql = format!("{} WHERE cv.id = $1", *CONVERSATION_SELECT);
-    let row: Option<ConversationRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db.pool()).await?;
-    row.ok_or(DbError::NotFound("conversation"))?.into_conversation()
+    let row: Option<ConversationRow> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *db.reader().await?)
+        .await?;
+    row.ok_or(DbError::NotFound("conversation"))?.into_state()
 }
 
 #[derive(Clone, Debug, Default)]
@@ -126,10 +171,10 @@ pub struct ConversationQuery {
 }
 
 /// One page of the inbox list, most recent activity first, by keyset (no OFFSET scans).
-pub async fn list_conversations(db: &Db, query: &ConversationQuery) -> DbResult<ConversationPage> {
+pub async fn list_conversations(mut db: impl DbExecutor, query: &ConversationQuery) -> DbResult<ConversationPage> {
     let limit = query.limit.clamp(1, 200);
     let search = query.search.trim().to_lowercase();
-    let candidates = search_candidates(db, &search).await?;
+    let candidates = search_candidates(&mut db, &search).await?;
     if candidates.as_ref().is_some_and(Vec::is_empty) {
         return Ok(ConversationPage::default());
     }
@@ -148,7 +193,7 @@ pub async fn list_conversations(db: &Db, query: &ConversationQuery) -> DbResult<
         .bind(after_time)
         .bind(after_id)
         .bind(limit + 1)
-        .fetch_all(db.pool())
+        .fetch_all(&mut *db.reader().await?)
         .await?;
     let has_more = rows.len() as i64 > limit;
     let conversations = rows
@@ -193,7 +238,7 @@ const MAX_SEARCH_CANDIDATES: i64 = 500;
 /// be walked: no search, too short for trigrams, or too many candidates to sort. The list's
 /// own conditions still decide, so the index only narrows. PostgreSQL's trigram indexes
 /// serve those conditions directly.
-pub async fn search_candidates(db: &Db, search: &str) -> DbResult<Option<Vec<i64>>> {
+pub async fn search_candidates(mut db: impl DbExecutor, search: &str) -> DbResult<Option<Vec<i64>>> {
     if db.backend() != Backend::Sqlite || search.chars().count() < 3 {
         return Ok(None);
     }
@@ -202,7 +247,7 @@ pub async fn search_candidates(db: &Db, search: &str) -> DbResult<Option<Vec<i64
     let ids: Vec<i64> = sqlx::query_scalar("SELECT rowid FROM contact_search WHERE contact_search MATCH $1 LIMIT $2")
         .bind(phrase)
         .bind(MAX_SEARCH_CANDIDATES + 1)
-        .fetch_all(db.pool())
+        .fetch_all(&mut *db.reader().await?)
         .await?;
     Ok((ids.len() as i64 <= MAX_SEARCH_CANDIDATES).then_some(ids))
 }
@@ -212,18 +257,18 @@ fn escape_like(text: &str) -> String {
 }
 
 /// A conversation with its latest `limit` messages, oldest first.
-pub async fn chat_history(db: &Db, conversation_id: i64, limit: i64) -> DbResult<ChatHistory> {
-    let conversation = get_conversation(db, conversation_id).await?;
-    let messages = latest_messages(db, "conversation_id = $1", conversation_id, limit).await?;
+pub async fn chat_history(mut db: impl DbExecutor, conversation_id: i64, limit: i64) -> DbResult<ChatHistory> {
+    let conversation = get_conversation(&mut db, conversation_id).await?;
+    let messages = latest_messages(&mut db, "conversation_id = $1", conversation_id, limit).await?;
     Ok(ChatHistory { conversation, messages })
 }
 
 /// A contact's latest `limit` messages, oldest first: the AI's memory of the customer.
-pub async fn history_for_contact(db: &Db, contact_id: i64, limit: i64) -> DbResult<Vec<Message>> {
+pub async fn history_for_contact(mut db: impl DbExecutor, contact_id: i64, limit: i64) -> DbResult<Vec<Message>> {
     // `=` on the contact's one conversation (not `IN`) lets SQLite walk the message index
     // backwards and stop at the limit, without sorting the whole chat.
     latest_messages(
-        db,
+        &mut db,
         "conversation_id = (SELECT id FROM conversations WHERE contact_id = $1)",
         contact_id,
         limit,
@@ -231,7 +276,7 @@ pub async fn history_for_contact(db: &Db, contact_id: i64, limit: i64) -> DbResu
     .await
 }
 
-async fn latest_messages(db: &Db, condition: &str, key: i64, limit: i64) -> DbResult<Vec<Message>> {
+async fn latest_messages(mut db: impl DbExecutor, condition: &str, key: i64, limit: i64) -> DbResult<Vec<Message>> {
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {condition} \
          ORDER BY created_at DESC, id DESC LIMIT $2"
@@ -239,7 +284,7 @@ async fn latest_messages(db: &Db, condition: &str, key: i64, limit: i64) -> DbRe
     let rows: Vec<MessageRow> = sqlx::query_as(&sql)
         .bind(key)
         .bind(limit.clamp(1, 1000))
-        .fetch_all(db.pool())
+        .fetch_all(&mut *db.reader().await?)
         .await?;
     let mut messages = rows
         .into_iter()
@@ -258,7 +303,7 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     pub wa_message_id: Option<&'a str>,
     pub status: DeliveryStatus,
-    pub intent: Option<&'a str>,
+    pub intent: Option<Intent>,
     /// The inbound message this one answers.
     pub reply_to_message_id: Option<i64>,
     /// AI tokens spent on this message: prompt, output, thinking.
@@ -297,19 +342,19 @@ impl<'a> NewMessage<'a> {
 
 /// Stores a message; a trigger moves its conversation to the top of the inbox in the same
 /// statement (migration 0003).
-pub async fn insert_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Message> {
-    insert(db, message, "")
+pub async fn insert_message(mut db: impl DbExecutor, message: &NewMessage<'_>) -> DbResult<Message> {
+    insert(&mut db, message, "")
         .await?
         .ok_or(DbError::NotFound("stored message"))
 }
 
 /// Stores a message received from WhatsApp, unless one with its WhatsApp id is already
 /// stored (a redelivery or a retried job): then nothing is written and `None` comes back.
-pub async fn insert_inbound_message(db: &Db, message: &NewMessage<'_>) -> DbResult<Option<Message>> {
-    insert(db, message, "ON CONFLICT (wa_message_id) DO NOTHING").await
+pub async fn insert_inbound_message(mut db: impl DbExecutor, message: &NewMessage<'_>) -> DbResult<Option<Message>> {
+    insert(&mut db, message, "ON CONFLICT (wa_message_id) DO NOTHING").await
 }
 
-async fn insert(db: &Db, message: &NewMessage<'_>, on_conflict: &str) -> DbResult<Option<Message>> {
+async fn insert(mut db: impl DbExecutor, message: &NewMessage<'_>, on_conflict: &str) -> DbResult<Option<Message>> {
     let sql = format!(
         "INSERT INTO messages (conversation_id, direction, author, staff_user_id, body, \
          wa_message_id, status, intent, created_at, reply_to_message_id, prompt_tokens, output_tokens, \
@@ -324,80 +369,86 @@ async fn insert(db: &Db, message: &NewMessage<'_>, on_conflict: &str) -> DbResul
         .bind(message.body)
         .bind(message.wa_message_id)
         .bind(message.status.as_str())
-        .bind(message.intent)
+        .bind(message.intent.map(Intent::as_str))
         .bind(to_ms(message.created_at))
         .bind(message.reply_to_message_id)
         .bind(message.tokens.0)
         .bind(message.tokens.1)
         .bind(message.tokens.2)
-        .fetch_optional(&mut *db.write().await?)
+        .fetch_optional(&mut *db.writer().await?)
         .await?;
     row.map(MessageRow::into_message).transpose()
 }
 
-pub async fn set_mode(db: &Db, conversation_id: i64, mode: ConversationMode) -> DbResult<()> {
+pub async fn set_mode(mut db: impl DbExecutor, conversation_id: i64, mode: ConversationMode) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET mode = $1 WHERE id = $2")
         .bind(mode.as_str())
         .bind(conversation_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
 
-pub async fn set_needs_attention(db: &Db, conversation_id: i64, needs_attention: bool) -> DbResult<()> {
+pub async fn set_needs_attention(mut db: impl DbExecutor, conversation_id: i64, needs_attention: bool) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET needs_attention = $1 WHERE id = $2")
         .bind(i64::from(needs_attention))
         .bind(conversation_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
 
-pub async fn mark_read(db: &Db, conversation_id: i64) -> DbResult<()> {
+pub async fn mark_read(mut db: impl DbExecutor, conversation_id: i64) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1")
         .bind(conversation_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
 
-pub async fn find_message_by_wa_id(db: &Db, wa_message_id: &str) -> DbResult<Option<Message>> {
+pub async fn find_message_by_wa_id(mut db: impl DbExecutor, wa_message_id: &str) -> DbResult<Option<Message>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE wa_message_id = $1");
     let row: Option<MessageRow> = sqlx::query_as(&sql)
         .bind(wa_message_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *db.reader().await?)
         .await?;
     row.map(MessageRow::into_message).transpose()
 }
 
-pub async fn get_message(db: &Db, id: i64) -> DbResult<Message> {
+pub async fn get_message(mut db: impl DbExecutor, id: i64) -> DbResult<Message> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
-    let row: Option<MessageRow> = sqlx::query_as(&sql).bind(id).fetch_optional(db.pool()).await?;
+    let row: Option<MessageRow> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *db.reader().await?)
+        .await?;
     row.ok_or(DbError::NotFound("message"))?.into_message()
 }
 
 /// The answer to an inbound message, if one is stored (a retried job must not answer twice).
-pub async fn reply_to(db: &Db, message_id: i64) -> DbResult<Option<Message>> {
+pub async fn reply_to(mut db: impl DbExecutor, message_id: i64) -> DbResult<Option<Message>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE reply_to_message_id = $1 ORDER BY id LIMIT 1");
-    let row: Option<MessageRow> = sqlx::query_as(&sql).bind(message_id).fetch_optional(db.pool()).await?;
+    let row: Option<MessageRow> = sqlx::query_as(&sql)
+        .bind(message_id)
+        .fetch_optional(&mut *db.reader().await?)
+        .await?;
     row.map(MessageRow::into_message).transpose()
 }
 
 /// Whether the business wrote anything in the conversation after this message.
-pub async fn has_outbound_after(db: &Db, conversation_id: i64, message_id: i64) -> DbResult<bool> {
+pub async fn has_outbound_after(mut db: impl DbExecutor, conversation_id: i64, message_id: i64) -> DbResult<bool> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND id > $2 AND direction = 'outbound'",
     )
     .bind(conversation_id)
     .bind(message_id)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.reader().await?)
     .await?;
     Ok(count > 0)
 }
 
 /// Records the outcome of handing a message to WhatsApp.
 pub async fn set_send_result(
-    db: &Db,
+    mut db: impl DbExecutor,
     message_id: i64,
     wa_message_id: Option<&str>,
     status: DeliveryStatus,
@@ -410,7 +461,7 @@ pub async fn set_send_result(
     .bind(status.as_str())
     .bind(error)
     .bind(message_id)
-    .execute(&mut *db.write().await?)
+    .execute(&mut *db.writer().await?)
     .await?;
     expect_one(done.rows_affected(), "message")
 }
@@ -419,7 +470,7 @@ pub async fn set_send_result(
 /// backwards: sent → delivered → read; failed replaces only sent (and keeps its error).
 /// Returns whether anything changed.
 pub async fn apply_delivery_status(
-    db: &Db,
+    mut db: impl DbExecutor,
     wa_message_id: &str,
     status: DeliveryStatus,
     error: Option<&str>,
@@ -443,28 +494,28 @@ pub async fn apply_delivery_status(
             .bind(error)
             .bind(wa_message_id)
             .bind(rank)
-            .execute(&mut *db.write().await?)
+            .execute(&mut *db.writer().await?)
             .await?
             .rows_affected();
     }
     Ok(changed > 0)
 }
 
-pub async fn set_flow_state(db: &Db, conversation_id: i64, flow_state: &str) -> DbResult<()> {
+pub async fn set_flow_state(mut db: impl DbExecutor, conversation_id: i64, flow_state: &str) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET flow_state = $1 WHERE id = $2")
         .bind(flow_state)
         .bind(conversation_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }
 
 /// The staff member handling a conversation (none when the bot has it).
-pub async fn assign(db: &Db, conversation_id: i64, user_id: Option<i64>) -> DbResult<()> {
+pub async fn assign(mut db: impl DbExecutor, conversation_id: i64, user_id: Option<i64>) -> DbResult<()> {
     let done = sqlx::query("UPDATE conversations SET assigned_user_id = $1 WHERE id = $2")
         .bind(user_id)
         .bind(conversation_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     expect_one(done.rows_affected(), "conversation")
 }

@@ -8,15 +8,15 @@ use super::conversations::{get_or_create_conversation, insert_message, set_mode,
 use super::knowledge::{
     assign_service, insert_appointment, insert_business_hours, insert_faq, insert_service, insert_staff, NewAppointment,
 };
-use super::{contacts, tags, Db, DbResult};
+use super::{contacts, tags, DbExecutor, DbResult};
 use crate::model::{
     AppointmentStatus, Author, BookingSource, ConversationMode, DeliveryStatus, NameSource, OpeningHours, Outcome, WaId,
 };
 
 /// True when nothing has been stored yet: no services and no contacts.
-pub async fn database_is_empty(db: &Db) -> DbResult<bool> {
+pub async fn database_is_empty(mut db: impl DbExecutor) -> DbResult<bool> {
     let rows: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM services) + (SELECT COUNT(*) FROM contacts)")
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.reader().await?)
         .await?;
     Ok(rows == 0)
 }
@@ -24,31 +24,31 @@ pub async fn database_is_empty(db: &Db) -> DbResult<bool> {
 /// One line of a demo chat: minutes before "now", who wrote it, and what.
 type Line = (i64, Author, &'static str);
 
-pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()> {
-    let womens_cut = insert_service(db, "Women's haircut", "Wash, cut and finish", 45, 5500).await?;
-    let mens_cut = insert_service(db, "Men's haircut", "Cut and style", 30, 3000).await?;
-    let colour = insert_service(db, "Colour", "Full colour, root to tip", 90, 8500).await?;
-    let highlights = insert_service(db, "Highlights", "Foil highlights with toner", 120, 12000).await?;
-    let blow_dry = insert_service(db, "Blow-dry", "Wash and blow-dry", 30, 3500).await?;
-    let beard = insert_service(db, "Beard trim", "Shape and hot towel", 20, 1800).await?;
+pub async fn load_demo_salon(mut db: impl DbExecutor, tz: Tz, now: DateTime<Utc>) -> DbResult<()> {
+    let womens_cut = insert_service(&mut db, "Women's haircut", "Wash, cut and finish", 45, 5500).await?;
+    let mens_cut = insert_service(&mut db, "Men's haircut", "Cut and style", 30, 3000).await?;
+    let colour = insert_service(&mut db, "Colour", "Full colour, root to tip", 90, 8500).await?;
+    let highlights = insert_service(&mut db, "Highlights", "Foil highlights with toner", 120, 12000).await?;
+    let blow_dry = insert_service(&mut db, "Blow-dry", "Wash and blow-dry", 30, 3500).await?;
+    let beard = insert_service(&mut db, "Beard trim", "Shape and hot towel", 20, 1800).await?;
 
-    let ana = insert_staff(db, "Ana García", "Senior stylist").await?;
-    let ben = insert_staff(db, "Ben Okafor", "Barber").await?;
-    let chloe = insert_staff(db, "Chloe Martin", "Colourist").await?;
+    let ana = insert_staff(&mut db, "Ana García", "Senior stylist").await?;
+    let ben = insert_staff(&mut db, "Ben Okafor", "Barber").await?;
+    let chloe = insert_staff(&mut db, "Chloe Martin", "Colourist").await?;
     for (staff, services) in [
         (ana, vec![womens_cut, colour, highlights, blow_dry]),
         (ben, vec![mens_cut, beard, blow_dry]),
         (chloe, vec![colour, highlights, womens_cut]),
     ] {
         for service in services {
-            assign_service(db, staff, service).await?;
+            assign_service(&mut db, staff, service).await?;
         }
     }
 
     // Tuesday to Friday 09:00–19:00, Saturday 09:00–15:00; closed Sunday and Monday.
     for weekday in 1..=4 {
         insert_business_hours(
-            db,
+            &mut db,
             &OpeningHours {
                 weekday,
                 opens_minute: 9 * 60,
@@ -58,7 +58,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
         .await?;
     }
     insert_business_hours(
-        db,
+        &mut db,
         &OpeningHours {
             weekday: 5,
             opens_minute: 9 * 60,
@@ -86,16 +86,16 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
             "When a chair is free, yes, but booking guarantees your time.",
         ),
     ] {
-        insert_faq(db, question, answer).await?;
+        insert_faq(&mut db, question, answer).await?;
     }
 
-    let vip = tags::create_tag(db, "VIP", "#b45309").await?;
-    let colour_client = tags::create_tag(db, "Colour client", "#7c3aed").await?;
+    let vip = tags::create_tag(&mut db, "VIP", "#b45309").await?;
+    let colour_client = tags::create_tag(&mut db, "Colour client", "#7c3aed").await?;
 
     // Sara: a returning customer the bot booked last week.
-    let sara = demo_contact(db, "34600111222", Some("Sara López"), now - Duration::days(8)).await?;
+    let sara = demo_contact(&mut db, "34600111222", Some("Sara López"), now - Duration::days(8)).await?;
     demo_chat(
-        db,
+        &mut db,
         sara,
         now,
         &[
@@ -126,7 +126,7 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     .await?;
     let last_friday = local_day_at(tz, now - Duration::days(8), 16, 0);
     demo_appointment(
-        db,
+        &mut db,
         sara,
         womens_cut,
         ana,
@@ -138,13 +138,13 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
         now - Duration::days(8),
     )
     .await?;
-    contacts::set_outcome(db, sara, Outcome::Booked, now - Duration::days(8)).await?;
-    tags::tag_contact(db, sara, vip.id).await?;
+    contacts::set_outcome(&mut db, sara, Outcome::Booked, now - Duration::days(8)).await?;
+    tags::tag_contact(&mut db, sara, vip.id).await?;
 
     // Priya: asked a human about colour; staff took over and booked her.
-    let priya = demo_contact(db, "447700900123", Some("Priya Shah"), now - Duration::days(2)).await?;
+    let priya = demo_contact(&mut db, "447700900123", Some("Priya Shah"), now - Duration::days(2)).await?;
     let priya_conversation = demo_chat(
-        db,
+        &mut db,
         priya,
         now,
         &[
@@ -172,10 +172,10 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
         ],
     )
     .await?;
-    set_mode(db, priya_conversation, ConversationMode::Human).await?;
+    set_mode(&mut db, priya_conversation, ConversationMode::Human).await?;
     let in_three_days = local_day_at(tz, now + Duration::days(3), 11, 0);
     demo_appointment(
-        db,
+        &mut db,
         priya,
         highlights,
         chloe,
@@ -187,13 +187,13 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
         now - Duration::days(2),
     )
     .await?;
-    contacts::set_outcome(db, priya, Outcome::HumanHandled, now - Duration::days(2)).await?;
-    tags::tag_contact(db, priya, colour_client.id).await?;
+    contacts::set_outcome(&mut db, priya, Outcome::HumanHandled, now - Duration::days(2)).await?;
+    tags::tag_contact(&mut db, priya, colour_client.id).await?;
 
     // Marco: started booking highlights and went quiet.
-    let marco = demo_contact(db, "393331234567", Some("Marco Rossi"), now - Duration::hours(5)).await?;
+    let marco = demo_contact(&mut db, "393331234567", Some("Marco Rossi"), now - Duration::hours(5)).await?;
     let marco_conversation = demo_chat(
-        db,
+        &mut db,
         marco,
         now,
         &[
@@ -210,16 +210,16 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
         ],
     )
     .await?;
-    set_needs_attention(db, marco_conversation, true).await?;
-    contacts::set_outcome(db, marco, Outcome::BookingAbandoned, now - Duration::hours(3)).await?;
+    set_needs_attention(&mut db, marco_conversation, true).await?;
+    contacts::set_outcome(&mut db, marco, Outcome::BookingAbandoned, now - Duration::hours(3)).await?;
 
     // A new number we have no name for yet (WhatsApp's profile name is only a suggestion).
     let stranger = WaId::parse("4915112345678").expect("demo number is valid");
-    let stranger = contacts::get_or_create_contact(db, &stranger, Some("Tom"), now - Duration::hours(2), None)
+    let stranger = contacts::get_or_create_contact(&mut db, &stranger, Some("Tom"), now - Duration::hours(2), None)
         .await?
         .id;
     demo_chat(
-        db,
+        &mut db,
         stranger,
         now,
         &[
@@ -234,9 +234,9 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
     .await?;
 
     // Lena: opted out of messages.
-    let lena = demo_contact(db, "31612345678", Some("Lena de Vries"), now - Duration::days(20)).await?;
+    let lena = demo_contact(&mut db, "31612345678", Some("Lena de Vries"), now - Duration::days(20)).await?;
     demo_chat(
-        db,
+        &mut db,
         lena,
         now,
         &[
@@ -249,21 +249,26 @@ pub async fn load_demo_salon(db: &Db, tz: Tz, now: DateTime<Utc>) -> DbResult<()
         ],
     )
     .await?;
-    contacts::set_opted_out(db, lena, true, now - Duration::days(20)).await?;
+    contacts::set_opted_out(&mut db, lena, true, now - Duration::days(20)).await?;
     Ok(())
 }
 
-async fn demo_contact(db: &Db, wa_id: &str, name: Option<&str>, first_seen: DateTime<Utc>) -> DbResult<i64> {
+async fn demo_contact(
+    mut db: impl DbExecutor,
+    wa_id: &str,
+    name: Option<&str>,
+    first_seen: DateTime<Utc>,
+) -> DbResult<i64> {
     let wa_id = WaId::parse(wa_id).expect("demo number is valid");
-    let contact = contacts::get_or_create_contact(db, &wa_id, None, first_seen, None).await?;
-    contacts::set_name(db, contact.id, name, NameSource::Customer).await?;
+    let contact = contacts::get_or_create_contact(&mut db, &wa_id, None, first_seen, None).await?;
+    contacts::set_name(&mut db, contact.id, name, NameSource::Customer).await?;
     Ok(contact.id)
 }
 
 /// Writes a chat and returns its conversation id.
-async fn demo_chat(db: &Db, contact_id: i64, now: DateTime<Utc>, lines: &[Line]) -> DbResult<i64> {
+async fn demo_chat(mut db: impl DbExecutor, contact_id: i64, now: DateTime<Utc>, lines: &[Line]) -> DbResult<i64> {
     let first = lines.first().map_or(now, |(ago, _, _)| now - Duration::minutes(*ago));
-    let conversation = get_or_create_conversation(db, contact_id, first).await?;
+    let conversation = get_or_create_conversation(&mut db, contact_id, first).await?;
     for (ago, author, body) in lines {
         let at = now - Duration::minutes(*ago);
         let inbound = *author == Author::Customer;
@@ -272,9 +277,9 @@ async fn demo_chat(db: &Db, contact_id: i64, now: DateTime<Utc>, lines: &[Line])
         } else {
             DeliveryStatus::Read
         };
-        insert_message(db, &NewMessage::new(conversation.id, *author, body, status, at)).await?;
+        insert_message(&mut db, &NewMessage::new(conversation.id, *author, body, status, at)).await?;
         if inbound {
-            contacts::record_inbound(db, contact_id, at).await?;
+            contacts::record_inbound(&mut db, contact_id, at).await?;
         }
     }
     Ok(conversation.id)
@@ -282,7 +287,7 @@ async fn demo_chat(db: &Db, contact_id: i64, now: DateTime<Utc>, lines: &[Line])
 
 #[allow(clippy::too_many_arguments)]
 async fn demo_appointment(
-    db: &Db,
+    mut db: impl DbExecutor,
     contact_id: i64,
     service_id: i64,
     staff_id: i64,
@@ -294,7 +299,7 @@ async fn demo_appointment(
     created_at: DateTime<Utc>,
 ) -> DbResult<()> {
     insert_appointment(
-        db,
+        &mut db,
         &NewAppointment {
             contact_id,
             service_id,

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, FromRow};
 
-use super::{id_list, to_ms, Backend, Db, DbResult};
+use super::{id_list, to_ms, Backend, DbExecutor, DbResult};
 
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Job {
@@ -31,12 +31,12 @@ pub struct NewJob<'a> {
 }
 
 /// Adds jobs, all or none; returns how many were new (the rest were duplicates).
-pub async fn enqueue(db: &Db, jobs: &[NewJob<'_>], now: DateTime<Utc>) -> DbResult<u64> {
+pub async fn enqueue(mut db: impl DbExecutor, jobs: &[NewJob<'_>], now: DateTime<Utc>) -> DbResult<u64> {
     if let [job] = jobs {
         // One statement is atomic by itself; a transaction would only add round trips.
-        return insert(&mut *db.write().await?, job, now).await;
+        return insert(&mut *db.writer().await?, job, now).await;
     }
-    let mut conn = db.write().await?;
+    let mut conn = db.writer().await?;
     let mut tx = conn.begin().await?;
     let mut added = 0;
     for job in jobs {
@@ -72,9 +72,14 @@ where
 ///
 /// Two simple claims rather than one with `OR`: each walks the `(status, run_at)` index in
 /// order and stops at the limit, so a claim stays cheap however long the backlog grows.
-pub async fn claim_due(db: &Db, now: DateTime<Utc>, lock_until: DateTime<Utc>, limit: i64) -> DbResult<Vec<Job>> {
+pub async fn claim_due(
+    mut db: impl DbExecutor,
+    now: DateTime<Utc>,
+    lock_until: DateTime<Utc>,
+    limit: i64,
+) -> DbResult<Vec<Job>> {
     let mut jobs = claim(
-        db,
+        &mut db,
         "j.status = 'running' AND j.locked_until < $2",
         "j.locked_until, j.id",
         now,
@@ -86,7 +91,7 @@ pub async fn claim_due(db: &Db, now: DateTime<Utc>, lock_until: DateTime<Utc>, l
     if left > 0 {
         jobs.extend(
             claim(
-                db,
+                &mut db,
                 "j.status = 'queued' AND j.run_at <= $2",
                 "j.run_at, j.id",
                 now,
@@ -101,7 +106,7 @@ pub async fn claim_due(db: &Db, now: DateTime<Utc>, lock_until: DateTime<Utc>, l
 }
 
 async fn claim(
-    db: &Db,
+    mut db: impl DbExecutor,
     due: &str,
     order: &str,
     now: DateTime<Utc>,
@@ -126,12 +131,12 @@ async fn claim(
         .bind(to_ms(lock_until))
         .bind(to_ms(now))
         .bind(limit)
-        .fetch_all(&mut *db.write().await?)
+        .fetch_all(&mut *db.writer().await?)
         .await?)
 }
 
 /// Keeps the locks of jobs still being worked on.
-pub async fn extend_locks(db: &Db, ids: &[i64], lock_until: DateTime<Utc>) -> DbResult<()> {
+pub async fn extend_locks(mut db: impl DbExecutor, ids: &[i64], lock_until: DateTime<Utc>) -> DbResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -140,13 +145,13 @@ pub async fn extend_locks(db: &Db, ids: &[i64], lock_until: DateTime<Utc>) -> Db
         id_list(ids)
     ))
     .bind(to_ms(lock_until))
-    .execute(&mut *db.write().await?)
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(())
 }
 
 /// Marks finished jobs done, in one statement (the scheduler collects them per round).
-pub async fn complete(db: &Db, ids: &[i64], now: DateTime<Utc>) -> DbResult<()> {
+pub async fn complete(mut db: impl DbExecutor, ids: &[i64], now: DateTime<Utc>) -> DbResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -156,7 +161,7 @@ pub async fn complete(db: &Db, ids: &[i64], now: DateTime<Utc>) -> DbResult<()> 
         id_list(ids)
     ))
     .bind(to_ms(now))
-    .execute(&mut *db.write().await?)
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(())
 }
@@ -164,7 +169,7 @@ pub async fn complete(db: &Db, ids: &[i64], now: DateTime<Utc>) -> DbResult<()> 
 /// Puts a job back in the queue for `run_at`, or marks it failed when it has no attempts left.
 /// Returns true when the job failed for good.
 pub async fn retry_or_fail(
-    db: &Db,
+    mut db: impl DbExecutor,
     job: &Job,
     error: &str,
     run_at: DateTime<Utc>,
@@ -179,28 +184,28 @@ pub async fn retry_or_fail(
     .bind(error)
     .bind(to_ms(now))
     .bind(job.id)
-    .execute(&mut *db.write().await?)
+    .execute(&mut *db.writer().await?)
     .await?;
     Ok(exhausted)
 }
 
 /// How many jobs are in each status (for tests and the health of the queue).
-pub async fn counts(db: &Db) -> DbResult<Vec<(String, i64)>> {
+pub async fn counts(mut db: impl DbExecutor) -> DbResult<Vec<(String, i64)>> {
     Ok(
         sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status ORDER BY status")
-            .fetch_all(db.pool())
+            .fetch_all(&mut *db.reader().await?)
             .await?,
     )
 }
 
 /// Jobs due now or running: work the queue still has to do before it is idle.
-pub async fn due_count(db: &Db, now: DateTime<Utc>) -> DbResult<i64> {
+pub async fn due_count(mut db: impl DbExecutor, now: DateTime<Utc>) -> DbResult<i64> {
     Ok(
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM jobs WHERE status = 'running' OR (status = 'queued' AND run_at <= $1)",
         )
         .bind(to_ms(now))
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.reader().await?)
         .await?,
     )
 }

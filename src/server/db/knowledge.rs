@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{from_ms, parse_stored, to_ms, Db, DbResult};
+use super::{from_ms, parse_stored, to_ms, DbError, DbExecutor, DbResult};
 use crate::model::{Appointment, AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember};
 
-pub async fn list_services(db: &Db) -> DbResult<Vec<Service>> {
+pub async fn list_services(mut db: impl DbExecutor) -> DbResult<Vec<Service>> {
     #[derive(FromRow)]
     struct Row {
         id: i64,
@@ -20,7 +20,7 @@ pub async fn list_services(db: &Db) -> DbResult<Vec<Service>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, description, duration_minutes, price_cents, active FROM services ORDER BY name",
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.reader().await?)
     .await?;
     Ok(rows
         .into_iter()
@@ -36,7 +36,7 @@ pub async fn list_services(db: &Db) -> DbResult<Vec<Service>> {
 }
 
 pub async fn insert_service(
-    db: &Db,
+    mut db: impl DbExecutor,
     name: &str,
     description: &str,
     duration_minutes: i64,
@@ -49,12 +49,12 @@ pub async fn insert_service(
     .bind(description)
     .bind(duration_minutes)
     .bind(price_cents)
-    .fetch_one(&mut *db.write().await?)
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     Ok(id)
 }
 
-pub async fn list_staff(db: &Db) -> DbResult<Vec<StaffMember>> {
+pub async fn list_staff(mut db: impl DbExecutor) -> DbResult<Vec<StaffMember>> {
     #[derive(FromRow)]
     struct Row {
         id: i64,
@@ -63,7 +63,7 @@ pub async fn list_staff(db: &Db) -> DbResult<Vec<StaffMember>> {
         active: i64,
     }
     let rows: Vec<Row> = sqlx::query_as("SELECT id, name, role_title, active FROM staff ORDER BY name")
-        .fetch_all(db.pool())
+        .fetch_all(&mut *db.reader().await?)
         .await?;
     Ok(rows
         .into_iter()
@@ -76,25 +76,25 @@ pub async fn list_staff(db: &Db) -> DbResult<Vec<StaffMember>> {
         .collect())
 }
 
-pub async fn insert_staff(db: &Db, name: &str, role_title: &str) -> DbResult<i64> {
+pub async fn insert_staff(mut db: impl DbExecutor, name: &str, role_title: &str) -> DbResult<i64> {
     let id = sqlx::query_scalar("INSERT INTO staff (name, role_title) VALUES ($1, $2) RETURNING id")
         .bind(name)
         .bind(role_title)
-        .fetch_one(&mut *db.write().await?)
+        .fetch_one(&mut *db.writer().await?)
         .await?;
     Ok(id)
 }
 
-pub async fn assign_service(db: &Db, staff_id: i64, service_id: i64) -> DbResult<()> {
+pub async fn assign_service(mut db: impl DbExecutor, staff_id: i64, service_id: i64) -> DbResult<()> {
     sqlx::query("INSERT INTO staff_services (staff_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(staff_id)
         .bind(service_id)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
 
-pub async fn list_business_hours(db: &Db) -> DbResult<Vec<OpeningHours>> {
+pub async fn list_business_hours(mut db: impl DbExecutor) -> DbResult<Vec<OpeningHours>> {
     #[derive(FromRow)]
     struct Row {
         weekday: i64,
@@ -104,7 +104,7 @@ pub async fn list_business_hours(db: &Db) -> DbResult<Vec<OpeningHours>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT weekday, opens_minute, closes_minute FROM business_hours ORDER BY weekday, opens_minute",
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.reader().await?)
     .await?;
     Ok(rows
         .into_iter()
@@ -116,17 +116,17 @@ pub async fn list_business_hours(db: &Db) -> DbResult<Vec<OpeningHours>> {
         .collect())
 }
 
-pub async fn insert_business_hours(db: &Db, hours: &OpeningHours) -> DbResult<()> {
+pub async fn insert_business_hours(mut db: impl DbExecutor, hours: &OpeningHours) -> DbResult<()> {
     sqlx::query("INSERT INTO business_hours (weekday, opens_minute, closes_minute) VALUES ($1, $2, $3)")
         .bind(hours.weekday)
         .bind(hours.opens_minute)
         .bind(hours.closes_minute)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
 
-pub async fn list_faqs(db: &Db) -> DbResult<Vec<Faq>> {
+pub async fn list_faqs(mut db: impl DbExecutor) -> DbResult<Vec<Faq>> {
     #[derive(FromRow)]
     struct Row {
         id: i64,
@@ -134,7 +134,7 @@ pub async fn list_faqs(db: &Db) -> DbResult<Vec<Faq>> {
         answer: String,
     }
     let rows: Vec<Row> = sqlx::query_as("SELECT id, question, answer FROM faqs ORDER BY id")
-        .fetch_all(db.pool())
+        .fetch_all(&mut *db.reader().await?)
         .await?;
     Ok(rows
         .into_iter()
@@ -146,11 +146,11 @@ pub async fn list_faqs(db: &Db) -> DbResult<Vec<Faq>> {
         .collect())
 }
 
-pub async fn insert_faq(db: &Db, question: &str, answer: &str) -> DbResult<i64> {
+pub async fn insert_faq(mut db: impl DbExecutor, question: &str, answer: &str) -> DbResult<i64> {
     let id = sqlx::query_scalar("INSERT INTO faqs (question, answer) VALUES ($1, $2) RETURNING id")
         .bind(question)
         .bind(answer)
-        .fetch_one(&mut *db.write().await?)
+        .fetch_one(&mut *db.writer().await?)
         .await?;
     Ok(id)
 }
@@ -169,7 +169,7 @@ pub struct NewAppointment {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn insert_appointment(db: &Db, new: &NewAppointment) -> DbResult<i64> {
+pub async fn insert_appointment(mut db: impl DbExecutor, new: &NewAppointment) -> DbResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO appointments (contact_id, service_id, staff_id, starts_at, ends_at, status, source, \
          campaign_id, price_cents, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -184,13 +184,13 @@ pub async fn insert_appointment(db: &Db, new: &NewAppointment) -> DbResult<i64> 
     .bind(new.campaign_id)
     .bind(new.price_cents)
     .bind(to_ms(new.created_at))
-    .fetch_one(&mut *db.write().await?)
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     Ok(id)
 }
 
 /// A contact's appointments, past and upcoming, newest first.
-pub async fn appointments_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<Appointment>> {
+pub async fn appointments_for_contact(mut db: impl DbExecutor, contact_id: i64) -> DbResult<Vec<Appointment>> {
     #[derive(FromRow)]
     struct Row {
         id: i64,
@@ -210,7 +210,7 @@ pub async fn appointments_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<
          WHERE a.contact_id = $1 ORDER BY a.starts_at DESC",
     )
     .bind(contact_id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.reader().await?)
     .await?;
     rows.into_iter()
         .map(|r| {
@@ -230,17 +230,32 @@ pub async fn appointments_for_contact(db: &Db, contact_id: i64) -> DbResult<Vec<
 }
 
 /// Which staff member performs which service, as (staff id, service id).
-pub async fn list_staff_services(db: &Db) -> DbResult<Vec<(i64, i64)>> {
+pub async fn list_staff_services(mut db: impl DbExecutor) -> DbResult<Vec<(i64, i64)>> {
     Ok(
         sqlx::query_as("SELECT staff_id, service_id FROM staff_services ORDER BY staff_id, service_id")
-            .fetch_all(db.pool())
+            .fetch_all(&mut *db.reader().await?)
             .await?,
     )
 }
 
+/// Takes the lock on one staff member's bookings until the transaction ends: a write to
+/// their row, which PostgreSQL holds per row and SQLite for the whole database. Bookings
+/// take it before checking for overlaps, so a check and its insert never interleave with
+/// another booking for that person, in this process or another.
+pub async fn lock_staff_bookings(mut db: impl DbExecutor, staff_id: i64) -> DbResult<()> {
+    let done = sqlx::query("UPDATE staff SET booking_seq = booking_seq + 1 WHERE id = $1")
+        .bind(staff_id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    match done.rows_affected() {
+        1 => Ok(()),
+        _ => Err(DbError::NotFound("staff member")),
+    }
+}
+
 /// Booked time of one staff member that overlaps `[from, to)`.
 pub async fn busy_intervals(
-    db: &Db,
+    mut db: impl DbExecutor,
     staff_id: i64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -252,14 +267,18 @@ pub async fn busy_intervals(
     .bind(staff_id)
     .bind(to_ms(from))
     .bind(to_ms(to))
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.reader().await?)
     .await?;
     Ok(rows.into_iter().map(|(s, e)| (from_ms(s), from_ms(e))).collect())
 }
 
 /// Cancels the contact's next booked appointment, returning it.
-pub async fn cancel_next_appointment(db: &Db, contact_id: i64, now: DateTime<Utc>) -> DbResult<Option<Appointment>> {
-    let next = appointments_for_contact(db, contact_id)
+pub async fn cancel_next_appointment(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    now: DateTime<Utc>,
+) -> DbResult<Option<Appointment>> {
+    let next = appointments_for_contact(&mut db, contact_id)
         .await?
         .into_iter()
         .filter(|a| a.status == AppointmentStatus::Booked && a.starts_at > now)
@@ -267,7 +286,7 @@ pub async fn cancel_next_appointment(db: &Db, contact_id: i64, now: DateTime<Utc
     if let Some(appointment) = &next {
         sqlx::query("UPDATE appointments SET status = 'cancelled' WHERE id = $1 AND status = 'booked'")
             .bind(appointment.id)
-            .execute(&mut *db.write().await?)
+            .execute(&mut *db.writer().await?)
             .await?;
     }
     Ok(next)

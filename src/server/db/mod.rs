@@ -15,6 +15,7 @@ pub mod knowledge;
 pub mod tags;
 pub mod users;
 
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -72,6 +73,9 @@ impl From<sqlx::Error> for DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// The work of one [`Db::transaction`]: `|tx| Box::pin(async move { … })`.
+pub type TxFuture<'t, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 't>>;
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -83,29 +87,90 @@ pub struct Db {
     backend: Backend,
 }
 
-/// A connection to write with, from [`Db::write`].
-pub enum WriteConnection {
+/// A connection borrowed for one or more statements: from the pool (reads), the writer
+/// (writes), or the caller's own connection or transaction.
+pub enum Conn<'a> {
+    Borrowed(&'a mut AnyConnection),
     Pooled(PoolConnection<Any>),
-    Single(OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>),
+    Writer(OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>),
 }
 
-impl Deref for WriteConnection {
+impl Deref for Conn<'_> {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
         match self {
-            WriteConnection::Pooled(conn) => conn,
-            WriteConnection::Single(conn) => conn,
+            Conn::Borrowed(conn) => conn,
+            Conn::Pooled(conn) => conn,
+            Conn::Writer(conn) => conn,
         }
     }
 }
 
-impl DerefMut for WriteConnection {
+impl DerefMut for Conn<'_> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         match self {
-            WriteConnection::Pooled(conn) => conn,
-            WriteConnection::Single(conn) => conn,
+            Conn::Borrowed(conn) => conn,
+            Conn::Pooled(conn) => conn,
+            Conn::Writer(conn) => conn,
         }
+    }
+}
+
+/// What every storage function runs on, so the caller decides the unit of work: `&Db`
+/// (reads from the pool, each write on its own), or `&mut AnyConnection` (a connection
+/// or a transaction from [`Db::transaction`], where reads see the transaction's writes).
+pub trait DbExecutor: Send {
+    /// A connection for statements that only read.
+    fn reader(&mut self) -> impl Future<Output = DbResult<Conn<'_>>> + Send;
+    /// A connection for statements that write.
+    fn writer(&mut self) -> impl Future<Output = DbResult<Conn<'_>>> + Send;
+    fn backend(&self) -> Backend;
+}
+
+impl DbExecutor for &Db {
+    async fn reader(&mut self) -> DbResult<Conn<'_>> {
+        Ok(Conn::Pooled(self.pool.acquire().await?))
+    }
+
+    async fn writer(&mut self) -> DbResult<Conn<'_>> {
+        self.write().await
+    }
+
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl DbExecutor for &mut AnyConnection {
+    async fn reader(&mut self) -> DbResult<Conn<'_>> {
+        Ok(Conn::Borrowed(self))
+    }
+
+    async fn writer(&mut self) -> DbResult<Conn<'_>> {
+        Ok(Conn::Borrowed(self))
+    }
+
+    fn backend(&self) -> Backend {
+        match self.backend_name() {
+            "PostgreSQL" => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+}
+
+/// Lets a storage function hand its executor on to another one and keep using it.
+impl<E: DbExecutor> DbExecutor for &mut E {
+    async fn reader(&mut self) -> DbResult<Conn<'_>> {
+        (**self).reader().await
+    }
+
+    async fn writer(&mut self) -> DbResult<Conn<'_>> {
+        (**self).writer().await
+    }
+
+    fn backend(&self) -> Backend {
+        (**self).backend()
     }
 }
 
@@ -179,14 +244,39 @@ impl Db {
     /// The connection for a statement or transaction that writes. Hold it only for that:
     /// on SQLite every other write waits for it, and asking for it again while holding it
     /// never returns.
-    pub async fn write(&self) -> DbResult<WriteConnection> {
+    pub async fn write(&self) -> DbResult<Conn<'static>> {
         Ok(match &self.sqlite_writer {
-            Some(writer) => WriteConnection::Single(
+            Some(writer) => Conn::Writer(
                 OwnedMutexGuard::try_map(writer.clone().lock_owned().await, Option::as_mut)
                     .map_err(|_closed| sqlx::Error::PoolClosed)?,
             ),
-            None => WriteConnection::Pooled(self.pool.acquire().await?),
+            None => Conn::Pooled(self.pool.acquire().await?),
         })
+    }
+
+    /// Runs `work` in one transaction on the write connection: committed when it returns
+    /// `Ok`, rolled back (nothing written) when it returns `Err` or the database refuses a
+    /// statement. Publish events only after this returns, so nobody sees a change that was
+    /// rolled back.
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut AnyConnection) -> TxFuture<'t, Result<T, E>> + Send,
+        E: From<DbError>,
+    {
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await.map_err(DbError::from)?;
+        match work(&mut tx).await {
+            Ok(value) => {
+                tx.commit().await.map_err(DbError::from)?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a transaction failed");
+                }
+                Err(error)
+            }
+        }
     }
 
     pub async fn ping(&self) -> DbResult<()> {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{parse_stored, to_ms, Db, DbResult};
+use super::{parse_stored, to_ms, DbExecutor, DbResult};
 use crate::model::{Role, StaffUser};
 
 #[derive(FromRow)]
@@ -31,7 +31,7 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 pub async fn create_user(
-    db: &Db,
+    mut db: impl DbExecutor,
     email: &str,
     display_name: &str,
     role: Role,
@@ -47,19 +47,19 @@ pub async fn create_user(
     .bind(password_hash)
     .bind(role.as_str())
     .bind(to_ms(now))
-    .fetch_one(&mut *db.write().await?)
+    .fetch_one(&mut *db.writer().await?)
     .await?;
     row.into_user()
 }
 
-pub async fn count_users(db: &Db) -> DbResult<i64> {
+pub async fn count_users(mut db: impl DbExecutor) -> DbResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.reader().await?)
         .await?)
 }
 
 /// The user with this email and their password hash, for signing in.
-pub async fn find_login(db: &Db, email: &str) -> DbResult<Option<(StaffUser, String)>> {
+pub async fn find_login(mut db: impl DbExecutor, email: &str) -> DbResult<Option<(StaffUser, String)>> {
     #[derive(FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -69,13 +69,13 @@ pub async fn find_login(db: &Db, email: &str) -> DbResult<Option<(StaffUser, Str
     let row: Option<Row> =
         sqlx::query_as("SELECT id, email, display_name, role, password_hash FROM users WHERE email = $1")
             .bind(normalize_email(email))
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *db.reader().await?)
             .await?;
     row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
 }
 
 pub async fn create_session(
-    db: &Db,
+    mut db: impl DbExecutor,
     token_hash: &str,
     user_id: i64,
     now: DateTime<Utc>,
@@ -86,36 +86,40 @@ pub async fn create_session(
         .bind(user_id)
         .bind(to_ms(now))
         .bind(to_ms(expires_at))
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
 
 /// The signed-in user behind a session token hash, if the session is still valid.
-pub async fn find_session_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<StaffUser>> {
+pub async fn find_session_user(
+    mut db: impl DbExecutor,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<StaffUser>> {
     let row: Option<UserRow> = sqlx::query_as(
         "SELECT u.id, u.email, u.display_name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(token_hash)
     .bind(to_ms(now))
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.reader().await?)
     .await?;
     row.map(UserRow::into_user).transpose()
 }
 
-pub async fn delete_session(db: &Db, token_hash: &str) -> DbResult<()> {
+pub async fn delete_session(mut db: impl DbExecutor, token_hash: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
 
-pub async fn delete_expired_sessions(db: &Db, now: DateTime<Utc>) -> DbResult<u64> {
+pub async fn delete_expired_sessions(mut db: impl DbExecutor, now: DateTime<Utc>) -> DbResult<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(to_ms(now))
-        .execute(&mut *db.write().await?)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(done.rows_affected())
 }

@@ -24,7 +24,7 @@ pub async fn inbox_updates(
     Extension(user): Extension<StaffUser>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let events = state.pipeline.hub.subscribe();
+    let events = state.hub.subscribe();
     upgrade.on_upgrade(move |socket| async move {
         tracing::debug!(user_id = user.id, "inbox updates connected");
         stream(socket, events).await;

@@ -120,7 +120,7 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestSummary, Inge
         .await?
         {
             statuses += 1;
-            state.pipeline.hub.publish(InboxEvent::DeliveryStatusChanged {
+            state.hub.publish(InboxEvent::DeliveryStatusChanged {
                 wa_message_id: update.wa_message_id.clone(),
                 status: update.status,
             });

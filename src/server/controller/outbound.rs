@@ -1,0 +1,158 @@
+//! Everything the business sends: the bot's replies, notes for staff, handing messages to
+//! WhatsApp (and trying again when it asks), and telling open inboxes what changed.
+
+use chrono::Utc;
+
+use super::jobs::{schedule, ConversationJob, JobKind};
+use super::ProcessError;
+use crate::model::{Author, Contact, DeliveryStatus, InboxEvent, Intent, Message};
+use crate::server::ai::AiReply;
+use crate::server::db::conversations::{self, NewMessage};
+use crate::server::state::AppState;
+use crate::server::whatsapp::sender::SendError;
+
+/// One message from the bot: what it says, what it answers and why.
+#[derive(Clone, Copy)]
+pub struct Reply<'a> {
+    pub text: &'a str,
+    /// The customer message this answers. `None` for messages of our own (follow-ups,
+    /// holding messages, the fallback), so a retried job still sees that message unanswered.
+    pub answering: Option<&'a Message>,
+    pub intent: Option<Intent>,
+    /// The AI answer it came from, for its token cost.
+    pub ai: Option<&'a AiReply>,
+}
+
+impl<'a> Reply<'a> {
+    pub fn answer(message: &'a Message, text: &'a str, intent: Intent) -> Reply<'a> {
+        Reply {
+            text,
+            answering: Some(message),
+            intent: Some(intent),
+            ai: None,
+        }
+    }
+
+    pub fn unprompted(text: &'a str, intent: Option<Intent>) -> Reply<'a> {
+        Reply {
+            text,
+            answering: None,
+            intent,
+            ai: None,
+        }
+    }
+}
+
+/// Stores the bot's message, then hands it to WhatsApp.
+pub async fn reply(
+    app: &AppState,
+    contact: &Contact,
+    conversation_id: i64,
+    reply: Reply<'_>,
+) -> Result<Message, ProcessError> {
+    let mut new = NewMessage::new(
+        conversation_id,
+        Author::Bot,
+        reply.text,
+        DeliveryStatus::Pending,
+        Utc::now(),
+    );
+    new.intent = reply.intent;
+    new.reply_to_message_id = reply.answering.map(|m| m.id);
+    if let Some(ai) = reply.ai {
+        new.tokens = (ai.usage.prompt, ai.usage.output, ai.usage.thinking);
+    }
+    let message = conversations::insert_message(&app.db, &new).await?;
+    publish_message(app, &message);
+    send(app, contact, &message, Delivery::First).await?;
+    Ok(message)
+}
+
+/// A note for staff in the chat; customers never receive it.
+pub async fn note(app: &AppState, conversation_id: i64, text: &str, intent: Intent) -> Result<(), ProcessError> {
+    let mut new = NewMessage::new(conversation_id, Author::System, text, DeliveryStatus::Read, Utc::now());
+    new.intent = Some(intent);
+    let message = conversations::insert_message(&app.db, &new).await?;
+    publish_message(app, &message);
+    Ok(())
+}
+
+/// Whether this is the first time a message is handed to WhatsApp or a [`JobKind::Deliver`]
+/// job trying again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    First,
+    Retry,
+}
+
+/// Hands a stored message to WhatsApp and records the result. When WhatsApp asks us to
+/// wait, a first attempt schedules a retry job; a retry job fails so the queue backs off.
+pub async fn send(
+    app: &AppState,
+    contact: &Contact,
+    message: &Message,
+    delivery: Delivery,
+) -> Result<(), ProcessError> {
+    let result = app.sender.send_text(&contact.wa_id, &message.body).await;
+    let (wa_id, status, error) = match &result {
+        Ok(wa_id) => (Some(wa_id.as_str()), DeliveryStatus::Sent, None),
+        Err(error) => (None, DeliveryStatus::Failed, Some(error.to_string())),
+    };
+    conversations::set_send_result(&app.db, message.id, wa_id, status, error.as_deref()).await?;
+    app.hub.publish(InboxEvent::DeliveryStatusChanged {
+        wa_message_id: wa_id.unwrap_or_default().to_string(),
+        status,
+    });
+    match result {
+        Ok(_) => Ok(()),
+        Err(error @ SendError::RetryLater(_)) if delivery == Delivery::Retry => {
+            Err(ProcessError::Retry(error.to_string(), None))
+        }
+        Err(error @ SendError::RetryLater(_)) => {
+            tracing::warn!(message_id = message.id, %error, "WhatsApp asked us to retry; scheduled");
+            let job = ConversationJob {
+                conversation_id: message.conversation_id,
+                message_id: Some(message.id),
+                updated_at_ms: None,
+            };
+            let run_at = Utc::now() + chrono::Duration::seconds(10);
+            schedule(app, JobKind::Deliver, &job, format!("deliver:{}", message.id), run_at).await
+        }
+        Err(error) => {
+            tracing::warn!(message_id = message.id, %error, "WhatsApp refused a message");
+            Ok(())
+        }
+    }
+}
+
+/// Sends again a message WhatsApp asked us to retry.
+#[tracing::instrument(skip_all, fields(conversation_id = job.conversation_id))]
+pub async fn deliver(app: &AppState, job: &ConversationJob) -> Result<(), ProcessError> {
+    let Some(message_id) = job.message_id else {
+        return Ok(());
+    };
+    let message = conversations::get_message(&app.db, message_id).await?;
+    if !matches!(message.status, DeliveryStatus::Pending | DeliveryStatus::Failed) {
+        return Ok(());
+    }
+    let conversation = conversations::get_conversation(&app.db, message.conversation_id).await?;
+    send(app, &conversation.contact, &message, Delivery::Retry).await
+}
+
+pub fn publish_message(app: &AppState, message: &Message) {
+    app.hub.publish(InboxEvent::MessageCreated {
+        conversation_id: message.conversation_id,
+        message: message.clone(),
+    });
+}
+
+/// Tells open inboxes the conversation's new state (mode, name, flags, unread count).
+pub async fn publish_conversation(app: &AppState, conversation_id: i64) {
+    if !app.hub.has_listeners() {
+        return; // no need to read it: nobody has the inbox open (a new one loads it fresh)
+    }
+    match conversations::get_conversation(&app.db, conversation_id).await {
+        Ok(conversation) => app.hub.publish(InboxEvent::ConversationChanged { conversation }),
+        Err(error) => tracing::warn!(%error, "cannot read a conversation to publish it"),
+    }
+}

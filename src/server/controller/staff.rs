@@ -1,0 +1,133 @@
+//! What staff do to a conversation from the inbox: take over, hand back, reply by hand, and
+//! edit the contact. Each change is one transaction; the inbox hears of it after it commits.
+
+use chrono::Utc;
+
+use super::outbound::{self, Delivery};
+use super::{sentences, ProcessError};
+use crate::model::{
+    Author, Conversation, ConversationMode, DeliveryStatus, InboxEvent, Message, NameSource, Outcome, StaffUser,
+};
+use crate::server::db::conversations::{self, NewMessage};
+use crate::server::db::{contacts, tags, DbError};
+use crate::server::state::AppState;
+
+/// Why a staff reply was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffReplyError {
+    #[error(
+        "The customer's last message is more than 24 hours old, so WhatsApp only allows an approved template now."
+    )]
+    OutsideWindow,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// "Take over" / "Hand back to bot" from the inbox. The mode, the assignment, the flag, the
+/// outcome and the note in the chat change together or not at all.
+#[tracing::instrument(skip_all, fields(conversation_id))]
+pub async fn set_mode(
+    app: &AppState,
+    conversation_id: i64,
+    mode: ConversationMode,
+    staff: &StaffUser,
+) -> Result<Conversation, DbError> {
+    let staff = staff.clone();
+    let note = app
+        .db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                let conversation = conversations::get_conversation(&mut *tx, conversation_id).await?;
+                if conversation.mode == mode {
+                    return Ok(None);
+                }
+                conversations::set_mode(&mut *tx, conversation_id, mode).await?;
+                let assignee = (mode == ConversationMode::Human).then_some(staff.id);
+                conversations::assign(&mut *tx, conversation_id, assignee).await?;
+                conversations::set_needs_attention(&mut *tx, conversation_id, false).await?;
+                let text = match mode {
+                    ConversationMode::Human => {
+                        let contact_id = conversation.contact.id;
+                        contacts::set_outcome(&mut *tx, contact_id, Outcome::HumanHandled, Utc::now()).await?;
+                        sentences::notes::took_over(&staff.email)
+                    }
+                    ConversationMode::Bot => sentences::notes::handed_back(&staff.email),
+                };
+                let mut new = NewMessage::new(conversation_id, Author::System, &text, DeliveryStatus::Read, Utc::now());
+                new.staff_user_id = Some(staff.id);
+                Ok::<_, DbError>(Some(conversations::insert_message(&mut *tx, &new).await?))
+            })
+        })
+        .await?;
+    if let Some(note) = note {
+        outbound::publish_message(app, &note);
+    }
+    let conversation = conversations::get_conversation(&app.db, conversation_id).await?;
+    app.hub.publish(InboxEvent::ConversationChanged {
+        conversation: conversation.clone(),
+    });
+    Ok(conversation)
+}
+
+/// A reply typed by staff in the inbox, sent through WhatsApp like the bot's.
+#[tracing::instrument(skip_all, fields(conversation_id))]
+pub async fn send_reply(
+    app: &AppState,
+    conversation_id: i64,
+    staff: &StaffUser,
+    text: &str,
+) -> Result<Message, StaffReplyError> {
+    let now = Utc::now();
+    let conversation = conversations::get_conversation(&app.db, conversation_id).await?;
+    let contact = &conversation.contact;
+    if !contact.window_open(now) {
+        return Err(StaffReplyError::OutsideWindow);
+    }
+    let (text, staff_id) = (text.to_string(), staff.id);
+    let message = app
+        .db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                let mut new = NewMessage::new(conversation_id, Author::Staff, &text, DeliveryStatus::Pending, now);
+                new.staff_user_id = Some(staff_id);
+                let message = conversations::insert_message(&mut *tx, &new).await?;
+                conversations::set_needs_attention(&mut *tx, conversation_id, false).await?;
+                Ok::<_, DbError>(message)
+            })
+        })
+        .await?;
+    outbound::publish_message(app, &message);
+    match outbound::send(app, contact, &message, Delivery::First).await {
+        Ok(()) => {}
+        Err(ProcessError::Db(error)) => return Err(error.into()),
+        Err(error) => tracing::warn!(%error, "staff reply not sent yet"),
+    }
+    outbound::publish_conversation(app, conversation_id).await;
+    Ok(conversations::get_message(&app.db, message.id).await?)
+}
+
+/// A contact as staff edit it in the side panel, already validated.
+#[derive(Clone, Debug)]
+pub struct ContactEdit {
+    /// `None` clears the name.
+    pub name: Option<String>,
+    pub notes: String,
+    pub tags: Vec<String>,
+}
+
+/// Saves a contact edit: name, notes and tags change together, or (when the database
+/// refuses any of it) nothing changes.
+pub async fn save_contact(app: &AppState, contact_id: i64, edit: ContactEdit) -> Result<(), DbError> {
+    app.db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                contacts::set_name(&mut *tx, contact_id, edit.name.as_deref(), NameSource::Staff).await?;
+                contacts::set_notes(&mut *tx, contact_id, &edit.notes).await?;
+                tags::replace_contact_tags(&mut *tx, contact_id, &edit.tags).await
+            })
+        })
+        .await?;
+    let conversation = conversations::get_or_create_conversation(&app.db, contact_id, Utc::now()).await?;
+    app.hub.publish(InboxEvent::ConversationChanged { conversation });
+    Ok(())
+}
