@@ -5,130 +5,15 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{Datelike, Utc, Weekday};
+use chrono::Utc;
 use common::fakes::{FakeGemini, FakeGraph, GeminiAnswer};
-use common::{eventually, test_settings, TestApp, TestDb};
+use common::rig::{next_friday, post_signed, settings, Brain, Rig, TZ};
+use common::{eventually, TestApp, TestDb};
 use frontdesk::model::{AppointmentStatus, BookingSource, ConversationMode, NameSource, Outcome, WaId};
 use frontdesk::server::db::{contacts, conversations, jobs, knowledge};
 use frontdesk::server::whatsapp::{payload, signature};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-const APP_SECRET: &str = "test-app-secret";
-const TZ: chrono_tz::Tz = chrono_tz::Europe::Madrid;
-
-enum Brain {
-    Gemini,
-    Offline,
-}
-
-struct Rig {
-    app: TestApp,
-    graph: FakeGraph,
-    gemini: FakeGemini,
-    db: TestDb,
-}
-
-impl Rig {
-    async fn start(brain: Brain, extra: &[(&str, &str)]) -> Rig {
-        let db = TestDb::sqlite().await;
-        Rig::start_on(db, brain, extra).await
-    }
-
-    async fn start_on(db: TestDb, brain: Brain, extra: &[(&str, &str)]) -> Rig {
-        let graph = FakeGraph::start().await;
-        let gemini = FakeGemini::start().await;
-        let app = TestApp::start(settings(&db.url, &graph, &gemini, brain, extra)).await;
-        Rig { app, graph, gemini, db }
-    }
-
-    fn db(&self) -> &frontdesk::server::db::Db {
-        &self.app.state.db
-    }
-
-    /// Posts a signed text-message webhook, as Meta would.
-    async fn say(&self, from: &str, wamid: &str, text: &str) -> reqwest::Response {
-        let body = payload::text_message_payload(from, Some("Sara L"), wamid, Utc::now(), text).to_string();
-        self.post_signed(body).await
-    }
-
-    async fn post_signed(&self, body: String) -> reqwest::Response {
-        post_signed(&self.app, body).await
-    }
-
-    /// Waits until the customer has received `count` messages and returns them.
-    async fn replies(&self, to: &str, count: usize) -> Vec<String> {
-        eventually(15, &format!("{count} message(s) to {to}"), || async {
-            self.graph.sent_to(to).len() >= count
-        })
-        .await;
-        self.graph.sent_to(to)
-    }
-
-    async fn contact(&self, wa: &str) -> frontdesk::model::Contact {
-        contacts::find_contact_by_wa_id(self.db(), &WaId::parse(wa).unwrap())
-            .await
-            .unwrap()
-            .expect("contact exists")
-    }
-
-    async fn finish(self) {
-        self.app.stop().await;
-        self.db.cleanup().await;
-    }
-}
-
-/// Posts a webhook body signed with the app secret, as Meta would.
-async fn post_signed(app: &TestApp, body: String) -> reqwest::Response {
-    let signature = signature::header_for(APP_SECRET.as_bytes(), body.as_bytes());
-    app.client
-        .post(app.url("/webhook/whatsapp"))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn settings(
-    db_url: &str,
-    graph: &FakeGraph,
-    gemini: &FakeGemini,
-    brain: Brain,
-    extra: &[(&str, &str)],
-) -> frontdesk::server::config::Settings {
-    let mut env = vec![
-        ("WHATSAPP_APP_SECRET", APP_SECRET),
-        ("WHATSAPP_VERIFY_TOKEN", "verify-me"),
-        ("WHATSAPP_ACCESS_TOKEN", "graph-token"),
-        ("WHATSAPP_PHONE_NUMBER_ID", "1098765"),
-        ("WHATSAPP_API_BASE", graph.base.as_str()),
-        ("WHATSAPP_PAIR_INTERVAL_MS", "0"),
-        ("WHATSAPP_MESSAGES_PER_SECOND", "1000"),
-        ("FRONTDESK_TIMEZONE", "Europe/Madrid"),
-        ("GEMINI_API_BASE", gemini.base.as_str()),
-        ("GEMINI_API_KEY", "gemini-test-key"),
-    ];
-    env.push((
-        "AI_PROVIDER",
-        match brain {
-            Brain::Gemini => "gemini",
-            Brain::Offline => "offline",
-        },
-    ));
-    env.extend_from_slice(extra);
-    test_settings(db_url, &env)
-}
-
-/// A Friday at least two days ahead, as `YYYY-MM-DD` (the demo salon is open on Fridays).
-fn next_friday() -> String {
-    let mut day = Utc::now().with_timezone(&TZ).date_naive() + chrono::Duration::days(2);
-    while day.weekday() != Weekday::Fri {
-        day = day.succ_opt().unwrap();
-    }
-    day.format("%Y-%m-%d").to_string()
-}
 
 /// The first time offered in a reply such as "… I can offer 12:00 with Ana García, …".
 fn first_offered_time(reply: &str) -> String {

@@ -133,6 +133,9 @@ pub enum GeminiAnswer {
 #[derive(Default)]
 struct GeminiState {
     answers: Mutex<VecDeque<GeminiAnswer>>,
+    /// Answers wait until this many requests have arrived, then all go at once.
+    gate: Mutex<Option<usize>>,
+    gate_opened: tokio::sync::Notify,
     requests: Mutex<Vec<Value>>,
     keys: Mutex<Vec<String>>,
 }
@@ -163,6 +166,12 @@ impl FakeGemini {
         self.answer(GeminiAnswer::Reply(reply));
     }
 
+    /// Holds every answer until `count` requests are waiting (or two seconds pass), then
+    /// answers them together: the callers then act at the same moment, as in a rush.
+    pub fn answer_together(&self, count: usize) {
+        *self.state.gate.lock().unwrap() = Some(count);
+    }
+
     pub fn requests(&self) -> Vec<Value> {
         self.state.requests.lock().unwrap().clone()
     }
@@ -180,6 +189,19 @@ impl FakeGemini {
     }
 }
 
+async fn wait_at_the_gate(state: &GeminiState) {
+    let opened = state.gate_opened.notified();
+    let arrived = state.requests.lock().unwrap().len();
+    let gate = *state.gate.lock().unwrap();
+    match gate {
+        Some(count) if arrived >= count => state.gate_opened.notify_waiters(),
+        Some(_) => {
+            let _ = tokio::time::timeout(Duration::from_secs(2), opened).await;
+        }
+        None => {}
+    }
+}
+
 async fn gemini_generate(
     State(state): State<Arc<GeminiState>>,
     Path(model_action): Path<String>,
@@ -189,6 +211,7 @@ async fn gemini_generate(
     assert!(model_action.ends_with(":generateContent"), "{model_action}");
     assert_eq!(body["generationConfig"]["responseMimeType"], "application/json");
     state.requests.lock().unwrap().push(body);
+    wait_at_the_gate(&state).await;
     state.keys.lock().unwrap().push(
         headers
             .get("x-goog-api-key")

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod fakes;
+pub mod rig;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
