@@ -22,7 +22,8 @@ const RETRY_BASE: Duration = Duration::from_secs(5);
 const RETRY_CAP: Duration = Duration::from_secs(600);
 
 /// Runs jobs until `shutdown` turns true. Dropping this future (a crash, in tests) drops
-/// every running job with it; their locks expire and another run takes them up.
+/// every running job with it; their locks expire and another run takes them up. One loop on
+/// purpose: claiming, the heartbeat and shutdown share the set of running jobs.
 pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
     let settings = &app.settings.scheduler;
     let wake = app.wake_scheduler.clone();

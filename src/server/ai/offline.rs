@@ -23,6 +23,9 @@ pub fn reply(context: &AiContext) -> AiReply {
 
 type Understood = (Intent, String, Option<String>, Option<BookingFields>);
 
+/// The offline receptionist's reading of one message: keywords first (STOP, a person, a
+/// cancellation), then a name, a booking, an FAQ. One function on purpose: the order of the
+/// rules is the behaviour, and it reads top to bottom.
 fn understand(context: &AiContext) -> Understood {
     let message = context.message.trim();
     let lower = message.to_lowercase();

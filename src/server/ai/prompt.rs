@@ -31,6 +31,8 @@ pub fn response_schema() -> serde_json::Value {
     })
 }
 
+/// The system prompt for the AI providers. Long on purpose: it is one text, written in the
+/// order the model reads it (who we are, the customer, what we offer, the rules).
 pub fn system_instruction(context: &AiContext) -> String {
     let tz = context.timezone;
     let now = context.now.with_timezone(&tz);

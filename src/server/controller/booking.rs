@@ -77,6 +77,24 @@ pub async fn step(
         let offer = sentences::TIME_DOES_NOT_EXIST.to_string();
         return Ok(BookingStep::Offered { offer });
     };
+    book_or_offer(app, contact, conversation, flow, fields, &wanted, starts_at, now).await
+}
+
+/// The customer named a time: book it if it is free, else offer the nearest free ones.
+#[allow(clippy::too_many_arguments)] // the step's own state, passed on unchanged
+async fn book_or_offer(
+    app: &AppState,
+    contact: &Contact,
+    conversation: &Conversation,
+    flow: &mut FlowState,
+    fields: BookingFields,
+    wanted: &SlotQuery<'_>,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<BookingStep, ProcessError> {
+    let tz = app.settings.business.timezone;
+    let knowledge = app.knowledge.get(&app.db).await?;
+    let service = wanted.service;
     let request = BookingRequest {
         contact_id: contact.id,
         service: service.clone(),
@@ -95,7 +113,7 @@ pub async fn step(
     let mut without_time = fields;
     without_time.time = None;
     remember(app, conversation, flow, without_time, now).await?;
-    let offer = offer(app, &knowledge, &wanted, Some(starts_at), now).await?;
+    let offer = offer(app, &knowledge, wanted, Some(starts_at), now).await?;
     Ok(BookingStep::Offered {
         offer: sentences::not_available(tz, starts_at, &offer),
     })

@@ -24,6 +24,9 @@ pub async fn database_is_empty(mut db: impl DbExecutor) -> DbResult<bool> {
 /// One line of a demo chat: minutes before "now", who wrote it, and what.
 type Line = (i64, Author, &'static str);
 
+/// The demo salon: services, staff, hours, FAQs and five customers with their history. One
+/// script on purpose: it reads top to bottom like the story it tells. Run it in a
+/// transaction, so a failed start leaves the database empty.
 pub async fn load_demo_salon(mut db: impl DbExecutor, tz: Tz, now: DateTime<Utc>) -> DbResult<()> {
     let womens_cut = insert_service(&mut db, "Women's haircut", "Wash, cut and finish", 45, 5500).await?;
     let mens_cut = insert_service(&mut db, "Men's haircut", "Cut and style", 30, 3000).await?;

@@ -276,52 +276,57 @@ pub fn text_message_payload(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
     use super::*;
 
-    // Meta's documented example of a text message notification.
-    const TEXT: &str = r#"{
+    /// A notification as Meta sends it, around one change `value` (from Meta's documented
+    /// examples).
+    fn notification(value: &str) -> String {
+        format!(
+            r#"{{
       "object": "whatsapp_business_account",
-      "entry": [{
+      "entry": [{{
         "id": "102290129340398",
-        "changes": [{
-          "value": {
+        "changes": [{{
+          "value": {{
             "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
-            "contacts": [{ "profile": { "name": "Sheena Nelson" }, "wa_id": "16505551234" }],
+            "metadata": {{ "display_phone_number": "15550783881", "phone_number_id": "106540352242922" }},
+            {value}
+          }},
+          "field": "messages"
+        }}]
+      }}]
+    }}"#
+        )
+    }
+
+    // Meta's documented example of a text message notification.
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        notification(
+            r#""contacts": [{ "profile": { "name": "Sheena Nelson" }, "wa_id": "16505551234" }],
             "messages": [{
               "from": "16505551234",
               "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
               "timestamp": "1749416383",
               "type": "text",
               "text": { "body": "Does it come in another color?" }
-            }]
-          },
-          "field": "messages"
-        }]
-      }]
-    }"#;
+            }]"#,
+        )
+    });
 
     // Meta's documented example of a status notification (delivered).
-    const STATUS: &str = r#"{
-      "object": "whatsapp_business_account",
-      "entry": [{
-        "id": "102290129340398",
-        "changes": [{
-          "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "15550783881", "phone_number_id": "106540352242922" },
-            "statuses": [{
+    static STATUS: LazyLock<String> = LazyLock::new(|| {
+        notification(
+            r#""statuses": [{
               "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDQjZCMzlEQUE4OTJBMTE4RTUA",
               "status": "delivered",
               "timestamp": "1750030073",
               "recipient_id": "16505551234",
               "pricing": { "billable": true, "pricing_model": "PMP", "category": "marketing", "type": "regular" }
-            }]
-          },
-          "field": "messages"
-        }]
-      }]
-    }"#;
+            }]"#,
+        )
+    });
 
     #[test]
     fn reads_a_text_message_with_its_profile_name() {
