@@ -40,15 +40,13 @@
 //!   BENCH_LOAD_THREADS=2          worker threads of the clients' runtime
 //!   BENCH_KEEP_DB=1               keep the temp database files and print their paths
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use frontdesk::testing;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 use frontdesk::model::{ConversationCursor, ConversationFilter};
 use frontdesk::server::db::conversations::{self, ConversationQuery};
 use frontdesk::server::db::Db;
@@ -57,6 +55,7 @@ use futures_util::StreamExt;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::{json, Value};
 use sqlx::Row;
+use testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -96,23 +95,23 @@ struct Config {
 
 impl Config {
     fn from_env() -> Config {
-        let contacts: i64 = common::env_or("BENCH_CONTACTS", 100_000i64).max(1);
+        let contacts: i64 = testing::env_or("BENCH_CONTACTS", 100_000i64).max(1);
         Config {
             only: std::env::var("BENCH_ONLY").ok().filter(|s| !s.is_empty()),
-            ws_clients: common::env_or("BENCH_WS_CLIENTS", 200usize).max(1),
-            ws_posts: common::env_or("BENCH_WS_POSTS", 200usize).clamp(1, 999_999),
-            ws_interval: Duration::from_millis(common::env_or("BENCH_WS_INTERVAL_MS", 50)),
-            ws_wait: Duration::from_millis(common::env_or("BENCH_WS_WAIT_MS", 5000)),
+            ws_clients: testing::env_or("BENCH_WS_CLIENTS", 200usize).max(1),
+            ws_posts: testing::env_or("BENCH_WS_POSTS", 200usize).clamp(1, 999_999),
+            ws_interval: Duration::from_millis(testing::env_or("BENCH_WS_INTERVAL_MS", 50)),
+            ws_wait: Duration::from_millis(testing::env_or("BENCH_WS_WAIT_MS", 5000)),
             contacts,
-            messages_per: common::env_or("BENCH_MESSAGES_PER", 10i64).max(1),
-            inbox_requests: common::env_or("BENCH_INBOX_REQUESTS", 200usize).max(1),
-            list_requests: common::env_or("BENCH_LIST_REQUESTS", 100usize).max(1),
-            search_requests: common::env_or("BENCH_SEARCH_REQUESTS", 5usize).max(1),
-            deep_position: common::env_or("BENCH_DEEP_POSITION", contacts * 9 / 10).clamp(0, contacts - 1),
-            analyze: common::env_or("BENCH_ANALYZE", 0u8) == 1,
-            app_threads: common::env_or("BENCH_APP_THREADS", 2usize).max(1),
-            load_threads: common::env_or("BENCH_LOAD_THREADS", 2usize).max(1),
-            keep_db: common::env_or("BENCH_KEEP_DB", 0u8) == 1,
+            messages_per: testing::env_or("BENCH_MESSAGES_PER", 10i64).max(1),
+            inbox_requests: testing::env_or("BENCH_INBOX_REQUESTS", 200usize).max(1),
+            list_requests: testing::env_or("BENCH_LIST_REQUESTS", 100usize).max(1),
+            search_requests: testing::env_or("BENCH_SEARCH_REQUESTS", 5usize).max(1),
+            deep_position: testing::env_or("BENCH_DEEP_POSITION", contacts * 9 / 10).clamp(0, contacts - 1),
+            analyze: testing::env_or("BENCH_ANALYZE", 0u8) == 1,
+            app_threads: testing::env_or("BENCH_APP_THREADS", 2usize).max(1),
+            load_threads: testing::env_or("BENCH_LOAD_THREADS", 2usize).max(1),
+            keep_db: testing::env_or("BENCH_KEEP_DB", 0u8) == 1,
         }
     }
 
@@ -207,14 +206,14 @@ fn stats(samples: &[Duration]) -> Stats {
     let total: Duration = sorted.iter().sum();
     Stats {
         n: sorted.len(),
-        p50: common::ms(common::percentile(&sorted, 0.50)),
-        p90: common::ms(common::percentile(&sorted, 0.90)),
-        p99: common::ms(common::percentile(&sorted, 0.99)),
-        max: common::ms(sorted.last().copied().unwrap_or_default()),
+        p50: testing::ms(testing::percentile(&sorted, 0.50)),
+        p90: testing::ms(testing::percentile(&sorted, 0.90)),
+        p99: testing::ms(testing::percentile(&sorted, 0.99)),
+        max: testing::ms(sorted.last().copied().unwrap_or_default()),
         mean: if sorted.is_empty() {
             0.0
         } else {
-            common::ms(total) / sorted.len() as f64
+            testing::ms(total) / sorted.len() as f64
         },
     }
 }
@@ -460,7 +459,7 @@ fn live_updates(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
     println!(
         "  {} clients connected in {:.0} ms | {} text frames received ({:.1} per client per post incl. warm-up), {:.1} MB",
         results.len(),
-        common::ms(connect_took),
+        testing::ms(connect_took),
         frames,
         frames as f64 / results.len().max(1) as f64 / (posts + WARMUP_POSTS) as f64,
         bytes as f64 / 1e6

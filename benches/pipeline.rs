@@ -35,8 +35,7 @@
 //!                               run; this adds overhead, so its timings are not the results
 //!   BENCH_KEEP_DB=1             keep the temp database files and print their paths
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use frontdesk::testing;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,11 +46,11 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
-use common::{test_settings, TestApp, TestDb};
 use frontdesk::server::db::jobs;
 use frontdesk::server::whatsapp::{payload, signature};
 use serde_json::{json, Value};
 use sqlx::Connection;
+use testing::{test_settings, TestApp, TestDb};
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
@@ -93,18 +92,18 @@ impl Config {
                 .split(',')
                 .map(|r| r.trim().parse().expect("BENCH_RATES: numbers separated by commas"))
                 .collect(),
-            seconds: common::env_or("BENCH_SECONDS", 5),
-            repeats: common::env_or("BENCH_REPEATS", 3usize).max(1),
-            messages: common::env_or("BENCH_MESSAGES", 5000),
-            customers: common::env_or("BENCH_CUSTOMERS", 1000usize).max(1),
-            concurrency: common::env_or("BENCH_CONCURRENCY", 64usize).max(1),
-            workers: common::env_or("BENCH_WORKERS", 32),
-            db_connections: common::env_or("BENCH_DB_CONNECTIONS", 8),
-            app_threads: common::env_or("BENCH_APP_THREADS", 2usize).max(1),
-            load_threads: common::env_or("BENCH_LOAD_THREADS", 2usize).max(1),
+            seconds: testing::env_or("BENCH_SECONDS", 5),
+            repeats: testing::env_or("BENCH_REPEATS", 3usize).max(1),
+            messages: testing::env_or("BENCH_MESSAGES", 5000),
+            customers: testing::env_or("BENCH_CUSTOMERS", 1000usize).max(1),
+            concurrency: testing::env_or("BENCH_CONCURRENCY", 64usize).max(1),
+            workers: testing::env_or("BENCH_WORKERS", 32),
+            db_connections: testing::env_or("BENCH_DB_CONNECTIONS", 8),
+            app_threads: testing::env_or("BENCH_APP_THREADS", 2usize).max(1),
+            load_threads: testing::env_or("BENCH_LOAD_THREADS", 2usize).max(1),
             only: std::env::var("BENCH_ONLY").ok().filter(|s| !s.is_empty()),
-            profile: common::env_or("BENCH_PROFILE", 0u8) == 1,
-            keep_db: common::env_or("BENCH_KEEP_DB", 0u8) == 1,
+            profile: testing::env_or("BENCH_PROFILE", 0u8) == 1,
+            keep_db: testing::env_or("BENCH_KEEP_DB", 0u8) == 1,
         }
     }
 
@@ -114,7 +113,7 @@ impl Config {
 }
 
 // ---------------------------------------------------------------------------------------
-// A fake WhatsApp Graph API that counts: the same wire format as `common::fakes::FakeGraph`,
+// A fake WhatsApp Graph API that counts: the same wire format as `testing::fakes::FakeGraph`,
 // but with a lock-free counter to poll (FakeGraph only hands out a clone of everything sent).
 
 #[derive(Default)]
@@ -529,7 +528,7 @@ async fn concurrent_updates(db: &frontdesk::server::db::Db, through_write: bool)
         worst = worst.max(task.await.unwrap());
     }
     let rate = (WRITERS as usize * PER_WRITER) as f64 / started.elapsed().as_secs_f64();
-    (rate, common::ms(worst))
+    (rate, testing::ms(worst))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -604,10 +603,10 @@ fn latency_run(cfg: &Config, rate: u32, run: usize, app_rt: &Runtime, load_rt: &
             sent: count,
             errors,
             achieved_rate: count as f64 / sending_took.as_secs_f64(),
-            p50: common::ms(common::percentile(&latencies, 0.50)),
-            p99: common::ms(common::percentile(&latencies, 0.99)),
-            max: common::ms(*latencies.last().unwrap_or(&Duration::ZERO)),
-            p99_scheduled: common::ms(common::percentile(&from_schedule, 0.99)),
+            p50: testing::ms(testing::percentile(&latencies, 0.50)),
+            p99: testing::ms(testing::percentile(&latencies, 0.99)),
+            max: testing::ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+            p99_scheduled: testing::ms(testing::percentile(&from_schedule, 0.99)),
             drain_s: answered.map(|t| t.saturating_duration_since(last_send.into_std()).as_secs_f64()),
             e2e_rate: answered.map(|t| accepted as f64 / t.duration_since(start.into_std()).as_secs_f64()),
             expected_inbound: WARMUP_POSTS + accepted,
@@ -669,8 +668,8 @@ fn e2e_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> E2e
             errors,
             post_s: posted.as_secs_f64(),
             total_s: answered.map(|t| t.duration_since(started).as_secs_f64()),
-            ack_p50: common::ms(common::percentile(&latencies, 0.50)),
-            ack_p99: common::ms(common::percentile(&latencies, 0.99)),
+            ack_p50: testing::ms(testing::percentile(&latencies, 0.50)),
+            ack_p99: testing::ms(testing::percentile(&latencies, 0.99)),
             replies: received,
             lost: cfg.messages.saturating_sub(received),
             extra: received.saturating_sub(cfg.messages),

@@ -3,17 +3,17 @@
 //! two app processes on one PostgreSQL. Exactly one appointment results; everyone else is
 //! offered other times.
 
-mod common;
+use frontdesk::testing;
 
 use std::process::Stdio;
 
 use chrono::{NaiveDate, Utc};
-use common::fakes::{FakeGemini, FakeGraph};
-use common::rig::{next_friday, pipeline_env, Brain, Rig, APP_SECRET, TZ};
-use common::{eventually, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 use frontdesk::server::booking::at_local;
 use frontdesk::server::whatsapp::{payload, signature};
 use serde_json::json;
+use testing::fakes::{FakeGemini, FakeGraph};
+use testing::rig::{next_friday, pipeline_env, Brain, Rig, APP_SECRET, TZ};
+use testing::{eventually, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 const CUSTOMERS: usize = 50;
 

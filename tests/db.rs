@@ -1,15 +1,15 @@
 //! The storage layer against a real SQLite file and a real PostgreSQL server. Every test
 //! runs on both (PostgreSQL when TEST_DATABASE_URL is set).
 
-mod common;
+use frontdesk::testing;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::TestDb;
 use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliveryStatus, NameSource, Outcome, Role, WaId};
 use frontdesk::server::db::campaigns::{self, NewCampaign, RecipientPlan};
 use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
 use frontdesk::server::db::jobs::{self, NewJob};
 use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
+use testing::TestDb;
 
 macro_rules! on_both_databases {
     ($($test:ident),* $(,)?) => {$(

@@ -1,11 +1,11 @@
 //! The app over real HTTP on loopback: sign-in, the session gate, 404s and server functions.
 
-mod common;
+use frontdesk::testing;
 
-use common::{test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 use frontdesk::server::startup::Application;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
+use testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 async fn start(database_url: &str) -> TestApp {
     TestApp::start(test_settings(database_url, &[])).await

@@ -1,19 +1,19 @@
 //! The Day 5 end-to-end backend test: the app on a random port, fake WhatsApp Graph and
 //! Gemini servers on loopback, and signed webhook posts walking the customer journeys.
 
-mod common;
+use frontdesk::testing;
 
 use std::time::Duration;
 
 use chrono::Utc;
-use common::fakes::{FakeGemini, FakeGraph, GeminiAnswer};
-use common::rig::{next_friday, post_signed, settings, Brain, Rig, TZ};
-use common::{eventually, TestApp, TestDb};
 use frontdesk::model::{AppointmentStatus, BookingSource, ConversationMode, NameSource, Outcome, WaId};
 use frontdesk::server::db::{contacts, conversations, jobs, knowledge};
 use frontdesk::server::whatsapp::{payload, signature};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use testing::fakes::{FakeGemini, FakeGraph, GeminiAnswer};
+use testing::rig::{next_friday, post_signed, settings, Brain, Rig, TZ};
+use testing::{eventually, TestApp, TestDb};
 
 /// The first time offered in a reply such as "… I can offer 12:00 with Ana García, …".
 fn first_offered_time(reply: &str) -> String {

@@ -1,14 +1,14 @@
 //! A change of several writes is one transaction: when the database refuses one of them,
 //! nothing of the change remains. Runs on SQLite and on PostgreSQL.
 
-mod common;
+use frontdesk::testing;
 
 use chrono::Utc;
-use common::{test_settings, TestApp, TestDb, ADMIN_EMAIL};
 use frontdesk::model::{Author, Contact, Conversation, ConversationMode, DeliveryStatus, NameSource, StaffUser, WaId};
 use frontdesk::server::controller::{staff, ContactEdit};
 use frontdesk::server::db::conversations::{self, NewMessage};
 use frontdesk::server::db::{contacts, tags, users, Backend, Db};
+use testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL};
 
 macro_rules! on_both_databases {
     ($($test:ident),* $(,)?) => {$(

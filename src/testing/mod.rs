@@ -1,6 +1,7 @@
-//! Test support: a fresh database per test, on SQLite or PostgreSQL, and the app on port 0.
-
-#![allow(dead_code)] // each test binary uses a different part of this module
+//! Support for the tests and benchmarks (`--features testing`, which they turn on): a fresh
+//! database per test on SQLite or PostgreSQL, the app on port 0, fake WhatsApp Graph and
+//! Gemini servers on loopback, the pipeline rig, and benchmark statistics. Never in a build
+//! that ships.
 
 pub mod fakes;
 pub mod rig;
@@ -8,8 +9,8 @@ pub mod rig;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use frontdesk::server::config::{DatabaseUrl, Settings};
-use frontdesk::server::db::Db;
+use crate::server::config::{DatabaseUrl, Settings};
+use crate::server::db::Db;
 use rand::Rng;
 
 pub struct TestDb {
@@ -113,14 +114,14 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub state: frontdesk::server::state::AppState,
+    pub state: crate::server::state::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl TestApp {
     pub async fn start(settings: Settings) -> TestApp {
-        let app = frontdesk::server::startup::Application::build(settings)
+        let app = crate::server::startup::Application::build(settings)
             .await
             .expect("app starts");
         let base = format!("http://{}", app.local_addr());

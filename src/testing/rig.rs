@@ -1,10 +1,10 @@
 //! A rig for the message pipeline: the app on a free port with fake WhatsApp Graph and
 //! Gemini servers on loopback, and signed webhook posts as Meta sends them.
 
+use crate::model::WaId;
+use crate::server::db::contacts;
+use crate::server::whatsapp::{payload, signature};
 use chrono::{Datelike, Utc, Weekday};
-use frontdesk::model::WaId;
-use frontdesk::server::db::contacts;
-use frontdesk::server::whatsapp::{payload, signature};
 
 use super::fakes::{FakeGemini, FakeGraph};
 use super::{eventually, test_settings, TestApp, TestDb};
@@ -37,7 +37,7 @@ impl Rig {
         Rig { app, graph, gemini, db }
     }
 
-    pub fn db(&self) -> &frontdesk::server::db::Db {
+    pub fn db(&self) -> &crate::server::db::Db {
         &self.app.state.db
     }
 
@@ -60,7 +60,7 @@ impl Rig {
         self.graph.sent_to(to)
     }
 
-    pub async fn contact(&self, wa: &str) -> frontdesk::model::Contact {
+    pub async fn contact(&self, wa: &str) -> crate::model::Contact {
         contacts::find_contact_by_wa_id(self.db(), &WaId::parse(wa).unwrap())
             .await
             .unwrap()
@@ -117,7 +117,7 @@ pub fn settings(
     gemini: &FakeGemini,
     brain: Brain,
     extra: &[(&str, &str)],
-) -> frontdesk::server::config::Settings {
+) -> crate::server::config::Settings {
     let env = pipeline_env(graph, gemini, brain);
     let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.extend_from_slice(extra);
