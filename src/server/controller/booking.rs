@@ -29,16 +29,24 @@ pub enum BookingStep {
     Offered { offer: String },
 }
 
+/// The conversation a booking step happens in.
+pub struct Talk<'a> {
+    pub contact: &'a Contact,
+    pub conversation: &'a Conversation,
+    pub flow: &'a mut FlowState,
+    /// When the customer wrote.
+    pub now: DateTime<Utc>,
+}
+
 /// One step of the booking conversation, with what the customer just said (`said`) merged
 /// over what they said before.
-pub async fn step(
-    app: &AppState,
-    contact: &Contact,
-    conversation: &Conversation,
-    flow: &mut FlowState,
-    said: BookingFields,
-    now: DateTime<Utc>,
-) -> Result<BookingStep, ProcessError> {
+pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result<BookingStep, ProcessError> {
+    let Talk {
+        conversation,
+        flow,
+        now,
+        ..
+    } = talk;
     let tz = app.settings.business.timezone;
     let knowledge = app.knowledge.get(&app.db).await?;
     let fields = match &flow.booking {
@@ -77,21 +85,25 @@ pub async fn step(
         let offer = sentences::TIME_DOES_NOT_EXIST.to_string();
         return Ok(BookingStep::Offered { offer });
     };
-    book_or_offer(app, contact, conversation, flow, fields, &wanted, starts_at, now).await
+    let talk = Talk { flow, ..talk };
+    book_or_offer(app, talk, fields, &wanted, starts_at).await
 }
 
-/// The customer named a time: book it if it is free, else offer the nearest free ones.
-#[allow(clippy::too_many_arguments)] // the step's own state, passed on unchanged
+/// The customer named a time (`starts_at`): book it if it is free, else offer the nearest
+/// free ones.
 async fn book_or_offer(
     app: &AppState,
-    contact: &Contact,
-    conversation: &Conversation,
-    flow: &mut FlowState,
+    talk: Talk<'_>,
     fields: BookingFields,
     wanted: &SlotQuery<'_>,
     starts_at: DateTime<Utc>,
-    now: DateTime<Utc>,
 ) -> Result<BookingStep, ProcessError> {
+    let Talk {
+        contact,
+        conversation,
+        flow,
+        now,
+    } = talk;
     let tz = app.settings.business.timezone;
     let knowledge = app.knowledge.get(&app.db).await?;
     let service = wanted.service;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::booking::{self, BookingStep};
+use super::booking::{self, BookingStep, Talk};
 use super::flow::FlowState;
 use super::jobs::{schedule, ConversationJob, JobKind};
 use super::outbound::{self, Delivery, Reply};
@@ -246,7 +246,13 @@ async fn act(
         }
         Intent::BookingRequest | Intent::BookingConfirmed => {
             let said = answer.booking.clone().unwrap_or_default();
-            (text, intent) = match booking::step(app, contact, conversation, flow, said, now).await? {
+            let talk = Talk {
+                contact,
+                conversation,
+                flow,
+                now,
+            };
+            (text, intent) = match booking::step(app, talk, said).await? {
                 // Not enough known yet: the AI's own question stands.
                 BookingStep::NeedsDetails => (text, Intent::BookingRequest),
                 BookingStep::Booked { confirmation } => (confirmation, Intent::BookingConfirmed),
