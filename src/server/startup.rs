@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use super::ai::Ai;
 use super::auth::{hash_password, session_gate, LoginThrottle};
-use super::config::{AdminBootstrap, ConfigError, Settings};
+use super::config::{AdminBootstrap, ConfigError, Settings, LOG_FILTER};
 use super::controller::Pipeline;
 use super::db::{demo, users, Db, DbError};
 use super::realtime::Hub;
@@ -58,7 +58,7 @@ pub async fn run() -> Result<(), StartupError> {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(LOG_FILTER.default));
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 

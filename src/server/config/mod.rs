@@ -3,66 +3,25 @@
 //! Every key `[section] key` in `Leptos.toml` can be overridden by the environment variable
 //! `SECTION_KEY` (upper case), e.g. `[frontdesk] timezone` ↔ `FRONTDESK_TIMEZONE`. This matches
 //! the `LEPTOS_*` variables cargo-leptos sets, so the dev tools and the file agree.
+//!
+//! Each setting is declared once, in `sections.rs`; this module turns the typed sections into
+//! the [`Settings`] the app uses and checks the rules that involve several settings.
 
-use std::collections::HashMap;
+mod declare;
+#[cfg(test)]
+mod readme;
+mod sections;
+
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use leptos::config::{Env, LeptosOptions};
+use leptos::config::LeptosOptions;
 
-/// Every key the settings file may hold. An unknown key is an error, so a typo never
-/// silently leaves a default in place.
-const KEYS: &[(&str, &[&str])] = &[
-    (
-        "leptos",
-        &[
-            "output_name",
-            "site_root",
-            "site_pkg_dir",
-            "site_addr",
-            "reload_port",
-            "env",
-        ],
-    ),
-    ("database", &["url", "max_connections"]),
-    (
-        "frontdesk",
-        &[
-            "business_name",
-            "timezone",
-            "currency",
-            "admin_email",
-            "admin_password",
-            "demo_data",
-            "session_days",
-            "secure_cookies",
-            "dev_mode",
-            "abandon_after_seconds",
-            "human_hold_seconds",
-        ],
-    ),
-    ("scheduler", &["workers", "job_lock_seconds"]),
-    ("campaigns", &["daily_limit", "recency_days"]),
-    ("ai", &["provider"]),
-    ("gemini", &["api_key", "model", "api_base"]),
-    ("openai", &["api_base", "api_key", "model"]),
-    (
-        "whatsapp",
-        &[
-            "verify_token",
-            "app_secret",
-            "access_token",
-            "phone_number_id",
-            "api_base",
-            "api_version",
-            "pair_interval_ms",
-            "messages_per_second",
-        ],
-    ),
-];
+use declare::Values;
+use sections::{AiSection, GeminiSection, LeptosSection, OpenAiSection, Sections, WhatsAppSection, SECTIONS};
+pub use sections::{EnvOnly, CONFIG_FILE, LOG_FILTER};
 
 /// One clear line naming the setting that is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -100,7 +59,12 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> Result<DatabaseUrl, ConfigError> {
-        let bad = |why: &str| ConfigError(format!("DATABASE_URL: {why}"));
+        DatabaseUrl::parse_text(raw).map_err(|why| ConfigError(format!("DATABASE_URL: {why}")))
+    }
+
+    /// Why `raw` is not a database URL, without repeating it: it may hold a password.
+    fn parse_text(raw: &str) -> Result<DatabaseUrl, String> {
+        let bad = |why: &str| why.to_string();
         if let Some(rest) = raw.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             let path = path.split('?').next().unwrap_or_default();
@@ -231,7 +195,7 @@ impl Settings {
             Err(e) if e.not_found() => {}
             Err(e) => return Err(ConfigError(format!(".env: {e}"))),
         }
-        let path = std::env::var("FRONTDESK_CONFIG").unwrap_or_else(|_| "Leptos.toml".into());
+        let path = std::env::var(CONFIG_FILE.name).unwrap_or_else(|_| CONFIG_FILE.default.into());
         let file = read_optional(Path::new(&path))?;
         Settings::from_sources(&path, file.as_deref(), |name| std::env::var(name).ok())
     }
@@ -242,21 +206,54 @@ impl Settings {
         file_text: Option<&str>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, ConfigError> {
-        let mut raw = match file_text {
-            Some(text) => read_file_values(file_name, text)?,
-            None => HashMap::new(),
-        };
-        for (section, keys) in KEYS {
-            for key in *keys {
-                let name = env_name(section, key);
-                if let Some(value) = env(&name) {
-                    raw.insert(name, value);
-                }
-            }
-        }
-        // An empty value means "not set", so `GEMINI_API_KEY=` in a .env is harmless.
-        raw.retain(|_, v| !v.trim().is_empty());
-        Values(raw).into_settings()
+        let values = Values::gather(SECTIONS, file_name, file_text, env)?;
+        Settings::from_sections(Sections::read(&values)?)
+    }
+
+    /// Applies the rules that involve several settings and arranges them as the app uses them.
+    fn from_sections(sections: Sections) -> Result<Settings, ConfigError> {
+        let Sections {
+            database,
+            frontdesk,
+            scheduler,
+            campaigns,
+            ai,
+            gemini,
+            openai,
+            whatsapp,
+            leptos,
+        } = sections;
+        Ok(Settings {
+            leptos: leptos_options(&leptos)?,
+            database: DatabaseSettings {
+                url: database.url,
+                max_connections: database.max_connections,
+            },
+            admin: admin_bootstrap(frontdesk.admin_email, frontdesk.admin_password)?,
+            business: BusinessSettings {
+                name: frontdesk.business_name,
+                timezone: frontdesk.timezone,
+                currency: frontdesk.currency.0,
+            },
+            demo_data: frontdesk.demo_data,
+            session_days: i64::from(frontdesk.session_days.0),
+            secure_cookies: frontdesk.secure_cookies,
+            dev_mode: frontdesk.dev_mode,
+            conversations: ConversationSettings {
+                abandon_after: frontdesk.abandon_after_seconds.0,
+                human_hold: frontdesk.human_hold_seconds.0,
+            },
+            scheduler: SchedulerSettings {
+                workers: scheduler.workers,
+                job_lock: scheduler.job_lock_seconds.0,
+            },
+            campaigns: CampaignSettings {
+                daily_limit: campaigns.daily_limit,
+                recency_days: campaigns.recency_days.0,
+            },
+            ai: ai_settings(ai, gemini, openai)?,
+            whatsapp: whatsapp_settings(whatsapp)?,
+        })
     }
 }
 
@@ -268,280 +265,89 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     }
 }
 
-pub fn env_name(section: &str, key: &str) -> String {
-    format!("{section}_{key}").to_uppercase()
+/// Leptos reads its options with serde, so the `[leptos]` section is handed over the same way
+/// rather than field by field; options we do not declare keep Leptos' own defaults.
+fn leptos_options(section: &LeptosSection) -> Result<LeptosOptions, ConfigError> {
+    serde_json::to_value(section)
+        .and_then(serde_json::from_value)
+        .map_err(|e| ConfigError(format!("[leptos]: {e}")))
 }
 
-fn read_file_values(file_name: &str, text: &str) -> Result<HashMap<String, String>, ConfigError> {
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ConfigError(format!("{file_name}: {}", e.message())))?;
-    let mut values = HashMap::new();
-    for (section, entries) in &table {
-        // cargo-leptos keeps its build settings in Cargo.toml; this file is ours alone.
-        let known = KEYS
-            .iter()
-            .find(|(name, _)| name == section)
-            .map(|(_, keys)| *keys)
-            .ok_or_else(|| ConfigError(format!("{file_name}: unknown section [{section}]")))?;
-        let entries = entries
-            .as_table()
-            .ok_or_else(|| ConfigError(format!("{file_name}: [{section}] must be a table")))?;
-        for (key, value) in entries {
-            if !known.contains(&key.as_str()) {
+fn admin_bootstrap(email: Option<String>, password: Option<Secret>) -> Result<Option<AdminBootstrap>, ConfigError> {
+    match (email, password) {
+        (Some(email), Some(password)) => {
+            if !email.contains('@') {
                 return Err(ConfigError(format!(
-                    "{file_name}: unknown key `{section}.{key}` (known: {})",
-                    known.join(", ")
+                    "FRONTDESK_ADMIN_EMAIL: `{email}` is not an email address"
                 )));
             }
-            let text = match value {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                _ => {
-                    return Err(ConfigError(format!(
-                        "{file_name}: `{section}.{key}` must be a string, number or boolean"
-                    )))
-                }
-            };
-            values.insert(env_name(section, key), text);
+            if password.expose().chars().count() < 8 {
+                return Err(ConfigError(
+                    "FRONTDESK_ADMIN_PASSWORD: must be at least 8 characters".into(),
+                ));
+            }
+            Ok(Some(AdminBootstrap { email, password }))
         }
+        (Some(_), None) => Err(ConfigError(
+            "FRONTDESK_ADMIN_PASSWORD: required when FRONTDESK_ADMIN_EMAIL is set".into(),
+        )),
+        (None, Some(_)) => Err(ConfigError(
+            "FRONTDESK_ADMIN_EMAIL: required when FRONTDESK_ADMIN_PASSWORD is set".into(),
+        )),
+        (None, None) => Ok(None),
     }
-    Ok(values)
 }
 
-/// Raw values by environment-variable name, turned into typed settings one key at a time.
-struct Values(HashMap<String, String>);
-
-impl Values {
-    fn text(&self, name: &str) -> Option<String> {
-        self.0.get(name).map(|v| v.trim().to_string())
+fn ai_settings(ai: AiSection, gemini: GeminiSection, openai: OpenAiSection) -> Result<AiSettings, ConfigError> {
+    // Without a choice, use Gemini when a key is there and the offline receptionist otherwise.
+    let provider = match ai.provider {
+        Some(provider) => provider,
+        None if gemini.api_key.is_some() => AiProvider::Gemini,
+        None => AiProvider::Offline,
+    };
+    if provider == AiProvider::Gemini && gemini.api_key.is_none() {
+        return Err(ConfigError("GEMINI_API_KEY: required when AI_PROVIDER=gemini".into()));
     }
-
-    fn text_or(&self, name: &str, default: &str) -> String {
-        self.text(name).unwrap_or_else(|| default.to_string())
+    if provider == AiProvider::OpenAi && openai.api_base.is_none() {
+        return Err(ConfigError(
+            "OPENAI_API_BASE: required when AI_PROVIDER=openai (e.g. http://127.0.0.1:11434 for Ollama)".into(),
+        ));
     }
+    Ok(AiSettings {
+        provider,
+        gemini_api_key: gemini.api_key,
+        gemini_model: gemini.model,
+        gemini_api_base: gemini.api_base,
+        openai_api_base: openai.api_base,
+        openai_api_key: openai.api_key,
+        openai_model: openai.model,
+    })
+}
 
-    fn secret(&self, name: &str) -> Option<Secret> {
-        self.text(name).map(Secret::new)
+fn whatsapp_settings(whatsapp: WhatsAppSection) -> Result<WhatsAppSettings, ConfigError> {
+    if whatsapp.access_token.is_some() && whatsapp.phone_number_id.is_none() {
+        return Err(ConfigError(
+            "WHATSAPP_PHONE_NUMBER_ID: required when WHATSAPP_ACCESS_TOKEN is set".into(),
+        ));
     }
-
-    fn parsed<T: std::str::FromStr>(&self, name: &str, default: T, expected: &str) -> Result<T, ConfigError> {
-        match self.text(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| ConfigError(format!("{name}: expected {expected}, got `{v}`"))),
-        }
-    }
-
-    fn flag(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
-        match self.text(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None => Ok(default),
-            Some("true" | "1" | "yes" | "on") => Ok(true),
-            Some("false" | "0" | "no" | "off") => Ok(false),
-            Some(other) => Err(ConfigError(format!("{name}: expected true or false, got `{other}`"))),
-        }
-    }
-
-    fn into_settings(self) -> Result<Settings, ConfigError> {
-        let leptos = self.leptos_options()?;
-
-        let database = DatabaseSettings {
-            url: DatabaseUrl::parse(&self.text_or("DATABASE_URL", "sqlite://data/frontdesk.db"))?,
-            max_connections: self.parsed("DATABASE_MAX_CONNECTIONS", 8, "a whole number")?,
-        };
-        if database.max_connections == 0 {
-            return Err(ConfigError("DATABASE_MAX_CONNECTIONS: must be at least 1".into()));
-        }
-
-        let timezone_name = self.text_or("FRONTDESK_TIMEZONE", "Europe/Madrid");
-        let timezone: Tz = timezone_name.parse().map_err(|_| {
-            ConfigError(format!(
-                "FRONTDESK_TIMEZONE: unknown time zone `{timezone_name}` (use an IANA name such as Europe/Madrid)"
-            ))
-        })?;
-        let currency = self.text_or("FRONTDESK_CURRENCY", "EUR");
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(ConfigError(format!(
-                "FRONTDESK_CURRENCY: expected a three-letter code such as EUR, got `{currency}`"
-            )));
-        }
-        let business = BusinessSettings {
-            name: self.text_or("FRONTDESK_BUSINESS_NAME", "Frontdesk Demo Salon"),
-            timezone,
-            currency,
-        };
-
-        let admin = match (
-            self.text("FRONTDESK_ADMIN_EMAIL"),
-            self.secret("FRONTDESK_ADMIN_PASSWORD"),
-        ) {
-            (Some(email), Some(password)) => {
-                if !email.contains('@') {
-                    return Err(ConfigError(format!(
-                        "FRONTDESK_ADMIN_EMAIL: `{email}` is not an email address"
-                    )));
-                }
-                if password.expose().chars().count() < 8 {
-                    return Err(ConfigError(
-                        "FRONTDESK_ADMIN_PASSWORD: must be at least 8 characters".into(),
-                    ));
-                }
-                Some(AdminBootstrap { email, password })
-            }
-            (Some(_), None) => {
-                return Err(ConfigError(
-                    "FRONTDESK_ADMIN_PASSWORD: required when FRONTDESK_ADMIN_EMAIL is set".into(),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError(
-                    "FRONTDESK_ADMIN_EMAIL: required when FRONTDESK_ADMIN_PASSWORD is set".into(),
-                ))
-            }
-            (None, None) => None,
-        };
-
-        let session_days: i64 = self.parsed("FRONTDESK_SESSION_DAYS", 7, "a whole number of days")?;
-        if !(1..=90).contains(&session_days) {
-            return Err(ConfigError("FRONTDESK_SESSION_DAYS: must be between 1 and 90".into()));
-        }
-
-        let campaigns = CampaignSettings {
-            daily_limit: self.parsed("CAMPAIGNS_DAILY_LIMIT", 250, "a whole number")?,
-            recency_days: self.parsed("CAMPAIGNS_RECENCY_DAYS", 7, "a whole number of days")?,
-        };
-        if campaigns.daily_limit == 0 {
-            return Err(ConfigError("CAMPAIGNS_DAILY_LIMIT: must be at least 1".into()));
-        }
-
-        let conversations = ConversationSettings {
-            abandon_after: Duration::from_secs(self.parsed(
-                "FRONTDESK_ABANDON_AFTER_SECONDS",
-                1800,
-                "a whole number of seconds",
-            )?),
-            human_hold: Duration::from_secs(self.parsed(
-                "FRONTDESK_HUMAN_HOLD_SECONDS",
-                900,
-                "a whole number of seconds",
-            )?),
-        };
-        let scheduler = SchedulerSettings {
-            workers: self.parsed("SCHEDULER_WORKERS", 32, "a whole number")?,
-            job_lock: Duration::from_secs(self.parsed(
-                "SCHEDULER_JOB_LOCK_SECONDS",
-                120,
-                "a whole number of seconds",
-            )?),
-        };
-        if scheduler.workers == 0 || scheduler.job_lock.is_zero() {
-            return Err(ConfigError(
-                "SCHEDULER_WORKERS and SCHEDULER_JOB_LOCK_SECONDS: must be at least 1".into(),
-            ));
-        }
-
-        let ai = self.ai_settings()?;
-        let whatsapp = self.whatsapp_settings()?;
-
-        Ok(Settings {
-            leptos,
-            database,
-            business,
-            admin,
-            demo_data: self.flag("FRONTDESK_DEMO_DATA", true)?,
-            session_days,
-            secure_cookies: self.flag("FRONTDESK_SECURE_COOKIES", false)?,
-            dev_mode: self.flag("FRONTDESK_DEV_MODE", false)?,
-            conversations,
-            scheduler,
-            campaigns,
-            ai,
-            whatsapp,
-        })
-    }
-
-    fn leptos_options(&self) -> Result<LeptosOptions, ConfigError> {
-        let site_addr: SocketAddr = self.parsed(
-            "LEPTOS_SITE_ADDR",
-            SocketAddr::from(([127, 0, 0, 1], 3000)),
-            "an address such as 127.0.0.1:3000",
-        )?;
-        let env = match self.text_or("LEPTOS_ENV", "DEV").to_ascii_uppercase().as_str() {
-            "DEV" | "DEVELOPMENT" => Env::DEV,
-            "PROD" | "PRODUCTION" => Env::PROD,
-            other => return Err(ConfigError(format!("LEPTOS_ENV: expected DEV or PROD, got `{other}`"))),
-        };
-        Ok(LeptosOptions::builder()
-            .output_name(self.text_or("LEPTOS_OUTPUT_NAME", "frontdesk"))
-            .site_root(self.text_or("LEPTOS_SITE_ROOT", "target/site"))
-            .site_pkg_dir(self.text_or("LEPTOS_SITE_PKG_DIR", "pkg"))
-            .site_addr(site_addr)
-            .reload_port(self.parsed("LEPTOS_RELOAD_PORT", 3001, "a port number")?)
-            .env(env)
-            .build())
-    }
-
-    fn ai_settings(&self) -> Result<AiSettings, ConfigError> {
-        let gemini_api_key = self.secret("GEMINI_API_KEY");
-        let openai_api_base = self.text("OPENAI_API_BASE");
-        // Without a choice, use Gemini when a key is there and the offline receptionist otherwise.
-        let provider = match self.text("AI_PROVIDER").as_deref() {
-            None if gemini_api_key.is_some() => AiProvider::Gemini,
-            None | Some("offline") => AiProvider::Offline,
-            Some("gemini") => AiProvider::Gemini,
-            Some("openai") => AiProvider::OpenAi,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "AI_PROVIDER: expected gemini, openai or offline, got `{other}`"
-                )))
-            }
-        };
-        if provider == AiProvider::Gemini && gemini_api_key.is_none() {
-            return Err(ConfigError("GEMINI_API_KEY: required when AI_PROVIDER=gemini".into()));
-        }
-        if provider == AiProvider::OpenAi && openai_api_base.is_none() {
-            return Err(ConfigError(
-                "OPENAI_API_BASE: required when AI_PROVIDER=openai (e.g. http://127.0.0.1:11434 for Ollama)".into(),
-            ));
-        }
-        Ok(AiSettings {
-            provider,
-            gemini_api_key,
-            gemini_model: self.text_or("GEMINI_MODEL", "gemini-2.5-flash"),
-            gemini_api_base: self.text_or("GEMINI_API_BASE", "https://generativelanguage.googleapis.com"),
-            openai_api_base,
-            openai_api_key: self.secret("OPENAI_API_KEY"),
-            openai_model: self.text_or("OPENAI_MODEL", "llama3.1"),
-        })
-    }
-
-    fn whatsapp_settings(&self) -> Result<WhatsAppSettings, ConfigError> {
-        let settings = WhatsAppSettings {
-            verify_token: self.secret("WHATSAPP_VERIFY_TOKEN"),
-            app_secret: self.secret("WHATSAPP_APP_SECRET"),
-            access_token: self.secret("WHATSAPP_ACCESS_TOKEN"),
-            phone_number_id: self.text("WHATSAPP_PHONE_NUMBER_ID"),
-            api_base: self.text_or("WHATSAPP_API_BASE", "https://graph.facebook.com"),
-            api_version: self.text_or("WHATSAPP_API_VERSION", "v23.0"),
-            pair_interval: Duration::from_millis(self.parsed("WHATSAPP_PAIR_INTERVAL_MS", 6000, "milliseconds")?),
-            messages_per_second: self.parsed("WHATSAPP_MESSAGES_PER_SECOND", 80, "a whole number")?,
-        };
-        if settings.messages_per_second == 0 {
-            return Err(ConfigError("WHATSAPP_MESSAGES_PER_SECOND: must be at least 1".into()));
-        }
-        if settings.access_token.is_some() && settings.phone_number_id.is_none() {
-            return Err(ConfigError(
-                "WHATSAPP_PHONE_NUMBER_ID: required when WHATSAPP_ACCESS_TOKEN is set".into(),
-            ));
-        }
-        Ok(settings)
-    }
+    Ok(WhatsAppSettings {
+        verify_token: whatsapp.verify_token,
+        app_secret: whatsapp.app_secret,
+        access_token: whatsapp.access_token,
+        phone_number_id: whatsapp.phone_number_id,
+        api_base: whatsapp.api_base,
+        api_version: whatsapp.api_version,
+        pair_interval: whatsapp.pair_interval_ms.0,
+        messages_per_second: whatsapp.messages_per_second,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use leptos::config::Env;
+
     use super::*;
 
     fn load(file: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
@@ -631,5 +437,83 @@ mod tests {
     fn the_shipped_settings_file_is_valid() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
         load(&text, &[]).unwrap();
+    }
+
+    #[test]
+    fn the_leptos_section_reaches_leptos_options() {
+        let file = "[leptos]\noutput_name = \"desk\"\nsite_root = \"site\"\nenv = \"production\"\n";
+        let s = load(
+            file,
+            &[
+                ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+                ("LEPTOS_SITE_PKG_DIR", "bundle"),
+                ("LEPTOS_RELOAD_PORT", "4001"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(&*s.leptos.output_name, "desk");
+        assert_eq!(&*s.leptos.site_root, "site");
+        assert_eq!(&*s.leptos.site_pkg_dir, "bundle");
+        assert_eq!(s.leptos.site_addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(s.leptos.reload_port, 4001);
+        assert_eq!(s.leptos.env, Env::PROD);
+        let err = load("", &[("LEPTOS_ENV", "staging")]).unwrap_err().to_string();
+        assert_eq!(err, "LEPTOS_ENV: expected DEV or PROD, got `STAGING`");
+    }
+
+    #[test]
+    fn variables_of_no_declared_setting_are_left_alone() {
+        // cargo-leptos sets these when it runs the server; an empty value means "not set".
+        let s = load(
+            "[gemini]\nmodel = \"gemini-pro\"\n",
+            &[("LEPTOS_WATCH", "true"), ("LEPTOS_BIN_DIR", "x"), ("GEMINI_MODEL", " ")],
+        )
+        .unwrap();
+        assert_eq!(s.ai.gemini_model, "gemini-2.5-flash");
+    }
+
+    #[test]
+    fn single_value_rules_name_their_variable() {
+        let cases = [
+            (
+                "DATABASE_MAX_CONNECTIONS",
+                "0",
+                "DATABASE_MAX_CONNECTIONS: must be at least 1",
+            ),
+            (
+                "FRONTDESK_SESSION_DAYS",
+                "91",
+                "FRONTDESK_SESSION_DAYS: must be between 1 and 90",
+            ),
+            ("SCHEDULER_WORKERS", "0", "SCHEDULER_WORKERS: must be at least 1"),
+            (
+                "SCHEDULER_JOB_LOCK_SECONDS",
+                "0",
+                "SCHEDULER_JOB_LOCK_SECONDS: must be at least 1",
+            ),
+            (
+                "WHATSAPP_MESSAGES_PER_SECOND",
+                "0",
+                "WHATSAPP_MESSAGES_PER_SECOND: must be at least 1",
+            ),
+            (
+                "FRONTDESK_CURRENCY",
+                "euro",
+                "FRONTDESK_CURRENCY: expected a three-letter code such as EUR, got `euro`",
+            ),
+            (
+                "FRONTDESK_DEMO_DATA",
+                "Maybe",
+                "FRONTDESK_DEMO_DATA: expected true or false, got `maybe`",
+            ),
+            (
+                "WHATSAPP_PAIR_INTERVAL_MS",
+                "6s",
+                "WHATSAPP_PAIR_INTERVAL_MS: expected milliseconds, got `6s`",
+            ),
+        ];
+        for (name, value, message) in cases {
+            assert_eq!(load("", &[(name, value)]).unwrap_err().to_string(), message);
+        }
     }
 }
