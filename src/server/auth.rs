@@ -1,5 +1,6 @@
 //! Staff sign-in's pure helpers: password hashing, session tokens and the login throttle.
-//! The session layer that uses them (cookies, the gate) is [`super::session`].
+//! The session layer that uses them (cookies, the gate) is `session.rs`, which depends on
+//! this module and never the other way round.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

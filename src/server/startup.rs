@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::{middleware, Router};
 use chrono::Utc;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, render_route_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, render_route_with_context, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower_http::services::ServeDir;
@@ -202,9 +202,12 @@ const BODY_LIMIT_BYTES: usize = 256 * 1024;
 /// the session gate.
 fn router(state: AppState) -> Router {
     let (public, _) = routes::public_routes().split();
+    let (sign_in, staff_pages) = generate_route_list(App)
+        .into_iter()
+        .partition(|listing| listing.path() == session::SIGN_IN_PAGE);
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
     public
-        .merge(sign_in_page(&state))
+        .merge(sign_in_page(&state, sign_in))
         .route_layer(TraceLayer::new_for_http().make_span_with(request_span))
         // The browser bundle is served by a plain file service: leptos_axum's file handler
         // runs inside a reactive owner and can pick up a status another request left behind.
@@ -212,7 +215,7 @@ fn router(state: AppState) -> Router {
             &format!("/{}", state.leptos_options.site_pkg_dir),
             ServeDir::new(pkg_dir),
         )
-        .merge(staff_app(&state))
+        .merge(staff_app(&state, staff_pages))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
 }
@@ -227,11 +230,9 @@ fn request_span(request: &Request) -> tracing::Span {
 }
 
 /// The sign-in page, open to everyone; someone already signed in is sent on to the inbox.
-fn sign_in_page(state: &AppState) -> Router<AppState> {
-    let page: Vec<_> = generate_route_list(App)
-        .into_iter()
-        .filter(|listing| listing.path() == session::SIGN_IN_PAGE)
-        .collect();
+/// (Registered apart from the other pages because `leptos_routes_with_context` also adds
+/// every server function, and those are for staff only.)
+fn sign_in_page(state: &AppState, page: Vec<AxumRouteListing>) -> Router<AppState> {
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -250,12 +251,8 @@ fn sign_in_page(state: &AppState) -> Router<AppState> {
 
 /// Everything that needs a signed-in staff user: the staff routes, every other page, every
 /// server function and the 404 page.
-fn staff_app(state: &AppState) -> Router<AppState> {
+fn staff_app(state: &AppState, pages: Vec<AxumRouteListing>) -> Router<AppState> {
     let (staff, _) = routes::staff_routes().split();
-    let pages = generate_route_list(App)
-        .into_iter()
-        .filter(|listing| listing.path() != session::SIGN_IN_PAGE)
-        .collect();
     let options = state.leptos_options.clone();
     staff
         .leptos_routes_with_context(state, pages, || (), move || shell(options.clone()))
