@@ -9,8 +9,8 @@ use crate::model::{AppError, SessionInfo};
 #[server(endpoint = "session/me")]
 pub async fn load_session_info() -> Result<SessionInfo, AppError> {
     crate::server::error::respond(async move {
-        let user = crate::server::auth::require_user().await?;
-        let state = crate::server::auth::app_state()?;
+        let user = crate::server::session::require_user().await?;
+        let state = crate::server::session::app_state()?;
         Ok(SessionInfo {
             user,
             ai_provider: state.ai.label(),

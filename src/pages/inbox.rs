@@ -45,9 +45,9 @@ pub async fn list_conversations(
     after: Option<ConversationCursor>,
 ) -> Result<InboxList, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{auth, db::conversations};
-        auth::require_user().await?;
-        let state = auth::app_state()?;
+        use crate::server::{db::conversations, session};
+        session::require_user().await?;
+        let state = session::app_state()?;
         if search.chars().count() > 100 {
             return Err(AppError::Invalid("Search for at most 100 characters.".into()));
         }
@@ -69,9 +69,9 @@ pub async fn list_conversations(
 #[server(endpoint = "inbox/conversation")]
 pub async fn load_conversation_detail(conversation_id: i64) -> Result<ConversationDetail, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{auth, db};
-        auth::require_user().await?;
-        let state = auth::app_state()?;
+        use crate::server::{db, session};
+        session::require_user().await?;
+        let state = session::app_state()?;
         let mut history = db::conversations::chat_history(&state.db, conversation_id, HISTORY_LIMIT).await?;
         if history.conversation.unread_count > 0 {
             db::conversations::mark_read(&state.db, conversation_id).await?;
@@ -99,9 +99,9 @@ pub async fn load_conversation_detail(conversation_id: i64) -> Result<Conversati
 #[server(endpoint = "inbox/mode")]
 pub async fn change_mode(conversation_id: i64, mode: ConversationMode) -> Result<(), AppError> {
     crate::server::error::respond(async move {
-        use crate::server::auth;
-        let user = auth::require_role(INBOX_ROLES).await?;
-        let state = auth::app_state()?;
+        use crate::server::session;
+        let user = session::require_role(INBOX_ROLES).await?;
+        let state = session::app_state()?;
         crate::server::controller::staff::set_mode(&state, conversation_id, mode, &user).await?;
         Ok(())
     })
@@ -111,9 +111,9 @@ pub async fn change_mode(conversation_id: i64, mode: ConversationMode) -> Result
 #[server(endpoint = "inbox/reply")]
 pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{auth, controller::StaffReplyError};
-        let user = auth::require_role(INBOX_ROLES).await?;
-        let state = auth::app_state()?;
+        use crate::server::{controller::StaffReplyError, session};
+        let user = session::require_role(INBOX_ROLES).await?;
+        let state = session::app_state()?;
         let text = text.trim();
         if text.is_empty() {
             return Err(AppError::Invalid("Write a reply first.".into()));
@@ -136,9 +136,9 @@ pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, A
 #[server(endpoint = "inbox/contact")]
 pub async fn save_contact(contact_id: i64, name: String, notes: String, tags: String) -> Result<(), AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{auth, controller, db};
-        auth::require_role(INBOX_ROLES).await?;
-        let state = auth::app_state()?;
+        use crate::server::{controller, db, session};
+        session::require_role(INBOX_ROLES).await?;
+        let state = session::app_state()?;
         let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.chars().count() > 60 {
             return Err(AppError::Invalid("A name is at most 60 characters.".into()));

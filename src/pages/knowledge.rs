@@ -9,9 +9,9 @@ use crate::model::{format_money, opening_hours_on, AppError, Knowledge, WEEKDAYS
 #[server(endpoint = "knowledge")]
 pub async fn load_knowledge() -> Result<Knowledge, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{auth, db::knowledge};
-        auth::require_user().await?;
-        let state = auth::app_state()?;
+        use crate::server::{db::knowledge, session};
+        session::require_user().await?;
+        let state = session::app_state()?;
         let db = &state.db;
         let business = &state.settings.business;
         Ok(Knowledge {

@@ -10,9 +10,9 @@ use crate::model::{AppError, Author, Message};
 #[server(endpoint = "simulator/send")]
 pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -> Result<(), AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{auth, routes::webhook, whatsapp::payload};
-        auth::require_user().await?;
-        let state = auth::app_state()?;
+        use crate::server::{routes::webhook, session, whatsapp::payload};
+        session::require_user().await?;
+        let state = session::app_state()?;
         let wa_id = crate::model::WaId::parse(&wa_id)?;
         let text = text.trim();
         if text.is_empty() {
@@ -40,9 +40,9 @@ pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -
 #[server(endpoint = "simulator/thread")]
 pub async fn simulator_thread(wa_id: String) -> Result<Vec<Message>, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{auth, db};
-        auth::require_user().await?;
-        let state = auth::app_state()?;
+        use crate::server::{db, session};
+        session::require_user().await?;
+        let state = session::app_state()?;
         let Ok(wa_id) = crate::model::WaId::parse(&wa_id) else {
             return Ok(Vec::new());
         };

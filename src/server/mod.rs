@@ -10,6 +10,7 @@ pub mod error;
 pub mod realtime;
 pub mod routes;
 pub mod scheduler;
+pub mod session;
 pub mod startup;
 pub mod state;
 pub mod whatsapp;

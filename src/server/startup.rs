@@ -6,22 +6,23 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::routing::{get, post};
 use axum::{middleware, Router};
 use chrono::Utc;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, render_route_with_context, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use super::ai::Ai;
-use super::auth::{hash_password, session_gate, LoginThrottle};
-use super::config::{AdminBootstrap, ConfigError, Settings};
+use super::auth::{hash_password, LoginThrottle};
+use super::config::{AdminBootstrap, ConfigError, Settings, LOG_FILTER};
 use super::db::{demo, users, Db, DbError};
 use super::realtime::Hub;
 use super::routes;
 use super::scheduler;
+use super::session;
 use super::state::AppState;
 use super::whatsapp::sender::Sender;
 use crate::app::{shell, App};
@@ -57,7 +58,7 @@ pub async fn run() -> Result<(), StartupError> {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(LOG_FILTER.default));
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
@@ -196,43 +197,70 @@ async fn bootstrap_admin(db: &Db, admin: Option<&AdminBootstrap>, demo_staff: bo
 /// Form posts and JSON are small; anything bigger is refused before it is read.
 const BODY_LIMIT_BYTES: usize = 256 * 1024;
 
+/// The public routes and the sign-in page, the browser bundle, and the staff part behind
+/// the session gate.
 fn router(state: AppState) -> Router {
-    let leptos_routes = generate_route_list(App);
-    let options = state.leptos_options.clone();
-    let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
-    Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/inbox") }))
-        .route("/api/health", get(routes::health::health))
-        .route("/api/openapi.json", get(routes::openapi::document))
-        .route(
-            "/webhook/whatsapp",
-            get(routes::webhook::verify).post(routes::webhook::receive),
-        )
-        .route("/ws/inbox-updates", get(routes::inbox_updates::inbox_updates))
-        .route("/auth/login", post(routes::auth::login))
-        .route("/auth/logout", post(routes::auth::logout))
-        .leptos_routes_with_context(&state, leptos_routes, || (), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
-        // Request spans carry the matched route, never the raw URI with its query.
-        .route_layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("unmatched", MatchedPath::as_str);
-            tracing::info_span!("request", method = %request.method(), route)
-        }))
+    let (public, _) = routes::public_routes().split();
+    let (sign_in, staff_pages) = generate_route_list(App)
+        .into_iter()
+        .partition(|listing| listing.path() == session::SIGN_IN_PAGE);
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
+    public
+        .merge(sign_in_page(&state, sign_in))
+        .route_layer(TraceLayer::new_for_http().make_span_with(request_span))
         // The browser bundle is served by a plain file service: leptos_axum's file handler
         // runs inside a reactive owner and can pick up a status another request left behind.
-        .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(pkg_dir))
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            ServeDir::new(pkg_dir),
+        )
+        .merge(staff_app(&state, staff_pages))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .with_state(state)
+}
+
+/// Request spans carry the matched route, never the raw URI with its query.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
+}
+
+/// The sign-in page, open to everyone; someone already signed in is sent on to the inbox.
+/// (Registered apart from the other pages because `leptos_routes_with_context` also adds
+/// every server function, and those are for staff only.)
+fn sign_in_page(state: &AppState, page: Vec<AxumRouteListing>) -> Router<AppState> {
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_handler(
+            page.clone(),
+            render_route_with_context::<AppState, _>(page, context, move || shell(options.clone())),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::redirect_signed_in,
+        ))
+}
+
+/// Everything that needs a signed-in staff user: the staff routes, every other page, every
+/// server function and the 404 page.
+fn staff_app(state: &AppState, pages: Vec<AxumRouteListing>) -> Router<AppState> {
+    let (staff, _) = routes::staff_routes().split();
+    let options = state.leptos_options.clone();
+    staff
+        .leptos_routes_with_context(state, pages, || (), move || shell(options.clone()))
+        .route_layer(TraceLayer::new_for_http().make_span_with(request_span))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             || (),
             shell,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), session_gate))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.clone(), session::require_staff))
 }
 
 async fn shutdown_signal() {

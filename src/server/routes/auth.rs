@@ -9,17 +9,25 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
 
-use crate::server::auth::{
-    cleared_session_cookie, new_session_token, session_cookie, session_token, token_hash, verify_password,
-};
+use super::Routes;
+use crate::server::auth::{new_session_token, token_hash, verify_password};
 use crate::server::db::users;
+use crate::server::session::{cleared_session_cookie, session_cookie, session_token, HOME_PAGE, SIGN_IN_PAGE};
 use crate::server::state::AppState;
 
-#[derive(Deserialize)]
+pub fn router() -> Routes {
+    Routes::new().route(routes!(login)).route(routes!(logout))
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct LoginForm {
     email: String,
+    #[schema(format = Password)]
     password: String,
+    /// Where to go after signing in: a path on this site (default `/inbox`).
     #[serde(default)]
     next: String,
 }
@@ -30,15 +38,29 @@ pub fn safe_next(next: &str) -> &str {
     if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
         next
     } else {
-        "/inbox"
+        HOME_PAGE
     }
 }
 
 fn back_to_login(error: &str, next: &str) -> Response {
     let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-    Redirect::to(&format!("/login?error={error}&next={next}")).into_response()
+    Redirect::to(&format!("{SIGN_IN_PAGE}?error={error}&next={next}")).into_response()
 }
 
+/// Staff sign-in
+///
+/// The sign-in form's post. Refusals go back to the sign-in page with `error=invalid`,
+/// `error=throttled&wait=<seconds>` or `error=unavailable`.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses((
+        status = 303,
+        description = "Signed in: on to `next`, with the session cookie set; or back to the sign-in page",
+        headers(("Location" = String), ("Set-Cookie" = String, description = "The session cookie, when signed in")),
+    ))
+)]
 pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
     let next = safe_next(&form.next).to_string();
     let email = users::normalize_email(&form.email);
@@ -89,13 +111,25 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
     response
 }
 
+/// Sign out
+///
+/// Ends the session of the cookie sent, if any, and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    responses((
+        status = 303,
+        description = "Back to the sign-in page, with the session cookie cleared",
+        headers(("Location" = String), ("Set-Cookie" = String)),
+    ))
+)]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = session_token(&headers) {
         if let Err(error) = users::delete_session(&state.db, &token_hash(token)).await {
             crate::server::error::internal(&error);
         }
     }
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = Redirect::to(SIGN_IN_PAGE).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         cleared_session_cookie(state.settings.secure_cookies),

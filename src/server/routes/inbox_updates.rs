@@ -1,5 +1,5 @@
 //! `/ws/inbox-updates`: the one push channel of the inbox. Only signed-in staff reach it
-//! (the session gate answers 401 otherwise).
+//! (it is a staff route: the session gate answers 401 otherwise).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Extension;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa_axum::routes;
 
+use super::Routes;
 use crate::model::{InboxPush, StaffUser};
 use crate::server::realtime::Published;
 use crate::server::state::AppState;
@@ -19,6 +21,22 @@ use crate::server::state::AppState;
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_EVERY: Duration = Duration::from_secs(25);
 
+pub fn router() -> Routes {
+    Routes::new().route(routes!(inbox_updates))
+}
+
+/// Live inbox updates (websocket)
+///
+/// Each text message is one inbox event as JSON; `Resync` asks the client to reload what it
+/// shows, after it fell behind.
+#[utoipa::path(
+    get,
+    path = "/ws/inbox-updates",
+    responses(
+        (status = 101, description = "Switched to the websocket protocol"),
+        (status = 401, description = "No staff session"),
+    )
+)]
 pub async fn inbox_updates(
     State(state): State<AppState>,
     Extension(user): Extension<StaffUser>,

@@ -3,33 +3,74 @@
 //! A notification is answered fast: its messages are stored as jobs (deduplicated by their
 //! WhatsApp id) and delivery statuses applied, then the scheduler answers in the background.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
+use super::Routes;
 use crate::model::InboxEvent;
 use crate::server::controller::inbound_job;
 use crate::server::db::{conversations, jobs, DbError};
 use crate::server::state::AppState;
 use crate::server::whatsapp::{payload, signature};
 
+pub fn router() -> Routes {
+    Routes::new().route(routes!(verify, receive))
+}
+
+/// The query of Meta's verification handshake. Each part is optional here so that a missing
+/// one is refused like a wrong one (403), as Meta expects.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Handshake {
+    #[serde(rename = "hub.mode")]
+    #[param(required = true, schema_with = subscribe_only)]
+    mode: Option<String>,
+    /// `WHATSAPP_VERIFY_TOKEN`, as entered in the Meta app.
+    #[serde(rename = "hub.verify_token")]
+    #[param(required = true)]
+    verify_token: Option<String>,
+    /// Echoed back when the token matches.
+    #[serde(rename = "hub.challenge")]
+    #[param(required = true)]
+    challenge: Option<String>,
+}
+
+fn subscribe_only() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["subscribe"]))
+}
+
+/// Meta's webhook verification handshake
+///
 /// `GET ?hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` → `C` when the token matches.
-pub async fn verify(State(state): State<AppState>, Query(params): Query<HashMap<String, String>>) -> Response {
+#[utoipa::path(
+    get,
+    path = "/webhook/whatsapp",
+    params(Handshake),
+    responses(
+        (status = 200, description = "The challenge, echoed as plain text", body = String, content_type = "text/plain"),
+        (status = 403, description = "Wrong mode or verify token"),
+    )
+)]
+pub async fn verify(State(state): State<AppState>, Query(handshake): Query<Handshake>) -> Response {
     let expected = state.settings.whatsapp.verify_token.as_ref();
-    let mode_ok = params.get("hub.mode").map(String::as_str) == Some("subscribe");
-    let token_ok = match (expected, params.get("hub.verify_token")) {
+    let mode_ok = handshake.mode.as_deref() == Some("subscribe");
+    let token_ok = match (expected, &handshake.verify_token) {
         (Some(expected), Some(given)) => constant_time_eq(expected.expose().as_bytes(), given.as_bytes()),
         _ => false,
     };
-    match params.get("hub.challenge") {
-        Some(challenge) if mode_ok && token_ok => (StatusCode::OK, challenge.clone()).into_response(),
+    match handshake.challenge {
+        Some(challenge) if mode_ok && token_ok => (StatusCode::OK, challenge).into_response(),
         _ => (StatusCode::FORBIDDEN, "verification failed").into_response(),
     }
 }
@@ -38,6 +79,24 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// WhatsApp Cloud API event notifications (messages and delivery statuses)
+///
+/// Messages are stored as jobs (deduplicated by their WhatsApp id) and statuses applied before
+/// the answer; the replies are worked out in the background.
+#[utoipa::path(
+    post,
+    path = "/webhook/whatsapp",
+    params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body with the app secret>")),
+    request_body(content = payload::WebhookPayload, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored; answered in the background", body = IngestSummary),
+        (status = 400, description = "Not JSON, or not a WhatsApp Business Account notification"),
+        (status = 401, description = "Missing or wrong signature"),
+        (status = 413, description = "Body larger than 256 KiB"),
+        (status = 422, description = "No readable message or status in the payload", body = IngestSummary),
+        (status = 503, description = "Could not be stored now; Meta will deliver it again"),
+    )
+)]
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     match &state.settings.whatsapp.app_secret {
@@ -74,11 +133,15 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, ToSchema, PartialEq, Eq)]
 pub struct IngestSummary {
+    /// New messages stored
     pub messages: u64,
+    /// Messages already received before
     pub duplicates: u64,
+    /// Delivery statuses applied
     pub statuses: u64,
+    /// Entries that could not be read
     pub rejected: usize,
 }
 

@@ -6,6 +6,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::model::{DeliveryStatus, WaId};
 
@@ -54,27 +55,32 @@ pub struct ParsedWebhook {
     pub rejected: usize,
 }
 
-#[derive(Deserialize)]
-struct Payload {
+/// A webhook notification as Meta posts it; also the webhook's documented request body.
+#[derive(Deserialize, ToSchema)]
+pub struct WebhookPayload {
+    /// `whatsapp_business_account`
     object: String,
+    #[schema(inline)]
     entry: Option<Vec<Entry>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Entry {
     #[serde(default)]
+    #[schema(inline)]
     changes: Vec<Change>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Change {
     #[serde(default)]
     field: String,
     #[serde(default)]
+    #[schema(inline)]
     value: ChangeValue,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct ChangeValue {
     #[serde(default)]
     contacts: Vec<Value>,
@@ -132,7 +138,7 @@ struct RawError {
 const MAX_BODY_CHARS: usize = 4096;
 
 pub fn parse(body: &[u8]) -> Result<ParsedWebhook, PayloadError> {
-    let payload: Payload = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+    let payload: WebhookPayload = serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
     if payload.object != "whatsapp_business_account" {
         return Err(PayloadError::WrongObject);
     }

@@ -1,0 +1,174 @@
+//! The staff session layer: the session cookie, the gate in front of the staff routes, pages
+//! and server functions, and what server functions use to learn who is calling.
+//!
+//! Which routes are behind the gate is decided where they are grouped (`startup`), not here:
+//! the gate refuses everything it is layered on that has no session.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use leptos::prelude::use_context;
+use leptos::server_fn::error::FromServerFnError;
+
+use super::auth::token_hash;
+use super::db::users;
+use super::state::AppState;
+use crate::model::{AppError, Role, StaffUser};
+
+pub const SESSION_COOKIE: &str = "frontdesk_session";
+
+/// The one page open to everyone: where the gate sends people without a session.
+pub const SIGN_IN_PAGE: &str = "/login";
+
+/// Where a signed-in user goes instead of the sign-in page.
+pub const HOME_PAGE: &str = "/inbox";
+
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+/// HttpOnly keeps the token from page scripts; SameSite=Lax keeps other sites from posting
+/// with it (our state-changing requests are all POSTs).
+/// `secure` (set when the app is served over HTTPS) keeps the browser from ever sending the
+/// cookie over plain HTTP.
+pub fn session_cookie(token: &str, max_age: Duration, secure: bool) -> HeaderValue {
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
+        max_age.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&cookie).expect("hex token is a valid header value")
+}
+
+pub fn cleared_session_cookie(secure: bool) -> HeaderValue {
+    session_cookie("", Duration::ZERO, secure)
+}
+
+/// The staff user whose session cookie the request carries, if any. Without the database
+/// nobody can be recognised, so the request is answered with 503 rather than treated as
+/// signed out.
+async fn signed_in_user(state: &AppState, headers: &HeaderMap) -> Result<Option<StaffUser>, Response> {
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
+    users::find_session_user(&state.db, &token_hash(token), chrono::Utc::now())
+        .await
+        .map_err(|error| {
+            super::error::internal(&error);
+            (StatusCode::SERVICE_UNAVAILABLE, "Frontdesk cannot reach its database.").into_response()
+        })
+}
+
+/// The gate of the staff routes, pages and server functions: resolves the session cookie to a
+/// staff user (made available as `Extension<StaffUser>`) and turns away requests without one:
+/// pages are redirected to sign-in, API calls and websockets get 401.
+pub async fn require_staff(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    match signed_in_user(&state, request.headers()).await {
+        Err(unavailable) => unavailable,
+        Ok(Some(user)) => {
+            request.extensions_mut().insert(user);
+            next.run(request).await
+        }
+        Ok(None) => {
+            let path = request.uri().path();
+            if path.starts_with("/api/") || path.starts_with("/ws/") {
+                return unauthorized();
+            }
+            let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+            let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+            Redirect::to(&format!("{SIGN_IN_PAGE}?next={next}")).into_response()
+        }
+    }
+}
+
+/// In front of the sign-in page: someone already signed in goes straight to the inbox.
+pub async fn redirect_signed_in(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match signed_in_user(&state, request.headers()).await {
+        Err(unavailable) => unavailable,
+        Ok(Some(_)) => Redirect::to(HOME_PAGE).into_response(),
+        Ok(None) => next.run(request).await,
+    }
+}
+
+/// A 401 whose body a server-function client decodes as [`AppError::Unauthorized`].
+fn unauthorized() -> Response {
+    let mut response = Response::new(Body::from(AppError::Unauthorized.ser()));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The signed-in staff user of the current server-function call (run it inside
+/// [`super::error::respond`], which turns a refusal into a 401 or 403).
+pub async fn require_user() -> Result<StaffUser, AppError> {
+    match leptos_axum::extract::<Extension<StaffUser>>().await {
+        Ok(Extension(user)) => Ok(user),
+        Err(_) => Err(AppError::Unauthorized),
+    }
+}
+
+/// Like [`require_user`], for actions only some roles may take.
+pub async fn require_role(allowed: &[Role]) -> Result<StaffUser, AppError> {
+    let user = require_user().await?;
+    if allowed.contains(&user.role) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The application state inside a server function.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_secure_when_served_over_https() {
+        let plain = session_cookie("abc123", Duration::from_secs(60), false);
+        assert_eq!(
+            plain,
+            "frontdesk_session=abc123; HttpOnly; SameSite=Lax; Path=/; Max-Age=60"
+        );
+        let secure = session_cookie("abc123", Duration::from_secs(60), true);
+        assert!(secure.to_str().unwrap().ends_with("; Max-Age=60; Secure"), "{secure:?}");
+        let cleared = cleared_session_cookie(true);
+        assert_eq!(
+            cleared,
+            "frontdesk_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure"
+        );
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; frontdesk_session=abc123; x=y"),
+        );
+        assert_eq!(session_token(&headers), Some("abc123"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("frontdesk_session="));
+        assert_eq!(session_token(&headers), None);
+    }
+}
