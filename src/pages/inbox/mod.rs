@@ -20,7 +20,7 @@ use self::list::{ConversationList, ListState};
 use self::server::{list_conversations, load_conversation_detail, mark_conversation_read};
 use self::synced::LiveResource;
 use crate::components::frame::AppFrame;
-use crate::components::live::use_inbox_updates;
+use crate::components::live::{use_inbox_updates, LiveStatus};
 use crate::model::{ConversationDetail, ConversationFilter, Direction, InboxEvent, InboxPush};
 
 #[component]
@@ -46,20 +46,7 @@ pub fn InboxPage() -> impl IntoView {
             }
         },
     );
-    let read = Action::new(|id: &i64| mark_conversation_read(*id));
-    let live = use_inbox_updates(move |push| match push {
-        InboxPush::Event(event) => {
-            list.apply(&event);
-            detail.apply(&event);
-            if let Some(id) = new_inbound_in(&event).filter(|id| selected.get_untracked() == Some(*id)) {
-                read.dispatch(id);
-            }
-        }
-        InboxPush::Resync => {
-            list.refetch();
-            detail.refetch();
-        }
-    });
+    let live = follow_live_updates(list, detail, selected);
 
     view! {
         <Title text="Inbox · Frontdesk"/>
@@ -82,6 +69,29 @@ pub fn InboxPage() -> impl IntoView {
             </div>
         </AppFrame>
     }
+}
+
+/// Applies every live event to the list and the open chat; after missed events, reads both
+/// again. Returns the connection status.
+fn follow_live_updates(
+    list: LiveResource<ListState>,
+    detail: LiveResource<Option<ConversationDetail>>,
+    selected: Memo<Option<i64>>,
+) -> ReadSignal<LiveStatus> {
+    let read = Action::new(|id: &i64| mark_conversation_read(*id));
+    use_inbox_updates(move |push| match push {
+        InboxPush::Event(event) => {
+            list.apply(&event);
+            detail.apply(&event);
+            if let Some(id) = new_inbound_in(&event).filter(|id| selected.get_untracked() == Some(*id)) {
+                read.dispatch(id);
+            }
+        }
+        InboxPush::Resync => {
+            list.refetch();
+            detail.refetch();
+        }
+    })
 }
 
 /// The conversation a customer just wrote in: someone watching it has read the message.
