@@ -16,20 +16,20 @@ use crate::model::{
 /// server's order (most recent activity first).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ListState {
-    pub search: String,
-    pub filter: ConversationFilter,
-    pub conversations: Vec<Conversation>,
+    search: String,
+    filter: ConversationFilter,
+    conversations: Vec<Conversation>,
     /// Where the next page starts; `None` when everything that matches is shown.
-    pub next_cursor: Option<ConversationCursor>,
-    pub clock: BusinessClock,
+    next_cursor: Option<ConversationCursor>,
+    clock: BusinessClock,
 }
 
 /// What "Show more" asks for: the page after `after` of one list.
 #[derive(Clone, Debug, PartialEq)]
-pub struct MoreRequest {
-    pub search: String,
-    pub filter: ConversationFilter,
-    pub after: ConversationCursor,
+struct MoreRequest {
+    search: String,
+    filter: ConversationFilter,
+    after: ConversationCursor,
 }
 
 impl ListState {
@@ -44,7 +44,7 @@ impl ListState {
     }
 
     /// Adds the page "Show more" asked for, if this is still the list it was asked for.
-    pub fn append(&mut self, request: &MoreRequest, page: ConversationPage) {
+    fn append(&mut self, request: &MoreRequest, page: ConversationPage) {
         let asked = (&request.search, request.filter, Some(request.after));
         if (&self.search, self.filter, self.next_cursor) != asked {
             return;
