@@ -20,8 +20,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                // Inline, so the browser never asks the server for /favicon.ico.
-                <link rel="icon" href=FAVICON/>
+                // Inline, so the browser never asks the server for /favicon.ico (or any icon).
+                <link rel="icon" href=favicon_data_url()/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -33,9 +33,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// A white "F" on the accent colour (style/main.css), as an SVG data URL.
-const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E\
-%3Crect width='32' height='32' rx='7' fill='%230f766e'/%3E%3Cpath d='M11 8h11v4h-7v3h6v4h-6v7h-4z' fill='white'/%3E%3C/svg%3E";
+/// The icon, a white "F" on the accent colour (style/main.css), as a data URL. The same
+/// picture is served as /favicon.svg for anything that wants it as a file.
+fn favicon_data_url() -> String {
+    let svg = include_str!("../public/favicon.svg").trim();
+    let mut url = String::from("data:image/svg+xml,");
+    for byte in svg.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/:=,()".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
+}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -61,5 +72,16 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/simulator") view=SimulatorPage/>
             </Routes>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_icon_is_a_well_formed_data_url() {
+        let url = super::favicon_data_url();
+        assert!(url.starts_with("data:image/svg+xml,%3Csvg%20xmlns=%22http://www.w3.org/2000/svg%22"));
+        assert!(url.contains("fill=%22%230f766e%22"), "{url}");
+        assert!(!url.contains(['<', '>', '"', '#', ' ', '\n']));
     }
 }

@@ -317,6 +317,12 @@ async fn inbox_actions_refuse_bad_input_with_a_clear_message() {
 
 #[tokio::test]
 async fn only_sign_in_assets_health_and_webhook_are_public() {
+    // cargo-leptos copies public/ to the site root the server serves these from.
+    let robots = std::fs::read_to_string("public/robots.txt").unwrap();
+    assert!(
+        robots.contains("User-agent: *") && robots.contains("Disallow: /"),
+        "{robots}"
+    );
     let db = TestDb::sqlite().await;
     let app = start(&db.url).await;
     let get = |path: &'static str| app.client.get(app.url(path)).send();
@@ -333,6 +339,8 @@ async fn only_sign_in_assets_health_and_webhook_are_public() {
         get("/pkg/frontdesk.wasm").await.unwrap(),
         get("/webhook/whatsapp").await.unwrap(),
         get("/api/health").await.unwrap(),
+        get("/robots.txt").await.unwrap(),
+        get("/favicon.svg").await.unwrap(),
     ];
     for response in open {
         assert!(

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, WebSocketRoute } from "@playwright/test";
 import { customerSays, fakeGraph, newNumber, nextFriday, openLiveInbox, signIn } from "./support";
 
 test("a new customer appears live, gives a name and books (sprint test case 1)", async ({ page, request }) => {
@@ -164,4 +164,54 @@ test("staff edit a contact's name, tags and notes from the panel", async ({ page
   await expect(panel.getByRole("alert")).toHaveText("A name is at most 60 characters.");
   await panel.getByRole("button", { name: "Cancel" }).click();
   await expect(panel).toContainText("Maya Lind");
+});
+
+test("live events change the open inbox in place, without reading the list again", async ({ page, request }) => {
+  await signIn(page);
+  await openLiveInbox(page);
+  const list = page.getByRole("region", { name: "Conversations" });
+  const chat = page.getByRole("region", { name: "Chat" });
+  const number = newNumber();
+  await customerSays(request, number, "hi");
+  await list.getByRole("link", { name: new RegExp(number) }).click();
+  await expect(chat.getByText("May I have your name?")).toBeVisible();
+  await page.getByRole("searchbox", { name: "Search by name or number" }).fill(number);
+  await expect(list.getByRole("link")).toHaveCount(1);
+
+  const listReads: string[] = [];
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/inbox/conversations") listReads.push(r.url());
+  });
+  // Someone the search does not match writes, then the open customer gives a name.
+  await customerSays(request, newNumber(), "hello");
+  await customerSays(request, number, "I'm Zoe");
+  await expect(chat.getByRole("heading", { name: "Zoe" })).toBeVisible();
+  await expect(list.getByRole("link", { name: /Zoe/ })).toBeVisible();
+  await expect(list.getByRole("link")).toHaveCount(1);
+  // The open conversation's new message counts as read.
+  await expect(list.getByTitle("unread messages")).toHaveCount(0);
+  expect(listReads).toEqual([]);
+});
+
+test("after a lost connection the inbox reconnects and catches up", async ({ page, request }) => {
+  await signIn(page);
+  // The first connection of the inbox opened below loses every event, then drops.
+  let lossy: WebSocketRoute | undefined;
+  await page.routeWebSocket(/\/ws\/inbox-updates$/, (ws) => {
+    const server = ws.connectToServer();
+    if (!lossy) {
+      lossy = ws;
+      server.onMessage(() => {});
+    }
+  });
+  await openLiveInbox(page);
+  const number = newNumber();
+  await customerSays(request, number, "hello while you were away");
+  const row = page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: new RegExp(number) });
+  await page.waitForTimeout(500);
+  await expect(row).toHaveCount(0);
+
+  await lossy!.close();
+  await expect(row).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
 });

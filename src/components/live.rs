@@ -28,15 +28,19 @@ pub fn use_inbox_updates(on_push: impl Fn(InboxPush) + 'static) -> ReadSignal<Li
     let (status, set_status) = signal(LiveStatus::Connecting);
     #[cfg(feature = "hydrate")]
     {
-        let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let connection = std::rc::Rc::new(client::Connection::new(
-            std::rc::Rc::new(on_push),
-            set_status,
-            stopped.clone(),
-        ));
-        // Connect once the page is interactive (never during server rendering).
-        Effect::new(move |_| client::open(connection.clone()));
-        on_cleanup(move || stopped.store(true, std::sync::atomic::Ordering::Relaxed));
+        let (stop, registration) = futures::future::AbortHandle::new_pair();
+        let mut start = Some((on_push, registration));
+        // Connect once the page is interactive (effects never run during server rendering).
+        Effect::new(move |_| {
+            if let Some((on_push, registration)) = start.take() {
+                let connection = client::stay_connected(on_push, set_status);
+                leptos::task::spawn_local(async move {
+                    let _ = futures::future::Abortable::new(connection, registration).await;
+                });
+            }
+        });
+        // Leaving the page drops the connection task, and with it the socket.
+        on_cleanup(move || stop.abort());
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (on_push, set_status);
@@ -45,114 +49,76 @@ pub fn use_inbox_updates(on_push: impl Fn(InboxPush) + 'static) -> ReadSignal<Li
 
 #[cfg(feature = "hydrate")]
 mod client {
-    use std::cell::Cell;
-    use std::rc::Rc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+    use std::future::poll_fn;
+    use std::pin::Pin;
     use std::time::Duration;
 
+    use futures::{Sink, StreamExt};
+    use gloo_net::websocket::futures::WebSocket;
+    use gloo_net::websocket::{Message, State};
     use leptos::prelude::*;
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
-    use web_sys::{MessageEvent, WebSocket};
 
     use super::LiveStatus;
     use crate::model::InboxPush;
 
+    const FIRST_PAUSE: Duration = Duration::from_millis(500);
     const MAX_PAUSE: Duration = Duration::from_secs(30);
 
-    pub struct Connection {
-        on_push: Rc<dyn Fn(InboxPush)>,
-        set_status: WriteSignal<LiveStatus>,
-        stopped: Arc<AtomicBool>,
-        failures: Cell<u32>,
-        opened_before: Cell<bool>,
-    }
-
-    impl Connection {
-        pub fn new(
-            on_push: Rc<dyn Fn(InboxPush)>,
-            set_status: WriteSignal<LiveStatus>,
-            stopped: Arc<AtomicBool>,
-        ) -> Self {
-            Connection {
-                on_push,
-                set_status,
-                stopped,
-                failures: Cell::new(0),
-                opened_before: Cell::new(false),
+    /// Connects, listens until the connection ends, and connects again, for as long as the
+    /// task runs.
+    pub async fn stay_connected(on_push: impl Fn(InboxPush), set_status: WriteSignal<LiveStatus>) {
+        let mut failures = 0u32;
+        let mut opened_before = false;
+        loop {
+            if let Some(socket) = open().await {
+                failures = 0;
+                set_status.set(LiveStatus::Live);
+                // Anything may have happened while we were away.
+                if std::mem::replace(&mut opened_before, true) {
+                    on_push(InboxPush::Resync);
+                }
+                listen(socket, &on_push).await;
             }
-        }
-
-        fn stopped(&self) -> bool {
-            self.stopped.load(Ordering::Relaxed)
+            set_status.set(LiveStatus::Reconnecting);
+            failures += 1;
+            sleep((FIRST_PAUSE * 2u32.pow(failures.min(6))).min(MAX_PAUSE)).await;
         }
     }
 
-    pub fn open(connection: Rc<Connection>) {
-        if connection.stopped() {
-            return;
-        }
+    /// A socket once it is open, or `None` if it could not connect.
+    async fn open() -> Option<WebSocket> {
         let location = window().location();
         let scheme = if location.protocol().ok().as_deref() == Some("https:") {
             "wss"
         } else {
             "ws"
         };
-        let Ok(host) = location.host() else { return };
-        let socket = match WebSocket::new(&format!("{scheme}://{host}/ws/inbox-updates")) {
-            Ok(socket) => socket,
-            Err(_) => return reconnect_later(connection),
-        };
-
-        let on_open = {
-            let connection = connection.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                connection.failures.set(0);
-                connection.set_status.set(LiveStatus::Live);
-                // Anything may have happened while we were away.
-                if connection.opened_before.replace(true) {
-                    (connection.on_push)(InboxPush::Resync);
-                }
-            })
-        };
-        let on_message = {
-            let connection = connection.clone();
-            let socket = socket.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                if connection.stopped() {
-                    let _ = socket.close();
-                    return;
-                }
-                let push = event
-                    .data()
-                    .as_string()
-                    .and_then(|text| serde_json::from_str::<InboxPush>(&text).ok());
-                (connection.on_push)(push.unwrap_or(InboxPush::Resync));
-            })
-        };
-        let on_close = {
-            let connection = connection.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                if !connection.stopped() {
-                    connection.set_status.set(LiveStatus::Reconnecting);
-                    reconnect_later(connection.clone());
-                }
-            })
-        };
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        // The socket owns its handlers for as long as it lives.
-        on_open.forget();
-        on_message.forget();
-        on_close.forget();
+        let host = location.host().ok()?;
+        let mut socket = WebSocket::open(&format!("{scheme}://{host}/ws/inbox-updates")).ok()?;
+        // Ready to send means the handshake is over, one way or the other.
+        poll_fn(|cx| Pin::new(&mut socket).poll_ready(cx)).await.ok()?;
+        matches!(socket.state(), State::Open).then_some(socket)
     }
 
-    fn reconnect_later(connection: Rc<Connection>) {
-        let failures = connection.failures.get() + 1;
-        connection.failures.set(failures);
-        let pause = (Duration::from_millis(500) * 2u32.pow(failures.min(6))).min(MAX_PAUSE);
-        set_timeout(move || open(connection), pause);
+    async fn listen(mut socket: WebSocket, on_push: &impl Fn(InboxPush)) {
+        while let Some(Ok(message)) = socket.next().await {
+            let push = match message {
+                Message::Text(text) => serde_json::from_str::<InboxPush>(&text).ok(),
+                Message::Bytes(_) => None,
+            };
+            // A push we cannot read is a missed event.
+            on_push(push.unwrap_or(InboxPush::Resync));
+        }
+    }
+
+    async fn sleep(pause: Duration) {
+        let (wake, woken) = futures::channel::oneshot::channel();
+        set_timeout(
+            move || {
+                let _ = wake.send(());
+            },
+            pause,
+        );
+        let _ = woken.await;
     }
 }

@@ -1,4 +1,5 @@
 //! Widgets shared by several pages.
 
+pub mod error;
 pub mod frame;
 pub mod live;

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::error::ErrorMessage;
 use crate::components::frame::AppFrame;
 use crate::model::{format_money, opening_hours_on, AppError, Knowledge, WEEKDAYS};
 
@@ -39,7 +40,7 @@ pub fn KnowledgePage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match data.await {
                             Ok(k) => view! { <KnowledgeView k/> }.into_any(),
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <ErrorMessage message=e.to_string()/> }.into_any(),
                         }
                     })}
                 </Suspense>

@@ -2,6 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::error::ErrorMessage;
+
 /// The sign-in form posts to `/auth/login`, which answers with a redirect: back here with
 /// `?error=…` on failure, or on to `next`.
 #[component]
@@ -27,7 +29,7 @@ pub fn LoginPage() -> impl IntoView {
             <form class="card login-card" method="post" action="/auth/login">
                 <h1>"Sign in to Frontdesk"</h1>
                 <p class="muted">"Your AI receptionist and team inbox on WhatsApp."</p>
-                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                {move || error().map(|message| view! { <ErrorMessage message/> })}
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" autocomplete="username" required autofocus/>
                 <label for="password">"Password"</label>

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::error::{ActionError, ErrorMessage};
 use crate::components::frame::AppFrame;
 use crate::model::{AppError, Author, Message};
 
@@ -135,17 +136,12 @@ pub fn SimulatorPage() -> impl IntoView {
                                         </ol>
                                     }
                                     .into_any(),
-                                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                                    Err(e) => view! { <ErrorMessage message=e.to_string()/> }.into_any(),
                                 }
                             })}
                         </Transition>
                     </div>
-                    {move || {
-                        send.value()
-                            .get()
-                            .and_then(Result::err)
-                            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
-                    }}
+                    <ActionError action=send/>
                     <div class="composer">
                         <input
                             type="text"

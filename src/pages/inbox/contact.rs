@@ -1,0 +1,129 @@
+//! The contact panel beside the chat: who the customer is, their appointments, and the
+//! editor for name, tags and notes.
+
+use leptos::prelude::*;
+
+use super::server::save_contact;
+use super::synced::LiveResource;
+use crate::components::error::ActionError;
+use crate::model::{format_wa_id, AppError, ConversationDetail};
+
+/// A contact being edited in the side panel.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct ContactDraft {
+    contact_id: i64,
+    name: String,
+    notes: String,
+    tags: String,
+}
+
+#[component]
+pub fn ContactPanel(detail: LiveResource<Option<ConversationDetail>>) -> impl IntoView {
+    let editing = RwSignal::new(None::<ContactDraft>);
+    let save = Action::new(|draft: &ContactDraft| {
+        save_contact(
+            draft.contact_id,
+            draft.name.clone(),
+            draft.notes.clone(),
+            draft.tags.clone(),
+        )
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            editing.set(None);
+            // The event this publishes carries the contact, but not its tags.
+            detail.refetch();
+        }
+    });
+    view! {
+        <aside class="contact-panel" aria-label="Contact">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match detail.data().await {
+                        Ok(Some(detail)) => view! { <ContactView detail editing/> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+            {move || editing.get().map(|draft| view! { <ContactEditor draft editing save/> })}
+        </aside>
+    }
+}
+
+#[component]
+fn ContactView(detail: ConversationDetail, editing: RwSignal<Option<ContactDraft>>) -> impl IntoView {
+    let clock = detail.clock;
+    let contact = detail.history.conversation.contact;
+    let draft = ContactDraft {
+        contact_id: contact.id,
+        name: contact.name.clone().unwrap_or_default(),
+        notes: contact.notes.clone(),
+        tags: detail.tags.join(", "),
+    };
+    view! {
+        <div class="panel-head">
+            <h2>"Contact"</h2>
+            <button type="button" class="link" on:click=move |_| editing.set(Some(draft.clone()))>"Edit"</button>
+        </div>
+        <dl>
+            <dt>"Name"</dt>
+            <dd>{contact.name.clone().unwrap_or_else(|| "Not known yet".into())}</dd>
+            <dt>"WhatsApp"</dt>
+            <dd>{format_wa_id(&contact.wa_id)}</dd>
+            {contact.profile_name.clone().map(|p| view! { <dt>"Profile name"</dt><dd>{p}</dd> })}
+            <dt>"Last outcome"</dt>
+            <dd>{contact.last_outcome.map_or("—".to_string(), |o| o.as_str().replace('_', " "))}</dd>
+            <dt>"Tags"</dt>
+            <dd>{if detail.tags.is_empty() { "None".to_string() } else { detail.tags.join(", ") }}</dd>
+            <dt>"Notes"</dt>
+            <dd>{if contact.notes.is_empty() { "None".to_string() } else { contact.notes.clone() }}</dd>
+        </dl>
+        <h3>"Appointments"</h3>
+        {if detail.appointments.is_empty() {
+            view! { <p class="muted">"No appointments yet."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="plain appointments" aria-label="Appointments">
+                    {detail.appointments.into_iter().map(|a| view! {
+                        <li>
+                            <strong>{a.service_name}</strong>" with "{a.staff_name}
+                            <div class="muted small">{format!("{} · {}", clock.format(a.starts_at), a.status.as_str().replace('_', " "))}</div>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }
+            .into_any()
+        }}
+    }
+}
+
+#[component]
+fn ContactEditor(
+    draft: ContactDraft,
+    editing: RwSignal<Option<ContactDraft>>,
+    save: Action<ContactDraft, Result<(), AppError>>,
+) -> impl IntoView {
+    let name = RwSignal::new(draft.name.clone());
+    let notes = RwSignal::new(draft.notes.clone());
+    let tags = RwSignal::new(draft.tags.clone());
+    let contact_id = draft.contact_id;
+    view! {
+        <form
+            class="contact-editor"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                save.dispatch(ContactDraft { contact_id, name: name.get_untracked(), notes: notes.get_untracked(), tags: tags.get_untracked() });
+            }
+        >
+            <h3>"Edit contact"</h3>
+            <label>"Name"<input type="text" maxlength="60" bind:value=name/></label>
+            <label>"Tags (comma separated)"<input type="text" bind:value=tags/></label>
+            <label>"Notes"<textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
+            <ActionError action=save/>
+            <div class="row">
+                <button type="submit" class="primary" disabled=move || save.pending().get()>"Save"</button>
+                <button type="button" class="link" on:click=move |_| editing.set(None)>"Cancel"</button>
+            </div>
+        </form>
+    }
+}

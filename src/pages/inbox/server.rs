@@ -1,0 +1,191 @@
+//! The inbox's server functions. Their endpoints are part of the HTTP interface (tests and
+//! benchmarks call them by path): keep them stable.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::model::{
+    AppError, ConversationCursor, ConversationDetail, ConversationFilter, ConversationMode, InboxList, Message,
+};
+
+/// WhatsApp's limit for one text message.
+pub const MAX_REPLY_CHARS: usize = 4096;
+/// How many conversations one page of the list holds.
+#[cfg(feature = "ssr")]
+const PAGE_SIZE: i64 = 50;
+/// How much of a chat the pane shows.
+#[cfg(feature = "ssr")]
+const HISTORY_LIMIT: i64 = 200;
+
+/// Roles that may act on conversations (marketers may read them).
+#[cfg(feature = "ssr")]
+const INBOX_ROLES: &[crate::model::Role] = &[crate::model::Role::Admin, crate::model::Role::Agent];
+
+#[cfg(feature = "ssr")]
+fn business_clock(state: &crate::server::state::AppState) -> crate::model::BusinessClock {
+    use chrono::Offset;
+    let offset = chrono::Utc::now()
+        .with_timezone(&state.settings.business.timezone)
+        .offset()
+        .fix();
+    crate::model::BusinessClock {
+        utc_offset_minutes: offset.local_minus_utc() / 60,
+    }
+}
+
+/// Clears a conversation's unread count and tells every open inbox, so the badge goes
+/// everywhere.
+#[cfg(feature = "ssr")]
+async fn mark_read(
+    state: &crate::server::state::AppState,
+    conversation: &mut crate::model::Conversation,
+) -> Result<(), AppError> {
+    if conversation.unread_count > 0 {
+        crate::server::db::conversations::mark_read(&state.db, conversation.id).await?;
+        conversation.unread_count = 0;
+        let event = crate::model::InboxEvent::ConversationChanged {
+            conversation: conversation.clone(),
+        };
+        state.hub.publish(event);
+    }
+    Ok(())
+}
+
+#[server(endpoint = "inbox/conversations", input = Json)]
+pub async fn list_conversations(
+    search: String,
+    filter: ConversationFilter,
+    after: Option<ConversationCursor>,
+) -> Result<InboxList, AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{db::conversations, session};
+        session::require_user().await?;
+        let state = session::app_state()?;
+        if search.chars().count() > 100 {
+            return Err(AppError::Invalid("Search for at most 100 characters.".into()));
+        }
+        let query = conversations::ConversationQuery {
+            search,
+            filter: Some(filter),
+            after,
+            limit: PAGE_SIZE,
+        };
+        let page = conversations::list_conversations(&state.db, &query).await?;
+        Ok(InboxList {
+            page,
+            clock: business_clock(&state),
+        })
+    })
+    .await
+}
+
+#[server(endpoint = "inbox/conversation")]
+pub async fn load_conversation_detail(conversation_id: i64) -> Result<ConversationDetail, AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{db, session};
+        session::require_user().await?;
+        let state = session::app_state()?;
+        let mut history = db::conversations::chat_history(&state.db, conversation_id, HISTORY_LIMIT).await?;
+        mark_read(&state, &mut history.conversation).await?;
+        let contact_id = history.conversation.contact.id;
+        let tags = db::tags::tags_for_contact(&state.db, contact_id).await?;
+        let appointments = db::knowledge::appointments_for_contact(&state.db, contact_id).await?;
+        let window_open = history.conversation.contact.window_open(chrono::Utc::now());
+        Ok(ConversationDetail {
+            history,
+            tags: tags.into_iter().map(|t| t.name).collect(),
+            appointments,
+            window_open,
+            clock: business_clock(&state),
+        })
+    })
+    .await
+}
+
+/// The open conversation's new messages are read as they arrive.
+#[server(endpoint = "inbox/read")]
+pub async fn mark_conversation_read(conversation_id: i64) -> Result<(), AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{db, session};
+        session::require_user().await?;
+        let state = session::app_state()?;
+        let mut conversation = db::conversations::get_conversation(&state.db, conversation_id).await?;
+        mark_read(&state, &mut conversation).await
+    })
+    .await
+}
+
+#[server(endpoint = "inbox/mode")]
+pub async fn change_mode(conversation_id: i64, mode: ConversationMode) -> Result<(), AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{controller, session};
+        let user = session::require_role(INBOX_ROLES).await?;
+        let state = session::app_state()?;
+        controller::staff::set_mode(&state, conversation_id, mode, &user).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "inbox/reply")]
+pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::controller::{self, StaffReplyError};
+        use crate::server::session;
+        let user = session::require_role(INBOX_ROLES).await?;
+        let state = session::app_state()?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(AppError::Invalid("Write a reply first.".into()));
+        }
+        if text.chars().count() > MAX_REPLY_CHARS {
+            return Err(AppError::Invalid(format!(
+                "A WhatsApp message is at most {MAX_REPLY_CHARS} characters."
+            )));
+        }
+        controller::staff::send_reply(&state, conversation_id, &user, text)
+            .await
+            .map_err(|error| match error {
+                StaffReplyError::OutsideWindow => AppError::Invalid(error.to_string()),
+                StaffReplyError::Db(error) => error.into(),
+            })
+    })
+    .await
+}
+
+#[server(endpoint = "inbox/contact")]
+pub async fn save_contact(contact_id: i64, name: String, notes: String, tags: String) -> Result<(), AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{controller, db, session};
+        session::require_role(INBOX_ROLES).await?;
+        let state = session::app_state()?;
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.chars().count() > 60 {
+            return Err(AppError::Invalid("A name is at most 60 characters.".into()));
+        }
+        if notes.chars().count() > 2000 {
+            return Err(AppError::Invalid("Notes are at most 2,000 characters.".into()));
+        }
+        let mut tags: Vec<String> = tags
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        tags.dedup();
+        if tags.len() > 10 || tags.iter().any(|t| t.chars().count() > 30) {
+            return Err(AppError::Invalid(
+                "Use at most 10 tags of at most 30 characters each.".into(),
+            ));
+        }
+        // Validate everything first, then write in one transaction: a refused edit changes nothing.
+        db::contacts::get_contact(&state.db, contact_id).await?;
+        let edit = controller::ContactEdit {
+            name: Some(name).filter(|n| !n.is_empty()),
+            notes: notes.trim().to_string(),
+            tags,
+        };
+        controller::staff::save_contact(&state, contact_id, edit).await?;
+        Ok(())
+    })
+    .await
+}
