@@ -23,9 +23,14 @@ pub enum InboxEvent {
     ConversationChanged {
         conversation: Conversation,
     },
+    /// One of our messages moved on: handed to WhatsApp (with the id WhatsApp gave it),
+    /// delivered, read, or failed (with why).
     DeliveryStatusChanged {
-        wa_message_id: String,
+        conversation_id: i64,
+        message_id: i64,
+        wa_message_id: Option<String>,
         status: DeliveryStatus,
+        error: Option<String>,
     },
 }
 

@@ -74,15 +74,16 @@ mod tests {
     #[tokio::test]
     async fn every_listener_gets_the_same_json_as_the_wire_type() {
         let hub = Hub::default();
-        hub.publish(InboxEvent::DeliveryStatusChanged {
-            wa_message_id: "wamid.DROPPED".into(),
-            status: DeliveryStatus::Read,
-        });
-        let (mut first, mut second) = (hub.subscribe(), hub.subscribe());
-        let event = InboxEvent::DeliveryStatusChanged {
-            wa_message_id: "wamid.A".into(),
-            status: DeliveryStatus::Delivered,
+        let status = |message_id, status| InboxEvent::DeliveryStatusChanged {
+            conversation_id: 1,
+            message_id,
+            wa_message_id: Some(format!("wamid.{message_id}")),
+            status,
+            error: None,
         };
+        hub.publish(status(1, DeliveryStatus::Read));
+        let (mut first, mut second) = (hub.subscribe(), hub.subscribe());
+        let event = status(2, DeliveryStatus::Delivered);
         hub.publish(event.clone());
         let expected = serde_json::to_string(&InboxPush::Event(Box::new(event))).unwrap();
         let (a, b) = (first.recv().await.unwrap(), second.recv().await.unwrap());

@@ -6,8 +6,8 @@ use super::server::{change_mode, send_reply, MAX_REPLY_CHARS};
 use super::synced::{Applied, Live, LiveResource};
 use crate::components::error::{ActionError, ErrorMessage};
 use crate::model::{
-    format_wa_id, AppError, Author, BusinessClock, ConversationDetail, ConversationMode, DeliveryStatus, Direction,
-    InboxEvent, Intent, Message,
+    format_wa_id, AppError, Author, BusinessClock, ConversationDetail, ConversationMode, DeliveryStatus, InboxEvent,
+    Intent, Message,
 };
 
 impl Live for ConversationDetail {
@@ -29,7 +29,13 @@ impl Live for ConversationDetail {
                 self.history.conversation = conversation.clone();
                 Applied::Changed
             }
-            InboxEvent::DeliveryStatusChanged { wa_message_id, status } => self.status_changed(wa_message_id, *status),
+            InboxEvent::DeliveryStatusChanged {
+                message_id,
+                wa_message_id,
+                status,
+                error,
+                ..
+            } => self.status_changed(*message_id, wa_message_id, *status, error),
             _ => Applied::Unchanged,
         }
     }
@@ -53,32 +59,25 @@ impl ConversationDetail {
         }
     }
 
-    fn status_changed(&mut self, wa_message_id: &str, status: DeliveryStatus) -> Applied {
-        let messages = &mut self.history.messages;
-        let Some(message) = messages
-            .iter_mut()
-            .find(|m| m.wa_message_id.as_deref() == Some(wa_message_id))
-        else {
-            // The event names only WhatsApp's id, which our own message learns as it is
-            // sent: a status for an unknown id may be one of ours still waiting for it.
-            return if messages.iter().any(awaiting_whatsapp_id) {
-                Applied::Refetch
-            } else {
-                Applied::Unchanged
-            };
+    fn status_changed(
+        &mut self,
+        message_id: i64,
+        wa_message_id: &Option<String>,
+        status: DeliveryStatus,
+        error: &Option<String>,
+    ) -> Applied {
+        let Some(message) = self.history.messages.iter_mut().find(|m| m.id == message_id) else {
+            return Applied::Unchanged; // another conversation's message
         };
-        if message.status == status {
+        let wa_message_id = wa_message_id.clone().or_else(|| message.wa_message_id.clone());
+        if message.status == status && message.wa_message_id == wa_message_id && message.error == *error {
             return Applied::Unchanged;
         }
         message.status = status;
+        message.wa_message_id = wa_message_id;
+        message.error = error.clone();
         Applied::Changed
     }
-}
-
-fn awaiting_whatsapp_id(message: &Message) -> bool {
-    message.direction == Direction::Outbound
-        && message.wa_message_id.is_none()
-        && message.status == DeliveryStatus::Pending
 }
 
 /// The chat of conversation `id`, whose data `detail` holds.
@@ -212,7 +211,7 @@ fn author_label(author: Author) -> &'static str {
 mod tests {
     use super::super::test_data::{at, conversation, inbound};
     use super::*;
-    use crate::model::ChatHistory;
+    use crate::model::{ChatHistory, Direction};
 
     fn open_chat(messages: Vec<Message>) -> ConversationDetail {
         ConversationDetail {
@@ -245,10 +244,13 @@ mod tests {
         }
     }
 
-    fn status(wa_message_id: &str, status: DeliveryStatus) -> InboxEvent {
+    fn status(message_id: i64, wa_message_id: &str, status: DeliveryStatus) -> InboxEvent {
         InboxEvent::DeliveryStatusChanged {
-            wa_message_id: wa_message_id.to_string(),
+            conversation_id: 1,
+            message_id,
+            wa_message_id: Some(wa_message_id.to_string()),
             status,
+            error: None,
         }
     }
 
@@ -269,17 +271,33 @@ mod tests {
     }
 
     #[test]
-    fn statuses_update_known_messages_and_refetch_only_for_ones_awaiting_their_id() {
+    fn statuses_update_the_open_chat_without_reading_it_again() {
         let mut chat = open_chat(vec![bot_reply(1, Some("wamid.A"), DeliveryStatus::Sent, None)]);
-        assert_eq!(chat.apply(&status("wamid.A", DeliveryStatus::Read)), Applied::Changed);
-        assert_eq!(chat.history.messages[0].status, DeliveryStatus::Read);
-        assert_eq!(chat.apply(&status("wamid.A", DeliveryStatus::Read)), Applied::Unchanged);
         assert_eq!(
-            chat.apply(&status("wamid.OTHER", DeliveryStatus::Sent)),
+            chat.apply(&status(1, "wamid.A", DeliveryStatus::Read)),
+            Applied::Changed
+        );
+        assert_eq!(chat.history.messages[0].status, DeliveryStatus::Read);
+        assert_eq!(
+            chat.apply(&status(1, "wamid.A", DeliveryStatus::Read)),
             Applied::Unchanged
         );
+        assert_eq!(
+            chat.apply(&status(9, "wamid.OTHER", DeliveryStatus::Sent)),
+            Applied::Unchanged,
+            "another conversation's message"
+        );
+        // Our own reply learns its WhatsApp id from the event that says it was sent.
         chat.apply(&created(bot_reply(2, None, DeliveryStatus::Pending, None)));
-        assert_eq!(chat.apply(&status("wamid.B", DeliveryStatus::Sent)), Applied::Refetch);
+        assert_eq!(
+            chat.apply(&status(2, "wamid.B", DeliveryStatus::Sent)),
+            Applied::Changed
+        );
+        let reply = &chat.history.messages[1];
+        assert_eq!(
+            (reply.wa_message_id.as_deref(), reply.status),
+            (Some("wamid.B"), DeliveryStatus::Sent)
+        );
     }
 
     #[test]

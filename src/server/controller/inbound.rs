@@ -237,7 +237,7 @@ async fn act(
         Intent::HumanRequested => hand_to_staff(app, contact, conversation, now).await?,
         Intent::OptOut => return opt_out(app, contact, conversation, message, now).await,
         Intent::BookingCancelled => {
-            text = cancel_next_appointment(app, contact, now).await?;
+            text = cancel_next_appointment(app, contact, conversation.id, now).await?;
             flow.booking = None;
         }
         Intent::BookingAbandoned => {
@@ -312,6 +312,7 @@ async fn hand_to_staff(
 async fn cancel_next_appointment(
     app: &AppState,
     contact: &Contact,
+    conversation_id: i64,
     now: DateTime<Utc>,
 ) -> Result<String, ProcessError> {
     let contact_id = contact.id;
@@ -327,6 +328,9 @@ async fn cancel_next_appointment(
             })
         })
         .await?;
+    if cancelled.is_some() {
+        outbound::publish_conversation(app, conversation_id).await; // the outcome changed
+    }
     Ok(match cancelled {
         Some(cancelled) => sentences::cancelled(
             &cancelled.service_name,

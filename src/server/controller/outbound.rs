@@ -100,8 +100,11 @@ pub async fn send(
     };
     conversations::set_send_result(&app.db, message.id, wa_id, status, error.as_deref()).await?;
     app.hub.publish(InboxEvent::DeliveryStatusChanged {
-        wa_message_id: wa_id.unwrap_or_default().to_string(),
+        conversation_id: message.conversation_id,
+        message_id: message.id,
+        wa_message_id: wa_id.map(str::to_string),
         status,
+        error,
     });
     match result {
         Ok(_) => Ok(()),

@@ -466,15 +466,36 @@ pub async fn set_send_result(
     expect_one(done.rows_affected(), "message")
 }
 
+/// One of our messages a delivery status moved on.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct StatusChange {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    /// The error now stored with it (a failure's reason).
+    pub error: Option<String>,
+}
+
+/// What a WhatsApp delivery status changed.
+#[derive(Debug, Default)]
+pub struct DeliveryApplied {
+    pub messages: Vec<StatusChange>,
+    pub campaign_recipients: u64,
+}
+
+impl DeliveryApplied {
+    pub fn changed(&self) -> bool {
+        !self.messages.is_empty() || self.campaign_recipients > 0
+    }
+}
+
 /// Applies a WhatsApp delivery status to our message or campaign recipient, never moving
 /// backwards: sent → delivered → read; failed replaces only sent (and keeps its error).
-/// Returns whether anything changed.
 pub async fn apply_delivery_status(
     mut db: impl DbExecutor,
     wa_message_id: &str,
     status: DeliveryStatus,
     error: Option<&str>,
-) -> DbResult<bool> {
+) -> DbResult<DeliveryApplied> {
     const RANK: &str = "CASE status WHEN 'pending' THEN 0 WHEN 'scheduled' THEN 0 WHEN 'sent' THEN 1 \
                         WHEN 'failed' THEN 2 WHEN 'delivered' THEN 3 WHEN 'read' THEN 4 ELSE 0 END";
     let rank: i64 = match status {
@@ -482,23 +503,34 @@ pub async fn apply_delivery_status(
         DeliveryStatus::Failed => 2,
         DeliveryStatus::Delivered => 3,
         DeliveryStatus::Read => 4,
-        DeliveryStatus::Pending | DeliveryStatus::Received => return Ok(false),
+        DeliveryStatus::Pending | DeliveryStatus::Received => return Ok(DeliveryApplied::default()),
     };
-    let mut changed = 0;
-    for table in ["messages", "campaign_recipients"] {
-        let sql = format!(
-            "UPDATE {table} SET status = $1, error = COALESCE($2, error) WHERE wa_message_id = $3 AND {RANK} < $4"
-        );
-        changed += sqlx::query(&sql)
-            .bind(status.as_str())
-            .bind(error)
-            .bind(wa_message_id)
-            .bind(rank)
-            .execute(&mut *db.writer().await?)
-            .await?
-            .rows_affected();
-    }
-    Ok(changed > 0)
+    let update = |table: &str, returning: &str| {
+        format!(
+            "UPDATE {table} SET status = $1, error = COALESCE($2, error) WHERE wa_message_id = $3 AND {RANK} < $4 \
+             {returning}"
+        )
+    };
+    let messages_sql = update("messages", "RETURNING id AS message_id, conversation_id, error");
+    let messages = sqlx::query_as(&messages_sql)
+        .bind(status.as_str())
+        .bind(error)
+        .bind(wa_message_id)
+        .bind(rank)
+        .fetch_all(&mut *db.writer().await?)
+        .await?;
+    let campaign_recipients = sqlx::query(&update("campaign_recipients", ""))
+        .bind(status.as_str())
+        .bind(error)
+        .bind(wa_message_id)
+        .bind(rank)
+        .execute(&mut *db.writer().await?)
+        .await?
+        .rows_affected();
+    Ok(DeliveryApplied {
+        messages,
+        campaign_recipients,
+    })
 }
 
 pub async fn set_flow_state(mut db: impl DbExecutor, conversation_id: i64, flow_state: &str) -> DbResult<()> {

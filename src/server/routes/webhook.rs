@@ -174,18 +174,23 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestSummary, Inge
     };
     let mut statuses = 0;
     for update in &parsed.statuses {
-        if conversations::apply_delivery_status(
+        let applied = conversations::apply_delivery_status(
             &state.db,
             &update.wa_message_id,
             update.status,
             update.error.as_deref(),
         )
-        .await?
-        {
+        .await?;
+        if applied.changed() {
             statuses += 1;
+        }
+        for change in applied.messages {
             state.hub.publish(InboxEvent::DeliveryStatusChanged {
-                wa_message_id: update.wa_message_id.clone(),
+                conversation_id: change.conversation_id,
+                message_id: change.message_id,
+                wa_message_id: Some(update.wa_message_id.clone()),
                 status: update.status,
+                error: change.error,
             });
         }
     }
