@@ -57,6 +57,41 @@ pub async fn simulator_thread(wa_id: String) -> Result<Vec<Message>, AppError> {
     .await
 }
 
+/// The simulated customer's phone: the conversation so far.
+#[component]
+fn Thread(thread: Resource<Result<Vec<Message>, AppError>>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match thread.await {
+                    Ok(messages) if messages.is_empty() => {
+                        view! { <p class="muted">"No messages yet. Say hi!"</p> }.into_any()
+                    }
+                    Ok(messages) => view! {
+                        <ol class="messages">
+                            {messages
+                                .into_iter()
+                                .map(|m| {
+                                    let mine = m.author == Author::Customer;
+                                    view! {
+                                        <li class=if mine { "bubble customer mine" } else { "bubble bot theirs" }>
+                                            <p class="body">{m.body}</p>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ol>
+                    }
+                    .into_any(),
+                    Err(e) => view! { <ErrorMessage message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Staff play a customer: the number and profile to write as, the phone, and the message
+/// box. One form on purpose, so Enter in the message box sends it with the number above.
 #[component]
 pub fn SimulatorPage() -> impl IntoView {
     let (wa_id, set_wa_id) = signal("34600555010".to_string());
@@ -114,32 +149,7 @@ pub fn SimulatorPage() -> impl IntoView {
                         </label>
                     </div>
                     <div class="phone" aria-live="polite">
-                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                            {move || Suspend::new(async move {
-                                match thread.await {
-                                    Ok(messages) if messages.is_empty() => {
-                                        view! { <p class="muted">"No messages yet. Say hi!"</p> }.into_any()
-                                    }
-                                    Ok(messages) => view! {
-                                        <ol class="messages">
-                                            {messages
-                                                .into_iter()
-                                                .map(|m| {
-                                                    let mine = m.author == Author::Customer;
-                                                    view! {
-                                                        <li class=if mine { "bubble customer mine" } else { "bubble bot theirs" }>
-                                                            <p class="body">{m.body}</p>
-                                                        </li>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </ol>
-                                    }
-                                    .into_any(),
-                                    Err(e) => view! { <ErrorMessage message=e.to_string()/> }.into_any(),
-                                }
-                            })}
-                        </Transition>
+                        <Thread thread/>
                     </div>
                     <ActionError action=send/>
                     <div class="composer">

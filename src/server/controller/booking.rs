@@ -41,21 +41,15 @@ pub struct Talk<'a> {
 /// One step of the booking conversation, with what the customer just said (`said`) merged
 /// over what they said before.
 pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result<BookingStep, ProcessError> {
-    let Talk {
-        conversation,
-        flow,
-        now,
-        ..
-    } = talk;
     let tz = app.settings.business.timezone;
     let knowledge = app.knowledge.get(&app.db).await?;
-    let fields = match &flow.booking {
+    let fields = match &talk.flow.booking {
         Some(pending) if !pending.followed_up => said.merged_over(&pending.fields),
         _ => said,
     };
-    remember(app, conversation, flow, fields.clone(), now).await?;
+    remember(app, talk.conversation, talk.flow, fields.clone(), talk.now).await?;
 
-    let today = engine::local_parts(tz, now).0;
+    let today = engine::local_parts(tz, talk.now).0;
     let Some(service) = fields
         .service
         .as_deref()
@@ -78,14 +72,13 @@ pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result
             .map(|s| s.id),
     };
     let Some((hour, minute)) = fields.time.as_deref().and_then(engine::parse_time) else {
-        let offer = offer(app, &knowledge, &wanted, None, now).await?;
+        let offer = offer(app, &knowledge, &wanted, None, talk.now).await?;
         return Ok(BookingStep::Offered { offer });
     };
     let Some(starts_at) = engine::at_local(tz, date, hour, minute) else {
         let offer = sentences::TIME_DOES_NOT_EXIST.to_string();
         return Ok(BookingStep::Offered { offer });
     };
-    let talk = Talk { flow, ..talk };
     book_or_offer(app, talk, fields, &wanted, starts_at).await
 }
 
