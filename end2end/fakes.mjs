@@ -9,7 +9,7 @@ import http from "node:http";
 
 const graphPort = Number(process.env.FAKE_GRAPH_PORT ?? 3290);
 const geminiPort = Number(process.env.FAKE_GEMINI_PORT ?? 3291);
-const appUrl = process.env.FRONTDESK_URL ?? "http://127.0.0.1:3210";
+const appUrl = process.env.E2E_APP_URL ?? "http://127.0.0.1:3210";
 const appSecret = process.env.WHATSAPP_APP_SECRET ?? "e2e-app-secret";
 const graphToken = process.env.WHATSAPP_ACCESS_TOKEN ?? "e2e-graph-token";
 const geminiKey = process.env.GEMINI_API_KEY ?? "e2e-gemini-key";

@@ -13,7 +13,7 @@ export default defineConfig({
   retries: 0,
   reporter: [["list"]],
   use: {
-    baseURL: process.env.FRONTDESK_URL ?? "http://127.0.0.1:3000",
+    baseURL: process.env.E2E_APP_URL ?? "http://127.0.0.1:3000",
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: chromium,

@@ -218,6 +218,26 @@ async fn bad_settings_stop_start_up_with_one_line_naming_them() {
     db.cleanup().await;
 }
 
+/// The binary itself: a misspelt variable stops start-up with one line naming it, before
+/// anything is opened or served.
+#[tokio::test]
+async fn a_misspelt_variable_stops_the_binary_with_one_line() {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .env("FRONTDESK_TIMEZON", "Europe/Madrid")
+        .env("DATABASE_URL", "sqlite://target/never-created/frontdesk.db")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("frontdesk: FRONTDESK_TIMEZON: no such setting"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!std::path::Path::new("target/never-created").exists());
+}
+
 #[tokio::test]
 async fn inbox_actions_refuse_bad_input_with_a_clear_message() {
     let db = TestDb::sqlite().await;

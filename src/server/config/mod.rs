@@ -19,7 +19,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use leptos::config::LeptosOptions;
 
-use declare::Values;
+use declare::{env_name, Values};
 use sections::{AiSection, GeminiSection, LeptosSection, OpenAiSection, Sections, WhatsAppSection, SECTIONS};
 pub use sections::{EnvOnly, CONFIG_FILE, LOG_FILTER};
 
@@ -195,6 +195,8 @@ impl Settings {
             Err(e) if e.not_found() => {}
             Err(e) => return Err(ConfigError(format!(".env: {e}"))),
         }
+        let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+        refuse_unknown_variables(names)?;
         let path = std::env::var(CONFIG_FILE.name).unwrap_or_else(|_| CONFIG_FILE.default.into());
         let file = read_optional(Path::new(&path))?;
         Settings::from_sources(&path, file.as_deref(), |name| std::env::var(name).ok())
@@ -254,6 +256,31 @@ impl Settings {
             ai: ai_settings(ai, gemini, openai)?,
             whatsapp: whatsapp_settings(whatsapp)?,
         })
+    }
+}
+
+/// A variable named like one of our sections (`FRONTDESK_…`, `WHATSAPP_…`) that is no
+/// setting is a typo that would leave a default silently in place: start-up stops and names
+/// it. `LEPTOS_…` is left alone, because cargo-leptos sets variables of its own there.
+fn refuse_unknown_variables(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    let ours = |name: &str| {
+        SECTIONS
+            .iter()
+            .any(|section| section.name != "leptos" && name.starts_with(&format!("{}_", section.name.to_uppercase())))
+    };
+    let declared = |name: &str| {
+        name == CONFIG_FILE.name
+            || SECTIONS
+                .iter()
+                .any(|section| section.settings.iter().any(|s| env_name(section.name, s.key) == name))
+    };
+    let mut unknown: Vec<String> = names.filter(|n| ours(n) && !declared(n)).collect();
+    unknown.sort();
+    match unknown.first() {
+        None => Ok(()),
+        Some(name) => Err(ConfigError(format!(
+            "{name}: no such setting (a typo? the README's configuration table lists them all)"
+        ))),
     }
 }
 
@@ -376,6 +403,24 @@ mod tests {
         let s = load(file, &[("CAMPAIGNS_DAILY_LIMIT", "1000")]).unwrap();
         assert_eq!(s.business.timezone, chrono_tz::Europe::London);
         assert_eq!(s.campaigns.daily_limit, 1000);
+    }
+
+    #[test]
+    fn a_misspelt_variable_is_named() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>().into_iter();
+        let error = refuse_unknown_variables(names(&["PATH", "FRONTDESK_TIMEZON", "DATABASE_URL"])).unwrap_err();
+        assert!(
+            error.to_string().starts_with("FRONTDESK_TIMEZON: no such setting"),
+            "{error}"
+        );
+        let fine = [
+            "DATABASE_URL",
+            "FRONTDESK_CONFIG",
+            "LEPTOS_WATCH",
+            "WHATSAPP_APP_SECRET",
+            "HOME",
+        ];
+        assert!(refuse_unknown_variables(names(&fine)).is_ok());
     }
 
     #[test]
