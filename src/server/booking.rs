@@ -2,15 +2,16 @@
 //! free — business hours, who performs the service, their existing appointments — and books
 //! only a free slot.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
-use std::sync::Arc;
+use sqlx::AnyConnection;
+use tokio::sync::RwLock;
 
 use super::db::knowledge::{self, NewAppointment};
 use super::db::{Db, DbResult};
 use crate::model::{AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember};
-use sqlx::AnyConnection;
-use tokio::sync::RwLock;
 
 /// Appointments start on the quarter hour.
 const SLOT_STEP_MINUTES: i64 = 15;

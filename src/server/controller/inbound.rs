@@ -9,9 +9,9 @@ use super::flow::FlowState;
 use super::jobs::{schedule, ConversationJob, JobKind};
 use super::outbound::{self, Delivery, Reply};
 use super::{sentences, ProcessError};
-use crate::model::DeliveryStatus;
 use crate::model::{
-    Author, Contact, Conversation, ConversationMode, CustomerContext, InboxEvent, Intent, Message, NameSource, Outcome,
+    Author, Contact, Conversation, ConversationMode, CustomerContext, DeliveryStatus, InboxEvent, Intent, Message,
+    NameSource, Outcome,
 };
 use crate::server::ai::{AiContext, AiError, AiReply, Turn, MAX_NAME_ASKS};
 use crate::server::db::conversations::{self, ConversationState, NewMessage};

@@ -6,9 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{followups, inbound, outbound, ProcessError};
-use crate::server::db::contacts;
-use crate::server::db::conversations;
 use crate::server::db::jobs::{self, NewJob};
+use crate::server::db::{contacts, conversations};
 use crate::server::state::AppState;
 use crate::server::whatsapp::payload::InboundMessage;
 

@@ -25,7 +25,7 @@ pub enum StaffReplyError {
 
 /// "Take over" / "Hand back to bot" from the inbox. The mode, the assignment, the flag, the
 /// outcome and the note in the chat change together or not at all.
-#[tracing::instrument(skip_all, fields(conversation_id))]
+#[tracing::instrument(skip_all, fields(conversation_id = conversation_id))]
 pub async fn set_mode(
     app: &AppState,
     conversation_id: i64,
@@ -70,7 +70,7 @@ pub async fn set_mode(
 }
 
 /// A reply typed by staff in the inbox, sent through WhatsApp like the bot's.
-#[tracing::instrument(skip_all, fields(conversation_id))]
+#[tracing::instrument(skip_all, fields(conversation_id = conversation_id))]
 pub async fn send_reply(
     app: &AppState,
     conversation_id: i64,
