@@ -214,7 +214,8 @@ async fn fall_back(
 }
 
 /// Acts on what the AI understood, then sends the answer: the AI's own words, or ours
-/// where the code decided (bookings, cancellations).
+/// where the code decided (bookings, cancellations). One match over the intents, so what
+/// each intent does is read in one place.
 async fn act(
     app: &AppState,
     contact: &Contact,
