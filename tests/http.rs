@@ -337,12 +337,6 @@ async fn inbox_actions_refuse_bad_input_with_a_clear_message() {
 
 #[tokio::test]
 async fn only_sign_in_assets_health_and_webhook_are_public() {
-    // cargo-leptos copies public/ to the site root the server serves these from.
-    let robots = std::fs::read_to_string("public/robots.txt").unwrap();
-    assert!(
-        robots.contains("User-agent: *") && robots.contains("Disallow: /"),
-        "{robots}"
-    );
     let db = TestDb::sqlite().await;
     let app = start(&db.url).await;
     let get = |path: &'static str| app.client.get(app.url(path)).send();
@@ -370,6 +364,22 @@ async fn only_sign_in_assets_health_and_webhook_are_public() {
             response.status()
         );
     }
+    let robots = get("/robots.txt").await.unwrap();
+    assert_eq!(robots.status(), StatusCode::OK);
+    assert!(robots.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let robots = robots.text().await.unwrap();
+    assert!(
+        robots.contains("User-agent: *") && robots.contains("Disallow: /"),
+        "search engines stay out: {robots}"
+    );
+    let icon = get("/favicon.svg").await.unwrap();
+    assert_eq!(
+        (icon.status(), icon.headers()["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "image/svg+xml")
+    );
     assert!(to_sign_in(&get("/inbox").await.unwrap()));
     assert!(to_sign_in(&get("/nope").await.unwrap()), "unknown pages too");
     assert!(to_sign_in(&get("/").await.unwrap()));

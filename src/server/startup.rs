@@ -6,13 +6,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
 use axum::{middleware, Router};
 use chrono::Utc;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, render_route_with_context, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use super::ai::Ai;
@@ -204,8 +207,7 @@ fn router(state: AppState) -> Router {
     let (sign_in, staff_pages) = generate_route_list(App)
         .into_iter()
         .partition(|listing| listing.path() == session::SIGN_IN_PAGE);
-    let site_root = std::path::Path::new(&*state.leptos_options.site_root);
-    let pkg_dir = site_root.join(&*state.leptos_options.site_pkg_dir);
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
     public
         .merge(sign_in_page(&state, sign_in))
         .route_layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -215,13 +217,23 @@ fn router(state: AppState) -> Router {
             &format!("/{}", state.leptos_options.site_pkg_dir),
             ServeDir::new(pkg_dir),
         )
-        // The public/ files cargo-leptos copies to the site root, open to everyone: search
-        // engines read robots.txt before any sign-in.
-        .route_service("/robots.txt", ServeFile::new(site_root.join("robots.txt")))
-        .route_service("/favicon.svg", ServeFile::new(site_root.join("favicon.svg")))
+        // public/'s files, open to everyone (search engines read robots.txt before any
+        // sign-in), built into the binary so they answer even before the site is built.
+        .route(
+            "/robots.txt",
+            get(|| public_file("text/plain; charset=utf-8", ROBOTS_TXT)),
+        )
+        .route("/favicon.svg", get(|| public_file("image/svg+xml", FAVICON_SVG)))
         .merge(staff_app(&state, staff_pages))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
+}
+
+const ROBOTS_TXT: &str = include_str!("../../public/robots.txt");
+const FAVICON_SVG: &str = include_str!("../../public/favicon.svg");
+
+async fn public_file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, content_type)], body)
 }
 
 /// Request spans carry the matched route, never the raw URI with its query.
