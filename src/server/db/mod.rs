@@ -257,7 +257,8 @@ impl Db {
     /// Runs `work` in one transaction on the write connection: committed when it returns
     /// `Ok`, rolled back (nothing written) when it returns `Err` or the database refuses a
     /// statement. Publish events only after this returns, so nobody sees a change that was
-    /// rolled back.
+    /// rolled back. Inside, write only through `tx`: on SQLite the transaction holds the one
+    /// writer, so a write through `&Db` would wait for it forever.
     pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: for<'t> FnOnce(&'t mut AnyConnection) -> TxFuture<'t, Result<T, E>> + Send,
