@@ -238,6 +238,32 @@ async fn a_misspelt_variable_stops_the_binary_with_one_line() {
     assert!(!std::path::Path::new("target/never-created").exists());
 }
 
+/// `next=/%09/evil.example` arrives as "/\t/evil.example": browsers would drop the tab and
+/// go to another site, so sign-in goes to the inbox instead.
+#[tokio::test]
+async fn sign_in_never_sends_people_to_another_site() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    for next in [
+        "/\t/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+    ] {
+        let response = app
+            .client
+            .post(app.url("/auth/login"))
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()[LOCATION], "/inbox", "next={next:?}");
+    }
+    app.stop().await;
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn inbox_actions_refuse_bad_input_with_a_clear_message() {
     let db = TestDb::sqlite().await;
@@ -477,4 +503,37 @@ async fn check_access(app: &TestApp, cookie: &str, method: &reqwest::Method, pat
         !unserved.contains(&served) || !staff && served == StatusCode::UNAUTHORIZED,
         "{method} {path} is not served: {served}"
     );
+}
+
+/// The inbox socket only listens: a client that sends a big message is cut off rather than
+/// buffered (the limit is 4 KiB; tungstenite's own is 64 MiB).
+#[tokio::test]
+async fn the_inbox_socket_refuses_big_client_messages() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let cookie = session_cookie(&app).await;
+    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket.send(Message::text("x".repeat(64 * 1024))).await.unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "the server closes the socket");
+    app.stop().await;
+    db.cleanup().await;
 }

@@ -35,7 +35,10 @@ pub struct LoginForm {
 /// Where to go after signing in: only paths on this site, so the form cannot be used to
 /// send people elsewhere.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    // Browsers drop tabs and newlines anywhere in a URL (`/\t/evil.example` becomes
+    // `//evil.example`, another site) and read `\` as `/`: a path with either is refused.
+    let stray = next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if next.starts_with('/') && !next.starts_with("//") && !stray {
         next
     } else {
         HOME_PAGE
@@ -146,6 +149,10 @@ mod tests {
         assert_eq!(safe_next("/campaigns?x=1"), "/campaigns?x=1");
         assert_eq!(safe_next("https://evil.example"), "/inbox");
         assert_eq!(safe_next("//evil.example"), "/inbox");
+        assert_eq!(safe_next("/\t/evil.example"), "/inbox", "a tab browsers drop");
+        assert_eq!(safe_next("/\n/evil.example"), "/inbox");
+        assert_eq!(safe_next("/\\evil.example"), "/inbox");
+        assert_eq!(safe_next("/inbox?c=4"), "/inbox?c=4");
         assert_eq!(safe_next(""), "/inbox");
     }
 }

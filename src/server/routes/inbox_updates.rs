@@ -20,6 +20,9 @@ use crate::server::state::AppState;
 /// resync); it never slows anyone else down.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_EVERY: Duration = Duration::from_secs(25);
+/// The inbox only listens on this socket and sends nothing but control frames: anything
+/// bigger than this from a client closes it, instead of the 64 MiB tungstenite allows.
+const MAX_CLIENT_MESSAGE_BYTES: usize = 4 * 1024;
 
 pub fn router() -> Routes {
     Routes::new().route(routes!(inbox_updates))
@@ -43,6 +46,9 @@ pub async fn inbox_updates(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let events = state.hub.subscribe();
+    let upgrade = upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES);
     upgrade.on_upgrade(move |socket| async move {
         tracing::debug!(user_id = user.id, "inbox updates connected");
         stream(socket, events).await;
