@@ -79,7 +79,7 @@ pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result
         let offer = sentences::TIME_DOES_NOT_EXIST.to_string();
         return Ok(BookingStep::Offered { offer });
     };
-    book_or_offer(app, talk, fields, &wanted, starts_at).await
+    book_or_offer(app, talk, &knowledge, fields, &wanted, starts_at).await
 }
 
 /// The customer named a time (`starts_at`): book it if it is free, else offer the nearest
@@ -87,6 +87,7 @@ pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result
 async fn book_or_offer(
     app: &AppState,
     talk: Talk<'_>,
+    knowledge: &KnowledgeSnapshot,
     fields: BookingFields,
     wanted: &SlotQuery<'_>,
     starts_at: DateTime<Utc>,
@@ -98,7 +99,6 @@ async fn book_or_offer(
         now,
     } = talk;
     let tz = app.settings.business.timezone;
-    let knowledge = app.knowledge.get(&app.db).await?;
     let service = wanted.service;
     let request = BookingRequest {
         contact_id: contact.id,
@@ -107,7 +107,7 @@ async fn book_or_offer(
         starts_at,
         source: BookingSource::Bot,
     };
-    if let Some(booked) = book(app, &knowledge, request, now).await? {
+    if let Some(booked) = book(app, knowledge, request, now).await? {
         flow.booking = None;
         outbound::publish_conversation(app, conversation.id).await;
         let staff = &booked.slot.staff_name;
@@ -118,7 +118,7 @@ async fn book_or_offer(
     let mut without_time = fields;
     without_time.time = None;
     remember(app, conversation, flow, without_time, now).await?;
-    let offer = offer(app, &knowledge, wanted, Some(starts_at), now).await?;
+    let offer = offer(app, knowledge, wanted, Some(starts_at), now).await?;
     Ok(BookingStep::Offered {
         offer: sentences::not_available(tz, starts_at, &offer),
     })
