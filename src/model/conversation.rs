@@ -49,9 +49,12 @@ string_enum! {
         BookingRequest => "BOOKING_REQUEST",
         BookingConfirmed => "BOOKING_CONFIRMED",
         BookingCancelled => "BOOKING_CANCELLED",
+        BookingReschedule => "BOOKING_RESCHEDULE",
         BookingAbandoned => "BOOKING_ABANDONED",
         HumanRequested => "HUMAN_REQUESTED",
         OptOut => "OPT_OUT",
+        Yes => "YES",
+        No => "NO",
         Other => "OTHER",
     }
 }

@@ -26,7 +26,9 @@ string_enum! {
 pub struct Appointment {
     pub id: i64,
     pub contact_id: i64,
+    pub service_id: i64,
     pub service_name: String,
+    pub staff_id: i64,
     pub staff_name: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,

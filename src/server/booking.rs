@@ -11,7 +11,7 @@ use tokio::sync::RwLock;
 
 use super::db::knowledge::{self, NewAppointment};
 use super::db::{Db, DbResult};
-use crate::model::{AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember};
+use crate::model::{AppointmentStatus, BookingSource, Closure, Faq, OpeningHours, Service, StaffMember};
 
 /// Appointments start on the quarter hour.
 const SLOT_STEP_MINUTES: i64 = 15;
@@ -49,6 +49,8 @@ pub struct KnowledgeSnapshot {
     pub staff_services: Vec<(i64, i64)>,
     pub hours: Vec<OpeningHours>,
     pub faqs: Vec<Faq>,
+    /// Holidays and one-off closures.
+    pub closures: Vec<Closure>,
 }
 
 impl KnowledgeSnapshot {
@@ -67,6 +69,7 @@ impl KnowledgeSnapshot {
             staff_services: knowledge::list_staff_services(db).await?,
             hours: knowledge::list_business_hours(db).await?,
             faqs: knowledge::list_faqs(db).await?,
+            closures: knowledge::list_closures(db).await?,
         })
     }
 
@@ -112,6 +115,11 @@ impl KnowledgeSnapshot {
             .filter(move |st| self.staff_services.contains(&(st.id, service_id)))
     }
 
+    /// The closure covering that day, if any.
+    pub fn closure_on(&self, date: NaiveDate) -> Option<&Closure> {
+        self.closures.iter().find(|c| c.starts_on <= date && date <= c.ends_on)
+    }
+
     pub fn hours_on(&self, weekday: Weekday) -> impl Iterator<Item = &OpeningHours> {
         let day = i64::from(weekday.num_days_from_monday());
         self.hours.iter().filter(move |h| h.weekday == day)
@@ -126,157 +134,61 @@ fn normalize(text: &str) -> String {
         .join(" ")
 }
 
-/// A part of the day a customer may ask for, in minutes after local midnight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PartOfDay {
-    Morning,
-    Afternoon,
-    Evening,
-}
-
-impl PartOfDay {
-    pub fn parse(text: &str) -> Option<PartOfDay> {
-        let text = text.to_lowercase();
-        if text.contains("morning") {
-            Some(PartOfDay::Morning)
-        } else if text.contains("afternoon") {
-            Some(PartOfDay::Afternoon)
-        } else if text.contains("evening") || text.contains("after work") {
-            Some(PartOfDay::Evening)
-        } else {
-            None
-        }
-    }
-
-    fn minutes(self) -> (i64, i64) {
-        match self {
-            PartOfDay::Morning => (0, 12 * 60),
-            PartOfDay::Afternoon => (12 * 60, 17 * 60),
-            PartOfDay::Evening => (17 * 60, 24 * 60),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PartOfDay::Morning => "morning",
-            PartOfDay::Afternoon => "afternoon",
-            PartOfDay::Evening => "evening",
-        }
-    }
-}
-
-/// A day named in free text: "today", "tomorrow", a weekday (its next occurrence, today
-/// included), `2026-03-14`, or `14/03`.
-pub fn parse_day(text: &str, today: NaiveDate) -> Option<NaiveDate> {
-    let text = text.to_lowercase();
-    if let Some(date) = text
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .find_map(|word| NaiveDate::parse_from_str(word.trim_matches(|c: char| !c.is_ascii_digit()), "%Y-%m-%d").ok())
-    {
-        return Some(date);
-    }
-    if text.contains("tomorrow") {
-        return today.succ_opt();
-    }
-    if text.contains("today") || text.contains("tonight") {
-        return Some(today);
-    }
-    const NAMES: [(&str, Weekday); 7] = [
-        ("monday", Weekday::Mon),
-        ("tuesday", Weekday::Tue),
-        ("wednesday", Weekday::Wed),
-        ("thursday", Weekday::Thu),
-        ("friday", Weekday::Fri),
-        ("saturday", Weekday::Sat),
-        ("sunday", Weekday::Sun),
-    ];
-    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric() && c != '/').collect();
-    for (name, weekday) in NAMES {
-        if words
-            .iter()
-            .any(|w| *w == name || (w.len() >= 3 && name.starts_with(*w) && *w == &name[..3]))
-        {
-            let ahead = (7 + weekday.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
-            return today.checked_add_signed(Duration::days(i64::from(ahead)));
-        }
-    }
-    words.iter().find_map(|word| {
-        let (day, month) = word.split_once('/')?;
-        let (day, month): (u32, u32) = (day.parse().ok()?, month.parse().ok()?);
-        let this_year = NaiveDate::from_ymd_opt(today.year(), month, day)?;
-        if this_year >= today {
-            Some(this_year)
-        } else {
-            NaiveDate::from_ymd_opt(today.year() + 1, month, day)
-        }
-    })
-}
-
-/// A clock time in free text: `16:00`, `16.30`, `4pm`, `4:30 pm`, `16h`, `at 4` (a small
-/// number with "at" is taken as afternoon, as people mean in a salon).
-pub fn parse_time(text: &str) -> Option<(u32, u32)> {
-    let lower = text.to_lowercase();
-    let tokens: Vec<&str> = lower.split_whitespace().collect();
-    for (i, raw) in tokens.iter().enumerate() {
-        let token = raw.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != ':' && c != '.');
-        let next = tokens
-            .get(i + 1)
-            .map(|t| t.trim_matches(|c: char| !c.is_ascii_alphabetic()));
-        let (clock, suffix) = match token.find(|c: char| c.is_ascii_alphabetic()) {
-            Some(at) => (&token[..at], &token[at..]),
-            None => (token, next.filter(|n| matches!(*n, "am" | "pm")).unwrap_or("")),
-        };
-        if clock.is_empty() || !clock.starts_with(|c: char| c.is_ascii_digit()) {
-            continue;
-        }
-        let (hour, minute) = match clock.split_once([':', '.']) {
-            Some((h, m)) if m.len() == 2 => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?),
-            Some(_) => continue,
-            None => (clock.parse::<u32>().ok()?, 0),
-        };
-        let hour = match suffix {
-            "pm" if hour < 12 => hour + 12,
-            "am" if hour == 12 => 0,
-            "am" | "pm" | "h" | "" => hour,
-            _ => continue,
-        };
-        let bare_number = suffix.is_empty() && !clock.contains([':', '.']);
-        if bare_number {
-            // A lone number is a time only after "at" ("at 4"); otherwise it is a date or count.
-            if i == 0 || tokens[i - 1] != "at" {
-                continue;
-            }
-            let hour = if (1..=7).contains(&hour) { hour + 12 } else { hour };
-            if hour < 24 {
-                return Some((hour, 0));
-            }
-            continue;
-        }
-        if hour < 24 && minute < 60 {
-            return Some((hour, minute));
-        }
-    }
-    None
-}
-
 /// A free start time with the staff member who would take it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Slot {
     pub staff_id: i64,
     pub staff_name: String,
     pub starts_at: DateTime<Utc>,
 }
 
+/// A span of the day in minutes after local midnight: nothing starts before `earliest`,
+/// nothing starts at or after `latest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub earliest: i64,
+    pub latest: i64,
+}
+
+impl Window {
+    pub const WHOLE_DAY: Window = Window {
+        earliest: 0,
+        latest: 24 * 60,
+    };
+
+    /// From `HH:MM` bounds; a missing bound is open.
+    pub fn from_bounds(earliest: Option<&str>, latest: Option<&str>) -> Window {
+        let minute = |t: &str| parse_hh_mm(t).map(|(h, m)| i64::from(h * 60 + m));
+        Window {
+            earliest: earliest.and_then(minute).unwrap_or(0),
+            latest: latest.and_then(minute).unwrap_or(24 * 60),
+        }
+    }
+
+    pub fn contains(self, minute: i64) -> bool {
+        minute >= self.earliest && minute < self.latest
+    }
+}
+
+/// `HH:MM` (24-hour) as hour and minute.
+pub fn parse_hh_mm(text: &str) -> Option<(u32, u32)> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some((h, m))
+}
+
 #[derive(Clone, Copy)]
 pub struct SlotQuery<'a> {
     pub service: &'a Service,
     pub date: NaiveDate,
-    pub part_of_day: Option<PartOfDay>,
+    pub window: Window,
     pub staff_id: Option<i64>,
+    /// The appointment being moved: its own time does not block the new one.
+    pub moving: Option<i64>,
 }
 
-/// Every free start time for the service on that local day, earliest first (one staff member
-/// per time: the first free one).
+/// Every free start time for the service on that local day, earliest first, once for each
+/// staff member free then (in staff order). Nothing on a closure day.
 pub async fn free_slots(
     db: &Db,
     knowledge: &KnowledgeSnapshot,
@@ -286,10 +198,12 @@ pub async fn free_slots(
 ) -> DbResult<Vec<Slot>> {
     let duration = Duration::minutes(query.service.duration_minutes);
     let earliest = now + Duration::minutes(MIN_LEAD_MINUTES);
-    let (window_start, window_end) = query.part_of_day.map_or((0, 24 * 60), PartOfDay::minutes);
     let Some(day_start) = local(tz, query.date, 0) else {
         return Ok(Vec::new());
     };
+    if knowledge.closure_on(query.date).is_some() {
+        return Ok(Vec::new());
+    }
     let day_end = day_start + Duration::days(1);
 
     let mut slots: Vec<Slot> = Vec::new();
@@ -297,12 +211,11 @@ pub async fn free_slots(
         .staff_for(query.service.id)
         .filter(|s| query.staff_id.is_none_or(|id| id == s.id))
     {
-        let busy = knowledge::busy_intervals(db, staff.id, day_start, day_end).await?;
+        let busy = knowledge::busy_intervals(db, staff.id, day_start, day_end, query.moving).await?;
         for hours in knowledge.hours_on(query.date.weekday()) {
             let mut minute = hours.opens_minute;
             while minute + query.service.duration_minutes <= hours.closes_minute {
-                let in_window = minute >= window_start && minute < window_end;
-                if let Some(start) = local(tz, query.date, minute).filter(|_| in_window) {
+                if let Some(start) = local(tz, query.date, minute).filter(|_| query.window.contains(minute)) {
                     let end = start + duration;
                     let clashes = busy.iter().any(|(b_start, b_end)| start < *b_end && *b_start < end);
                     if start >= earliest && !clashes {
@@ -317,9 +230,101 @@ pub async fn free_slots(
             }
         }
     }
+    // Stable: at one time, staff stay in their order.
     slots.sort_by_key(|s| s.starts_at);
-    slots.dedup_by_key(|s| s.starts_at);
     Ok(slots)
+}
+
+/// Why a day has no free time in the window, in the words a receptionist would use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The day (or the time) has passed.
+    Past,
+    /// A holiday or one-off closure, with its reason.
+    Closure(String),
+    /// The business does not open on that weekday.
+    ClosedWeekday,
+    /// Open that day, but not at the time or in the window asked for.
+    OutsideHours,
+    /// Open then, and every time is taken.
+    FullyBooked,
+}
+
+/// The true reason nothing is free for `query` (checked after [`free_slots`] found nothing).
+pub fn why_unavailable(knowledge: &KnowledgeSnapshot, query: &SlotQuery<'_>, today: NaiveDate) -> Unavailable {
+    if query.date < today {
+        return Unavailable::Past;
+    }
+    if let Some(closure) = knowledge.closure_on(query.date) {
+        return Unavailable::Closure(closure.reason.clone());
+    }
+    let periods: Vec<&OpeningHours> = knowledge.hours_on(query.date.weekday()).collect();
+    if periods.is_empty() {
+        return Unavailable::ClosedWeekday;
+    }
+    let duration = query.service.duration_minutes;
+    let fits = periods.iter().any(|h| {
+        let first = h.opens_minute.max(query.window.earliest);
+        let last_start = (h.closes_minute - duration).min(query.window.latest - 1);
+        first <= last_start
+    });
+    if fits {
+        Unavailable::FullyBooked
+    } else {
+        Unavailable::OutsideHours
+    }
+}
+
+/// Up to `count` slots that make a real choice: the earliest, then others spread across the
+/// rest of the window at least an hour apart, preferring stylists not offered yet. When the
+/// day is too full for hour gaps, the nearest other times fill the offer.
+pub fn spread(slots: &[Slot], count: usize) -> Vec<Slot> {
+    let Some(first) = slots.first() else {
+        return Vec::new();
+    };
+    let span = slots.last().map_or(Duration::zero(), |last| last.starts_at - first.starts_at);
+    let mut picked = vec![first.clone()];
+    for k in 1..count {
+        let target = first.starts_at + span * k as i32 / (count as i32 - 1).max(1);
+        let Some(previous) = picked.last() else { break };
+        let not_before = previous.starts_at + Duration::minutes(60);
+        let used = |s: &Slot| picked.iter().any(|p| p.staff_id == s.staff_id);
+        let best = slots
+            .iter()
+            .filter(|s| s.starts_at >= not_before)
+            .min_by_key(|s| (s.starts_at - target).num_minutes().abs() + if used(s) { 60 } else { 0 });
+        match best {
+            Some(slot) => picked.push(slot.clone()),
+            None => break,
+        }
+    }
+    for slot in slots {
+        if picked.len() >= count {
+            break;
+        }
+        if !picked.iter().any(|p| p.starts_at == slot.starts_at) {
+            picked.push(slot.clone());
+        }
+    }
+    picked.sort_by_key(|s| s.starts_at);
+    picked
+}
+
+/// The `count` free times nearest to `near` (one slot per time), in time order.
+pub fn nearest(slots: &[Slot], near: DateTime<Utc>, count: usize) -> Vec<Slot> {
+    let mut by_distance: Vec<&Slot> = slots.iter().collect();
+    by_distance.sort_by_key(|s| ((s.starts_at - near).num_minutes().abs(), s.starts_at));
+    let mut picked: Vec<Slot> = Vec::new();
+    for slot in by_distance {
+        if picked.len() == count {
+            break;
+        }
+        if !picked.iter().any(|p| p.starts_at == slot.starts_at) {
+            picked.push(slot.clone());
+        }
+    }
+    picked.sort_by_key(|s| s.starts_at);
+    picked
 }
 
 fn local(tz: Tz, date: NaiveDate, minute_of_day: i64) -> Option<DateTime<Utc>> {
@@ -331,11 +336,6 @@ fn local(tz: Tz, date: NaiveDate, minute_of_day: i64) -> Option<DateTime<Utc>> {
 pub fn local_parts(tz: Tz, at: DateTime<Utc>) -> (NaiveDate, u32) {
     let local = at.with_timezone(&tz);
     (local.date_naive(), local.hour() * 60 + local.minute())
-}
-
-/// "Friday 20 Mar at 14:00".
-pub fn describe(tz: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&tz).format("%A %-d %b at %H:%M").to_string()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -353,6 +353,8 @@ pub struct BookingRequest {
     pub staff_id: Option<i64>,
     pub starts_at: DateTime<Utc>,
     pub source: BookingSource,
+    /// An appointment to move to this time instead of booking a new one.
+    pub moving: Option<i64>,
 }
 
 /// The staff members whose schedule has `request.starts_at` free for the service, as slots,
@@ -364,22 +366,19 @@ pub async fn free_staff_at(
     request: &BookingRequest,
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Slot>> {
-    let (date, _) = local_parts(tz, request.starts_at);
-    let mut free = Vec::new();
-    for staff in knowledge
-        .staff_for(request.service.id)
-        .filter(|s| request.staff_id.is_none_or(|id| id == s.id))
-    {
-        let query = SlotQuery {
-            service: &request.service,
-            date,
-            part_of_day: None,
-            staff_id: Some(staff.id),
-        };
-        let slots = free_slots(db, knowledge, tz, &query, now).await?;
-        free.extend(slots.into_iter().filter(|s| s.starts_at == request.starts_at));
-    }
-    Ok(free)
+    let (date, minute) = local_parts(tz, request.starts_at);
+    let query = SlotQuery {
+        service: &request.service,
+        date,
+        window: Window {
+            earliest: i64::from(minute),
+            latest: i64::from(minute) + 1,
+        },
+        staff_id: request.staff_id,
+        moving: request.moving,
+    };
+    let slots = free_slots(db, knowledge, tz, &query, now).await?;
+    Ok(slots.into_iter().filter(|s| s.starts_at == request.starts_at).collect())
 }
 
 /// Books the request with the first of `candidates` still free, inside the caller's
@@ -397,25 +396,36 @@ pub async fn book_first_free(
     let ends_at = request.starts_at + Duration::minutes(request.service.duration_minutes);
     for slot in candidates {
         knowledge::lock_staff_bookings(&mut *tx, slot.staff_id).await?;
-        if !knowledge::busy_intervals(&mut *tx, slot.staff_id, request.starts_at, ends_at)
+        if !knowledge::busy_intervals(&mut *tx, slot.staff_id, request.starts_at, ends_at, request.moving)
             .await?
             .is_empty()
         {
             continue;
         }
-        let new = NewAppointment {
-            contact_id: request.contact_id,
-            service_id: request.service.id,
-            staff_id: slot.staff_id,
-            starts_at: request.starts_at,
-            ends_at,
-            status: AppointmentStatus::Booked,
-            source: request.source,
-            campaign_id: None,
-            price_cents: request.service.price_cents,
-            created_at: now,
+        let appointment_id = match request.moving {
+            // Moved in place: the old time is released by the same statement that takes the new one.
+            Some(id) => {
+                if !knowledge::move_appointment(&mut *tx, id, slot.staff_id, request.starts_at, ends_at).await? {
+                    return Ok(None);
+                }
+                id
+            }
+            None => {
+                let new = NewAppointment {
+                    contact_id: request.contact_id,
+                    service_id: request.service.id,
+                    staff_id: slot.staff_id,
+                    starts_at: request.starts_at,
+                    ends_at,
+                    status: AppointmentStatus::Booked,
+                    source: request.source,
+                    campaign_id: None,
+                    price_cents: request.service.price_cents,
+                    created_at: now,
+                };
+                knowledge::insert_appointment(&mut *tx, &new).await?
+            }
         };
-        let appointment_id = knowledge::insert_appointment(&mut *tx, &new).await?;
         return Ok(Some(Booked {
             appointment_id,
             slot: slot.clone(),
@@ -437,29 +447,46 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    #[test]
-    fn days_people_name() {
-        let wednesday = day(2026, 3, 11);
-        assert_eq!(parse_day("Friday afternoon please", wednesday), Some(day(2026, 3, 13)));
-        assert_eq!(parse_day("wednesday", wednesday), Some(wednesday));
-        assert_eq!(parse_day("tomorrow at 4", wednesday), Some(day(2026, 3, 12)));
-        assert_eq!(parse_day("on 2026-04-02", wednesday), Some(day(2026, 4, 2)));
-        assert_eq!(parse_day("14/03", wednesday), Some(day(2026, 3, 14)));
-        assert_eq!(parse_day("01/02", wednesday), Some(day(2027, 2, 1)));
-        assert_eq!(parse_day("whenever", wednesday), None);
+    fn slot(staff_id: i64, hour: i64, minute: i64) -> Slot {
+        Slot {
+            staff_id,
+            staff_name: format!("staff {staff_id}"),
+            starts_at: DateTime::from_timestamp(0, 0).unwrap() + Duration::minutes(hour * 60 + minute),
+        }
+    }
+
+    fn every_quarter(staff: &[i64], from: i64, to: i64) -> Vec<Slot> {
+        let mut slots = Vec::new();
+        for minute in (from * 60..to * 60).step_by(15) {
+            for id in staff {
+                slots.push(slot(*id, minute / 60, minute % 60));
+            }
+        }
+        slots
     }
 
     #[test]
-    fn times_people_write() {
-        assert_eq!(parse_time("16:00 please"), Some((16, 0)));
-        assert_eq!(parse_time("yes, 14.30 works"), Some((14, 30)));
-        assert_eq!(parse_time("4pm"), Some((16, 0)));
-        assert_eq!(parse_time("4:30 pm"), Some((16, 30)));
-        assert_eq!(parse_time("at 4"), Some((16, 0)));
-        assert_eq!(parse_time("at 10"), Some((10, 0)));
-        assert_eq!(parse_time("book me at 3am"), Some((3, 0)));
-        assert_eq!(parse_time("I have 2 kids"), None);
-        assert_eq!(parse_time("25:00"), None);
+    fn an_offer_is_a_real_choice() {
+        let day = every_quarter(&[1, 2], 9, 18);
+        let offer = spread(&day, 3);
+        let times: Vec<i64> = offer.iter().map(|s| s.starts_at.timestamp() / 60).collect();
+        assert_eq!(times[0], 9 * 60, "the earliest first");
+        assert!(times.windows(2).all(|w| w[1] - w[0] >= 60), "an hour apart: {times:?}");
+        assert!(times[2] >= 15 * 60, "spread across the day: {times:?}");
+        let stylists: std::collections::HashSet<i64> = offer.iter().map(|s| s.staff_id).collect();
+        assert!(stylists.len() >= 2, "different stylists: {offer:?}");
+
+        let crowded = every_quarter(&[1], 9, 10);
+        let offer = spread(&crowded, 3);
+        assert_eq!(offer.len(), 3, "a full day still offers three times: {offer:?}");
+    }
+
+    #[test]
+    fn the_nearest_times_around_a_taken_one() {
+        let day = every_quarter(&[1], 9, 12);
+        let near = slot(1, 10, 0).starts_at;
+        let times: Vec<i64> = nearest(&day, near, 3).iter().map(|s| s.starts_at.timestamp() / 60).collect();
+        assert_eq!(times, vec![9 * 60 + 45, 10 * 60, 10 * 60 + 15]);
     }
 
     #[test]

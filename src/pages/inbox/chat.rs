@@ -47,11 +47,14 @@ impl ConversationDetail {
             return Applied::Unchanged;
         }
         self.history.messages.push(message.clone());
-        // Appointments travel in no event: the bot's booking or cancellation reply is the
-        // sign that the contact panel's list changed.
-        let booking = message
-            .intent
-            .is_some_and(|intent| matches!(intent, Intent::BookingConfirmed | Intent::BookingCancelled));
+        // Appointments travel in no event: the bot's booking, cancellation or move reply is
+        // the sign that the contact panel's list changed.
+        let booking = message.intent.is_some_and(|intent| {
+            matches!(
+                intent,
+                Intent::BookingConfirmed | Intent::BookingCancelled | Intent::BookingReschedule
+            )
+        });
         if booking {
             Applied::Refetch
         } else {

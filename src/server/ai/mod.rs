@@ -6,17 +6,19 @@ pub mod gemini;
 pub mod offline;
 pub mod openai;
 pub mod prompt;
+pub mod understanding;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 
 use super::booking::KnowledgeSnapshot;
 use super::config::{AiProvider, AiSettings};
-use crate::model::{Appointment, Author, CustomerContext, Intent};
+use super::i18n::Lang;
+use crate::model::{Appointment, Author, CustomerContext};
+pub use understanding::{BookingFields, Choice, Understanding};
 
 /// Replies that ask for the name before the receptionist stops asking.
 pub const MAX_NAME_ASKS: u32 = 2;
@@ -38,40 +40,29 @@ pub struct AiContext {
     pub message: String,
     /// A booking the customer started and has not finished.
     pub pending_booking: Option<BookingFields>,
+    /// The times just offered, as the customer read them, in order.
+    pub offered: Vec<String>,
+    /// The change we asked the customer to confirm ("cancel …?"), as we asked it.
+    pub confirming: Option<String>,
+    /// The language to answer in unless the message is clearly in another.
+    pub language: Lang,
     pub now: DateTime<Utc>,
+}
+
+impl AiContext {
+    /// The customer's next booked appointment.
+    pub fn next_appointment(&self) -> Option<&Appointment> {
+        self.appointments
+            .iter()
+            .filter(|a| a.status == crate::model::AppointmentStatus::Booked && a.starts_at > self.now)
+            .min_by_key(|a| a.starts_at)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Turn {
     pub author: Author,
     pub text: String,
-}
-
-/// What the customer asked to book, as far as it is known. The code checks it against real
-/// availability; the AI's word is never enough.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BookingFields {
-    pub service: Option<String>,
-    /// `YYYY-MM-DD` in the business time zone.
-    pub date: Option<String>,
-    /// `HH:MM`, 24-hour clock.
-    pub time: Option<String>,
-    /// `morning`, `afternoon` or `evening`.
-    pub part_of_day: Option<String>,
-    pub staff: Option<String>,
-}
-
-impl BookingFields {
-    /// Newer fields win; what the customer said before is kept.
-    pub fn merged_over(self, earlier: &BookingFields) -> BookingFields {
-        BookingFields {
-            service: self.service.or_else(|| earlier.service.clone()),
-            date: self.date.or_else(|| earlier.date.clone()),
-            time: self.time.or_else(|| earlier.time.clone()),
-            part_of_day: self.part_of_day.or_else(|| earlier.part_of_day.clone()),
-            staff: self.staff.or_else(|| earlier.staff.clone()),
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -82,12 +73,11 @@ pub struct TokenUsage {
     pub thinking: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AiReply {
+    /// The provider's own sentence, sent where the code has nothing to decide.
     pub text: String,
-    pub intent: Intent,
-    pub customer_name: Option<String>,
-    pub booking: Option<BookingFields>,
+    pub understanding: Understanding,
     pub usage: TokenUsage,
 }
 
@@ -141,46 +131,12 @@ impl Ai {
     }
 }
 
-/// The JSON every provider must produce.
-#[derive(Deserialize)]
-struct RawReply {
-    reply: String,
-    intent: String,
-    #[serde(default)]
-    customer_name: Option<String>,
-    #[serde(default)]
-    booking: Option<BookingFields>,
-}
-
-/// The longest reply we send; WhatsApp allows 4,096 characters, a receptionist needs far fewer.
-const MAX_REPLY_CHARS: usize = 1500;
-
 /// Parses and re-validates a provider's JSON answer.
 pub fn parse_reply(text: &str, usage: TokenUsage) -> Result<AiReply, AiError> {
-    let text = text.trim();
-    // Some models wrap JSON in a Markdown fence despite being asked not to.
-    let text = text
-        .strip_prefix("```json")
-        .or_else(|| text.strip_prefix("```"))
-        .and_then(|t| t.strip_suffix("```"))
-        .unwrap_or(text);
-    let raw: RawReply =
-        serde_json::from_str(text).map_err(|e| AiError::Malformed(format!("not the JSON contract ({e})")))?;
-    let reply = raw.reply.trim();
-    if reply.is_empty() {
-        return Err(AiError::Malformed("empty reply".into()));
-    }
-    let intent = Intent::parse(raw.intent.trim()).ok_or_else(|| {
-        AiError::Malformed(format!(
-            "unknown intent `{}`",
-            raw.intent.chars().take(40).collect::<String>()
-        ))
-    })?;
+    let (text, understanding) = understanding::parse(text)?;
     Ok(AiReply {
-        text: reply.chars().take(MAX_REPLY_CHARS).collect(),
-        intent,
-        customer_name: raw.customer_name.as_deref().and_then(clean_name),
-        booking: raw.booking,
+        text,
+        understanding,
         usage,
     })
 }
@@ -267,37 +223,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_valid_answer_is_read_and_checked() {
-        let reply = parse_reply(
-            r#"{"reply":"Nice to meet you, Sara!","intent":"NAME_PROVIDED","customer_name":" Sara ","booking":null}"#,
-            TokenUsage::default(),
-        )
-        .unwrap();
-        assert_eq!(reply.intent, Intent::NameProvided);
-        assert_eq!(reply.customer_name.as_deref(), Some("Sara"));
-        let fenced = parse_reply(
-            "```json\n{\"reply\":\"Hi\",\"intent\":\"GREETING\"}\n```",
-            TokenUsage::default(),
-        );
-        assert_eq!(fenced.unwrap().text, "Hi");
-    }
-
-    #[test]
-    fn malformed_answers_are_refused() {
-        for bad in [
-            "not json",
-            r#"{"reply":"","intent":"GREETING"}"#,
-            r#"{"reply":"Hi","intent":"DELETE_EVERYTHING"}"#,
-            r#"{"intent":"GREETING"}"#,
-        ] {
-            assert!(
-                matches!(parse_reply(bad, TokenUsage::default()), Err(AiError::Malformed(_))),
-                "{bad}"
-            );
-        }
-    }
 
     #[test]
     fn only_plausible_names_are_kept() {

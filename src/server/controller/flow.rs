@@ -1,9 +1,11 @@
 //! What a conversation is in the middle of, kept in `conversations.flow_state` between
 //! messages. Server-internal: it never reaches the browser.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::server::ai::BookingFields;
+use crate::server::booking::Slot;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlowState {
@@ -15,6 +17,32 @@ pub struct FlowState {
     /// The inbound message that already got the fallback reply (it gets only one).
     #[serde(default)]
     pub fallback_sent_for: Option<i64>,
+    /// The times of the last offer, which "the first one" or "the 10:30" refer to.
+    #[serde(default)]
+    pub offer: Option<Offer>,
+    /// A change we asked the customer to confirm; only a clear yes carries it out.
+    #[serde(default)]
+    pub confirming: Option<Confirmation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Offer {
+    pub service_id: i64,
+    pub slots: Vec<Slot>,
+    /// The appointment these times would move, when the offer is for a reschedule.
+    pub moving: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Confirmation {
+    Cancel {
+        appointment_id: i64,
+    },
+    Move {
+        appointment_id: i64,
+        staff_id: i64,
+        starts_at: DateTime<Utc>,
+    },
 }
 
 /// A booking the customer started and has not finished.

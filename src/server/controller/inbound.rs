@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::booking::{self, BookingStep, Talk};
-use super::flow::FlowState;
+use super::flow::{Confirmation, FlowState};
 use super::jobs::{schedule, ConversationJob, JobKind};
 use super::outbound::{self, Delivery, Reply};
 use super::{sentences, ProcessError};
@@ -13,9 +13,10 @@ use crate::model::{
     Author, Contact, Conversation, ConversationMode, CustomerContext, DeliveryStatus, InboxEvent, Intent, Message,
     NameSource, Outcome,
 };
-use crate::server::ai::{AiContext, AiError, AiReply, Turn, MAX_NAME_ASKS};
+use crate::server::ai::{AiContext, AiError, AiReply, Turn, Understanding, MAX_NAME_ASKS};
 use crate::server::db::conversations::{self, ConversationState, NewMessage};
 use crate::server::db::{contacts, knowledge, DbError};
+use crate::server::i18n::{self, Lang};
 use crate::server::state::AppState;
 use crate::server::whatsapp::payload::InboundMessage;
 
@@ -44,16 +45,17 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
         mut flow,
         message,
     } = received;
+    let lang = i18n::language_of(&app.settings.business, &contact);
     if !inbound.is_text() {
-        let unsupported = Reply::answer(&message, sentences::UNSUPPORTED_MESSAGE, Intent::Other);
+        let unsupported = Reply::answer(&message, &sentences::unsupported_message(&lang), Intent::Other);
         outbound::reply(app, &contact, conversation.id, unsupported).await?;
         return Ok(());
     }
     match inbound.body.trim().to_uppercase().as_str() {
-        "STOP" | "UNSUBSCRIBE" => return opt_out(app, &contact, &conversation, &message, now).await,
+        "STOP" | "UNSUBSCRIBE" => return opt_out(app, &contact, &conversation, &message, &lang, now).await,
         "START" if contact.opted_out_at.is_some() => {
             contacts::set_opted_out(&app.db, contact.id, false, now).await?;
-            let welcome = Reply::answer(&message, sentences::OPTED_IN, Intent::Other);
+            let welcome = Reply::answer(&message, &sentences::opted_in(&lang), Intent::Other);
             outbound::reply(app, &contact, conversation.id, welcome).await?;
             return Ok(());
         }
@@ -62,10 +64,10 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
     if conversation.mode == ConversationMode::Human {
         return wait_for_staff(app, &conversation, &message, now).await;
     }
-    let context = context(app, &contact, &message, &flow, now).await?;
+    let context = context(app, &contact, &message, &flow, lang, now).await?;
     match app.ai.reply(&context).await {
         Ok(answer) => act(app, &contact, &conversation, &message, &mut flow, answer, now).await,
-        Err(error) => fall_back(app, &contact, &conversation, &message, &mut flow, error).await,
+        Err(error) => fall_back(app, &contact, &conversation, &message, &mut flow, &context.language, error).await,
     }
 }
 
@@ -145,6 +147,7 @@ async fn context(
     contact: &Contact,
     message: &Message,
     flow: &FlowState,
+    language: Lang,
     now: DateTime<Utc>,
 ) -> Result<AiContext, ProcessError> {
     let history = conversations::history_for_contact(&app.db, contact.id, MEMORY_MESSAGES + 1).await?;
@@ -179,6 +182,23 @@ async fn context(
             .as_ref()
             .filter(|b| !b.followed_up)
             .map(|b| b.fields.clone()),
+        offered: flow
+            .offer
+            .iter()
+            .flat_map(|offer| &offer.slots)
+            .map(|slot| {
+                let when = i18n::when(&language, business.timezone, slot.starts_at);
+                format!("{when} ({})", slot.staff_name)
+            })
+            .collect(),
+        confirming: flow.confirming.as_ref().map(|c| match c {
+            Confirmation::Cancel { .. } => "cancel their next appointment".to_string(),
+            Confirmation::Move { starts_at, .. } => format!(
+                "move their next appointment to {}",
+                i18n::when(&language, business.timezone, *starts_at)
+            ),
+        }),
+        language,
         now,
     })
 }
@@ -191,6 +211,7 @@ async fn fall_back(
     conversation: &Conversation,
     message: &Message,
     flow: &mut FlowState,
+    lang: &Lang,
     error: AiError,
 ) -> Result<(), ProcessError> {
     tracing::warn!(%error, "AI answer failed; the message will be retried");
@@ -200,7 +221,7 @@ async fn fall_back(
             app,
             contact,
             conversation.id,
-            Reply::unprompted(sentences::FALLBACK, None),
+            Reply::unprompted(&sentences::fallback(lang), None),
         )
         .await?;
         flow.fallback_sent_for = Some(message.id);
@@ -213,9 +234,10 @@ async fn fall_back(
     Err(ProcessError::Retry(error.to_string(), retry_after))
 }
 
-/// Acts on what the AI understood, then sends the answer: the AI's own words, or ours
-/// where the code decided (bookings, cancellations). One match over the intents, so what
-/// each intent does is read in one place.
+/// Acts on everything the message was understood to say, then sends one answer: the
+/// code's sentences where it decided (bookings, changes, handover), else the receptionist's
+/// own. Read top to bottom: a pending question first, then the person, the name, and the
+/// booking, which together make the reply.
 async fn act(
     app: &AppState,
     contact: &Contact,
@@ -226,44 +248,44 @@ async fn act(
     now: DateTime<Utc>,
 ) -> Result<(), ProcessError> {
     let flow_before = flow.clone();
-    let mut text = answer.text.clone();
-    let mut intent = answer.intent;
-    match answer.intent {
-        Intent::NameProvided => {
-            if let Some(name) = &answer.customer_name {
-                contacts::set_name(&app.db, contact.id, Some(name), NameSource::Customer).await?;
-                outbound::publish_conversation(app, conversation.id).await;
-            }
-        }
-        Intent::HumanRequested => hand_to_staff(app, contact, conversation, now).await?,
-        Intent::OptOut => return opt_out(app, contact, conversation, message, now).await,
-        Intent::BookingCancelled => {
-            text = cancel_next_appointment(app, contact, conversation.id, now).await?;
-            flow.booking = None;
-        }
-        Intent::BookingAbandoned => {
-            contacts::set_outcome(&app.db, contact.id, Outcome::BookingAbandoned, now).await?;
-            flow.booking = None;
-        }
-        Intent::BookingRequest | Intent::BookingConfirmed => {
-            let said = answer.booking.clone().unwrap_or_default();
-            let talk = Talk {
-                contact,
-                conversation,
-                flow,
-                now,
-            };
-            (text, intent) = match booking::step(app, talk, said).await? {
-                // Not enough known yet: the AI's own question stands.
-                BookingStep::NeedsDetails => (text, Intent::BookingRequest),
-                BookingStep::Booked { confirmation } => (confirmation, Intent::BookingConfirmed),
-                BookingStep::Offered { offer } => (offer, Intent::BookingRequest),
-            };
-        }
-        _ => {}
+    let u = &answer.understanding;
+    let lang = language(app, contact, conversation, u).await?;
+    if u.has(Intent::OptOut) {
+        return opt_out(app, contact, conversation, message, &lang, now).await;
     }
+    let mut decided: Vec<String> = Vec::new();
+    let mut intent = u.main_intent();
+    // An answer to "Shall I …?": only a clear yes acts; anything else changes nothing.
+    if let Some(confirmation) = flow.confirming.take() {
+        if u.has(Intent::Yes) && !u.negated {
+            let talk = talk(contact, conversation, flow, &lang, now);
+            let step = booking::confirmed(app, talk, confirmation).await?;
+            intent = said(step, &mut decided).unwrap_or(Intent::Yes);
+        } else if u.has(Intent::No) || u.negated {
+            decided.push(sentences::nothing_to_confirm(&lang));
+            intent = Intent::No;
+        }
+    }
+    if u.has(Intent::HumanRequested) {
+        hand_to_staff(app, contact, conversation, now).await?;
+        decided.push(sentences::human_handover(&lang));
+    }
+    let new_name = u.customer_name.as_deref().filter(|_| u.has(Intent::NameProvided));
+    if let Some(name) = new_name {
+        contacts::set_name(&app.db, contact.id, Some(name), NameSource::Customer).await?;
+        outbound::publish_conversation(app, conversation.id).await;
+    }
+    if decided.is_empty() {
+        let event = act_on_booking(app, contact, conversation, flow, &lang, u, now, &mut decided).await?;
+        intent = event.unwrap_or(intent);
+    }
+    let text = match (decided.is_empty(), new_name) {
+        (true, _) => answer.text.clone(),
+        (false, Some(name)) => format!("{} {}", sentences::name_thanks(&lang, name), decided.join(" ")),
+        (false, None) => decided.join(" "),
+    };
     // Counting stops at the limit, so a conversation that no longer asks keeps its state.
-    if contact.name.is_none() && answer.intent != Intent::NameProvided && flow.name_asks < MAX_NAME_ASKS {
+    if contact.name.is_none() && new_name.is_none() && flow.name_asks < MAX_NAME_ASKS {
         flow.name_asks += 1;
     }
     flow.fallback_sent_for = None;
@@ -277,6 +299,102 @@ async fn act(
     };
     outbound::reply(app, contact, conversation.id, reply).await?;
     Ok(())
+}
+
+/// The booking part of a message: cancel, move, pick an offered time, or ask for one. The
+/// code's answer goes into `decided`; nothing there means the receptionist's own words
+/// stand. Returns what happened, if anything did.
+#[allow(clippy::too_many_arguments)]
+async fn act_on_booking(
+    app: &AppState,
+    contact: &Contact,
+    conversation: &Conversation,
+    flow: &mut FlowState,
+    lang: &Lang,
+    u: &Understanding,
+    now: DateTime<Utc>,
+    decided: &mut Vec<String>,
+) -> Result<Option<Intent>, ProcessError> {
+    let said_booking = u.booking.clone().unwrap_or_default();
+    let talk = talk(contact, conversation, flow, lang, now);
+    let step = if u.has(Intent::BookingCancelled) {
+        let upcoming = knowledge::next_appointment(&app.db, contact.id, now).await?;
+        if upcoming.is_none() && talk.flow.booking.is_some() && !u.negated {
+            return abandon(app, contact, talk.flow, lang, now, decided).await;
+        }
+        booking::ask_to_cancel(app, talk, u.negated).await?
+    } else if u.has(Intent::BookingReschedule) {
+        booking::reschedule(app, talk, said_booking).await?
+    } else if let Some(choice) = u.choice.as_ref().filter(|_| talk.flow.offer.is_some()) {
+        booking::take_choice(app, talk, choice).await?
+    } else if u.has(Intent::BookingRequest) || u.has(Intent::BookingConfirmed) {
+        booking::step(app, talk, said_booking).await?
+    } else if u.has(Intent::BookingAbandoned) {
+        return abandon(app, contact, talk.flow, lang, now, decided).await;
+    } else {
+        return Ok(None);
+    };
+    Ok(said(step, decided))
+}
+
+/// Puts a booking step's answer into the reply; what happened, if anything did.
+fn said(step: BookingStep, decided: &mut Vec<String>) -> Option<Intent> {
+    match step {
+        BookingStep::NeedsDetails => None,
+        BookingStep::Answer { text, event } => {
+            decided.push(text);
+            event
+        }
+    }
+}
+
+async fn abandon(
+    app: &AppState,
+    contact: &Contact,
+    flow: &mut FlowState,
+    lang: &Lang,
+    now: DateTime<Utc>,
+    decided: &mut Vec<String>,
+) -> Result<Option<Intent>, ProcessError> {
+    contacts::set_outcome(&app.db, contact.id, Outcome::BookingAbandoned, now).await?;
+    flow.booking = None;
+    flow.offer = None;
+    decided.push(sentences::booking_abandoned(lang));
+    Ok(Some(Intent::BookingAbandoned))
+}
+
+fn talk<'a>(
+    contact: &'a Contact,
+    conversation: &'a Conversation,
+    flow: &'a mut FlowState,
+    lang: &'a Lang,
+    now: DateTime<Utc>,
+) -> Talk<'a> {
+    Talk {
+        contact,
+        conversation,
+        flow,
+        lang,
+        now,
+    }
+}
+
+/// The language to answer in: the message's own when it can be told (and then it is
+/// remembered on the contact), else the contact's, else the business's.
+async fn language(
+    app: &AppState,
+    contact: &Contact,
+    conversation: &Conversation,
+    u: &Understanding,
+) -> Result<Lang, ProcessError> {
+    let Some(said) = u.language.as_deref().and_then(Lang::parse) else {
+        return Ok(i18n::language_of(&app.settings.business, contact));
+    };
+    if contact.language.as_deref() != Some(said.code()) {
+        contacts::set_language(&app.db, contact.id, Some(said.code())).await?;
+        outbound::publish_conversation(app, conversation.id).await;
+    }
+    Ok(said)
 }
 
 /// The customer asked for a person: the bot pauses and the inbox flags the conversation.
@@ -309,44 +427,12 @@ async fn hand_to_staff(
     Ok(())
 }
 
-/// Cancels the customer's next appointment; the sentence that says what happened.
-async fn cancel_next_appointment(
-    app: &AppState,
-    contact: &Contact,
-    conversation_id: i64,
-    now: DateTime<Utc>,
-) -> Result<String, ProcessError> {
-    let contact_id = contact.id;
-    let cancelled = app
-        .db
-        .transaction(move |tx| {
-            Box::pin(async move {
-                let cancelled = knowledge::cancel_next_appointment(&mut *tx, contact_id, now).await?;
-                if cancelled.is_some() {
-                    contacts::set_outcome(&mut *tx, contact_id, Outcome::Cancelled, now).await?;
-                }
-                Ok::<_, DbError>(cancelled)
-            })
-        })
-        .await?;
-    if cancelled.is_some() {
-        outbound::publish_conversation(app, conversation_id).await; // the outcome changed
-    }
-    Ok(match cancelled {
-        Some(cancelled) => sentences::cancelled(
-            &cancelled.service_name,
-            app.settings.business.timezone,
-            cancelled.starts_at,
-        ),
-        None => sentences::NO_APPOINTMENT_TO_CANCEL.to_string(),
-    })
-}
-
 async fn opt_out(
     app: &AppState,
     contact: &Contact,
     conversation: &Conversation,
     message: &Message,
+    lang: &Lang,
     now: DateTime<Utc>,
 ) -> Result<(), ProcessError> {
     if contact.opted_out_at.is_some() {
@@ -354,7 +440,7 @@ async fn opt_out(
         return Ok(());
     }
     contacts::set_opted_out(&app.db, contact.id, true, now).await?;
-    let confirmation = Reply::answer(message, sentences::OPTED_OUT, Intent::OptOut);
+    let confirmation = Reply::answer(message, &sentences::opted_out(lang), Intent::OptOut);
     outbound::reply(app, contact, conversation.id, confirmation).await?;
     outbound::publish_conversation(app, conversation.id).await;
     Ok(())

@@ -195,7 +195,9 @@ pub async fn appointments_for_contact(mut db: impl DbExecutor, contact_id: i64) 
     struct Row {
         id: i64,
         contact_id: i64,
+        service_id: i64,
         service_name: String,
+        staff_id: i64,
         staff_name: String,
         starts_at: i64,
         ends_at: i64,
@@ -204,7 +206,7 @@ pub async fn appointments_for_contact(mut db: impl DbExecutor, contact_id: i64) 
         price_cents: i64,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.contact_id, sv.name AS service_name, st.name AS staff_name, a.starts_at, \
+        "SELECT a.id, a.contact_id, a.service_id, sv.name AS service_name, a.staff_id, st.name AS staff_name, a.starts_at, \
          a.ends_at, a.status, a.source, a.price_cents \
          FROM appointments a JOIN services sv ON sv.id = a.service_id JOIN staff st ON st.id = a.staff_id \
          WHERE a.contact_id = $1 ORDER BY a.starts_at DESC",
@@ -217,7 +219,9 @@ pub async fn appointments_for_contact(mut db: impl DbExecutor, contact_id: i64) 
             Ok(Appointment {
                 id: r.id,
                 contact_id: r.contact_id,
+                service_id: r.service_id,
                 service_name: r.service_name,
+                staff_id: r.staff_id,
                 staff_name: r.staff_name,
                 starts_at: from_ms(r.starts_at),
                 ends_at: from_ms(r.ends_at),
@@ -253,41 +257,67 @@ pub async fn lock_staff_bookings(mut db: impl DbExecutor, staff_id: i64) -> DbRe
     }
 }
 
-/// Booked time of one staff member that overlaps `[from, to)`.
+/// Booked time of one staff member that overlaps `[from, to)`, leaving out the appointment
+/// being moved (`except`), whose own time is not in its way.
 pub async fn busy_intervals(
     mut db: impl DbExecutor,
     staff_id: i64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    except: Option<i64>,
 ) -> DbResult<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT starts_at, ends_at FROM appointments WHERE staff_id = $1 AND status = 'booked' \
-         AND starts_at < $3 AND ends_at > $2",
+         AND starts_at < $3 AND ends_at > $2 AND id <> $4",
     )
     .bind(staff_id)
     .bind(to_ms(from))
     .bind(to_ms(to))
+    .bind(except.unwrap_or(0))
     .fetch_all(&mut *db.reader().await?)
     .await?;
     Ok(rows.into_iter().map(|(s, e)| (from_ms(s), from_ms(e))).collect())
 }
 
-/// Cancels the contact's next booked appointment, returning it.
-pub async fn cancel_next_appointment(
+/// The contact's next booked appointment, if any.
+pub async fn next_appointment(
     mut db: impl DbExecutor,
     contact_id: i64,
     now: DateTime<Utc>,
 ) -> DbResult<Option<Appointment>> {
-    let next = appointments_for_contact(&mut db, contact_id)
+    Ok(appointments_for_contact(&mut db, contact_id)
         .await?
         .into_iter()
         .filter(|a| a.status == AppointmentStatus::Booked && a.starts_at > now)
-        .min_by_key(|a| a.starts_at);
-    if let Some(appointment) = &next {
-        sqlx::query("UPDATE appointments SET status = 'cancelled' WHERE id = $1 AND status = 'booked'")
-            .bind(appointment.id)
-            .execute(&mut *db.writer().await?)
-            .await?;
-    }
-    Ok(next)
+        .min_by_key(|a| a.starts_at))
+}
+
+/// Cancels one booked appointment; false when it was no longer booked.
+pub async fn cancel_appointment(mut db: impl DbExecutor, appointment_id: i64) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE appointments SET status = 'cancelled' WHERE id = $1 AND status = 'booked'")
+        .bind(appointment_id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a booked appointment to another time (and perhaps another staff member); false when
+/// it was no longer booked. The caller holds the staff lock and has checked the new time.
+pub async fn move_appointment(
+    mut db: impl DbExecutor,
+    appointment_id: i64,
+    staff_id: i64,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> DbResult<bool> {
+    let done = sqlx::query(
+        "UPDATE appointments SET staff_id = $2, starts_at = $3, ends_at = $4 WHERE id = $1 AND status = 'booked'",
+    )
+    .bind(appointment_id)
+    .bind(staff_id)
+    .bind(to_ms(starts_at))
+    .bind(to_ms(ends_at))
+    .execute(&mut *db.writer().await?)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
