@@ -43,6 +43,7 @@ on_both_databases!(
     sessions_expire_and_emails_are_unique,
     a_campaign_reaches_each_contact_at_most_once,
     the_demo_salon_loads_into_an_empty_database,
+    closures_are_whole_days_in_date_order,
     jobs_run_once_in_lane_order_and_outlive_a_dead_worker,
 );
 
@@ -90,6 +91,7 @@ async fn migrations_create_every_table_and_rerun_cleanly(db: &Db) {
         "tags",
         "contact_tags",
         "jobs",
+        "closures",
     ] {
         assert_eq!(count(db, table).await, 0, "{table} exists and starts empty");
     }
@@ -414,6 +416,12 @@ async fn names_outcomes_and_opt_outs_are_stored(db: &Db) {
         "the 24-hour window never moves back"
     );
     assert_eq!(stored.notes, "Prefers Ana");
+    assert_eq!(stored.language, None, "not known until someone says");
+    contacts::set_language(db, contact.id, Some("es")).await.unwrap();
+    assert_eq!(
+        contacts::get_contact(db, contact.id).await.unwrap().language.as_deref(),
+        Some("es")
+    );
 
     contacts::set_opted_out(db, contact.id, true, t(6)).await.unwrap();
     let stored = contacts::get_contact(db, contact.id).await.unwrap();
@@ -520,7 +528,14 @@ async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {
         .unwrap();
     assert!(!demo::database_is_empty(db).await.unwrap());
 
-    assert_eq!(knowledge::list_services(db).await.unwrap().len(), 6);
+    let services = knowledge::list_services(db).await.unwrap();
+    assert_eq!(services.len(), 6);
+    let highlights = services.iter().find(|s| s.name == "Highlights").unwrap();
+    assert_eq!(highlights.aliases, "mechas, reflejos");
+    let closures = knowledge::list_closures(db).await.unwrap();
+    let reasons: Vec<&str> = closures.iter().map(|c| c.reason.as_str()).collect();
+    assert_eq!(reasons, ["Christmas", "New Year's Day"]);
+    assert_eq!((closures[0].ends_on - closures[0].starts_on).num_days(), 1);
     assert_eq!(knowledge::list_staff(db).await.unwrap().len(), 3);
     assert!(
         knowledge::list_business_hours(db)
@@ -558,9 +573,35 @@ async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {
         .iter()
         .find(|c| c.contact.name.as_deref() == Some("Sara López"))
         .unwrap();
+    assert_eq!(sara.contact.language.as_deref(), Some("es"));
+    assert_eq!(priya.contact.language, None);
     let visits = knowledge::appointments_for_contact(db, sara.contact.id).await.unwrap();
     assert_eq!(visits.len(), 1);
     assert_eq!(visits[0].staff_name, "Ana García");
+}
+
+async fn closures_are_whole_days_in_date_order(db: &Db) {
+    let day = |month, day| chrono::NaiveDate::from_ymd_opt(2026, month, day).unwrap();
+    knowledge::insert_closure(db, day(12, 25), day(12, 26), "Christmas")
+        .await
+        .unwrap();
+    knowledge::insert_closure(db, day(8, 15), day(8, 15), "Assumption")
+        .await
+        .unwrap();
+    let refused = knowledge::insert_closure(db, day(5, 2), day(5, 1), "Backwards").await;
+    assert!(refused.is_err(), "an end before the start is refused: {refused:?}");
+    let closures = knowledge::list_closures(db).await.unwrap();
+    let spans: Vec<_> = closures
+        .iter()
+        .map(|c| (c.starts_on, c.ends_on, c.reason.as_str()))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (day(8, 15), day(8, 15), "Assumption"),
+            (day(12, 25), day(12, 26), "Christmas")
+        ]
+    );
 }
 
 async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {

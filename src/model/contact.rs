@@ -87,6 +87,8 @@ pub struct Contact {
     pub opted_out_at: Option<DateTime<Utc>>,
     pub last_outcome: Option<Outcome>,
     pub notes: String,
+    /// The code of the language we write to them in (`en`, `es`); `None` until it is known.
+    pub language: Option<String>,
 }
 
 impl Contact {

@@ -1,7 +1,7 @@
 //! What the business offers: services, staff, hours, FAQs, appointments, and how they
 //! read to people.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 string_enum! {
@@ -45,6 +45,9 @@ pub struct Service {
     pub duration_minutes: i64,
     pub price_cents: i64,
     pub active: bool,
+    /// Other words customers use for it, comma-separated, in any language
+    /// ("corte de pelo, haircut").
+    pub aliases: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,6 +64,17 @@ pub struct OpeningHours {
     pub weekday: i64,
     pub opens_minute: i64,
     pub closes_minute: i64,
+}
+
+/// Days the business is closed besides its weekly hours (holidays, one-off closures), from
+/// `starts_on` to `ends_on` inclusive, in the business's time zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Closure {
+    pub id: i64,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// As customers are told it: "Christmas".
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -498,6 +498,7 @@ mod tests {
             duration_minutes: 30,
             price_cents: 100,
             active: true,
+            aliases: String::new(),
         };
         let k = KnowledgeSnapshot {
             services: vec![

@@ -23,6 +23,7 @@ pub fn conversation(id: i64, minute: i64, name: &str) -> Conversation {
             opted_out_at: None,
             last_outcome: None,
             notes: String::new(),
+            language: None,
         },
         mode: ConversationMode::Bot,
         assigned_user_id: None,

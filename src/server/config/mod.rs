@@ -19,6 +19,8 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use leptos::config::LeptosOptions;
 
+use crate::server::i18n::Lang;
+
 use declare::{env_name, Values};
 use sections::{AiSection, GeminiSection, LeptosSection, OpenAiSection, Sections, WhatsAppSection, SECTIONS};
 pub use sections::{EnvOnly, CONFIG_FILE, LOG_FILTER};
@@ -101,6 +103,8 @@ pub struct BusinessSettings {
     pub name: String,
     pub timezone: Tz,
     pub currency: String,
+    /// Customers are written to in this language until theirs is known.
+    pub language: Lang,
 }
 
 /// The first admin account, created on a start with no staff users.
@@ -236,6 +240,7 @@ impl Settings {
                 name: frontdesk.business_name,
                 timezone: frontdesk.timezone,
                 currency: frontdesk.currency.0,
+                language: frontdesk.language,
             },
             demo_data: frontdesk.demo_data,
             session_days: i64::from(frontdesk.session_days.0),
@@ -395,6 +400,18 @@ mod tests {
         assert_eq!(s.campaigns.daily_limit, 250);
         assert_eq!(s.campaigns.recency_days, 7);
         assert!(s.demo_data);
+        assert_eq!(s.business.language, Lang::english());
+    }
+
+    #[test]
+    fn the_default_language_must_have_a_catalog() {
+        let s = load("[frontdesk]\nlanguage = \"es-ES\"\n", &[]).unwrap();
+        assert_eq!(s.business.language.code(), "es");
+        let err = load("", &[("FRONTDESK_LANGUAGE", "klingon")]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "FRONTDESK_LANGUAGE: no catalog for language `klingon` (supported: en, es; a language is a folder in locales/)"
+        );
     }
 
     #[test]

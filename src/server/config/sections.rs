@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::declare::{declare_settings, expected, Parse};
 use super::{AiProvider, DatabaseUrl, Secret};
+use crate::server::i18n::Lang;
 
 declare_settings! {
     [database] DatabaseSection {
@@ -39,6 +40,10 @@ declare_settings! {
         timezone: Tz {
             default: "Europe/Madrid",
             meaning: "IANA time zone of opening hours and appointments",
+        },
+        language: Lang {
+            default: "en",
+            meaning: "language customers are written in until theirs is known: a catalog in `locales/` (`en`, `es`)",
         },
         currency: Currency {
             default: "EUR",
@@ -297,6 +302,18 @@ impl Parse for Tz {
     fn parse(text: &str) -> Result<Self, String> {
         text.parse()
             .map_err(|_| format!("unknown time zone `{text}` (use an IANA name such as Europe/Madrid)"))
+    }
+}
+
+impl Parse for Lang {
+    fn parse(text: &str) -> Result<Self, String> {
+        Lang::parse(text).ok_or_else(|| {
+            let supported: Vec<&str> = Lang::all().iter().map(Lang::code).collect();
+            format!(
+                "no catalog for language `{text}` (supported: {}; a language is a folder in locales/)",
+                supported.join(", ")
+            )
+        })
     }
 }
 

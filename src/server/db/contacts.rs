@@ -21,6 +21,7 @@ pub fn contact_columns(alias: &str) -> String {
         "opted_out_at",
         "last_outcome",
         "notes",
+        "language",
     ]
     .map(|column| format!("{alias}{column}"))
     .join(", ")
@@ -39,6 +40,7 @@ pub struct ContactRow {
     pub opted_out_at: Option<i64>,
     pub last_outcome: Option<String>,
     pub notes: String,
+    pub language: Option<String>,
 }
 
 impl ContactRow {
@@ -61,6 +63,7 @@ impl ContactRow {
                 .map(|s| parse_stored("outcome", &s, Outcome::parse))
                 .transpose()?,
             notes: self.notes,
+            language: self.language,
         })
     }
 }
@@ -138,6 +141,16 @@ pub async fn set_name(
 pub async fn set_notes(mut db: impl DbExecutor, contact_id: i64, notes: &str) -> DbResult<()> {
     let done = sqlx::query("UPDATE contacts SET notes = $1 WHERE id = $2")
         .bind(notes)
+        .bind(contact_id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    expect_one(done.rows_affected(), "contact")
+}
+
+/// Sets the language we write to the contact in (a catalog code such as `es`), or forgets it.
+pub async fn set_language(mut db: impl DbExecutor, contact_id: i64, language: Option<&str>) -> DbResult<()> {
+    let done = sqlx::query("UPDATE contacts SET language = $1 WHERE id = $2")
+        .bind(language)
         .bind(contact_id)
         .execute(&mut *db.writer().await?)
         .await?;

@@ -1,12 +1,13 @@
 //! The demo salon loaded on the first start of an empty database, so a new user sees a
 //! living app: services, staff, opening hours, FAQs, and a few customers with history.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::conversations::{get_or_create_conversation, insert_message, set_mode, set_needs_attention, NewMessage};
 use super::knowledge::{
-    assign_service, insert_appointment, insert_business_hours, insert_faq, insert_service, insert_staff, NewAppointment,
+    assign_service, insert_appointment, insert_business_hours, insert_closure, insert_faq, insert_service,
+    insert_staff, NewAppointment,
 };
 use super::{contacts, tags, DbExecutor, DbResult};
 use crate::model::{
@@ -24,16 +25,65 @@ pub async fn database_is_empty(mut db: impl DbExecutor) -> DbResult<bool> {
 /// One line of a demo chat: minutes before "now", who wrote it, and what.
 type Line = (i64, Author, &'static str);
 
-/// The demo salon: services, staff, hours, FAQs and five customers with their history. One
+/// The demo salon: services, staff, hours, holidays, FAQs and five customers with their history. One
 /// script on purpose: it reads top to bottom like the story it tells. Run it in a
 /// transaction, so a failed start leaves the database empty.
 pub async fn load_demo_salon(mut db: impl DbExecutor, tz: Tz, now: DateTime<Utc>) -> DbResult<()> {
-    let womens_cut = insert_service(&mut db, "Women's haircut", "Wash, cut and finish", 45, 5500).await?;
-    let mens_cut = insert_service(&mut db, "Men's haircut", "Cut and style", 30, 3000).await?;
-    let colour = insert_service(&mut db, "Colour", "Full colour, root to tip", 90, 8500).await?;
-    let highlights = insert_service(&mut db, "Highlights", "Foil highlights with toner", 120, 12000).await?;
-    let blow_dry = insert_service(&mut db, "Blow-dry", "Wash and blow-dry", 30, 3500).await?;
-    let beard = insert_service(&mut db, "Beard trim", "Shape and hot towel", 20, 1800).await?;
+    // Aliases: the words customers use for each service, in English and Spanish.
+    let womens_cut = insert_service(
+        &mut db,
+        "Women's haircut",
+        "Wash, cut and finish",
+        45,
+        5500,
+        "haircut, cut, corte, corte de pelo, corte de mujer",
+    )
+    .await?;
+    let mens_cut = insert_service(
+        &mut db,
+        "Men's haircut",
+        "Cut and style",
+        30,
+        3000,
+        "men's cut, barber, corte de hombre, corte de caballero",
+    )
+    .await?;
+    let colour = insert_service(
+        &mut db,
+        "Colour",
+        "Full colour, root to tip",
+        90,
+        8500,
+        "color, dye, tinte, coloración",
+    )
+    .await?;
+    let highlights = insert_service(
+        &mut db,
+        "Highlights",
+        "Foil highlights with toner",
+        120,
+        12000,
+        "mechas, reflejos",
+    )
+    .await?;
+    let blow_dry = insert_service(
+        &mut db,
+        "Blow-dry",
+        "Wash and blow-dry",
+        30,
+        3500,
+        "blowdry, blow dry, secado, peinado, brushing",
+    )
+    .await?;
+    let beard = insert_service(
+        &mut db,
+        "Beard trim",
+        "Shape and hot towel",
+        20,
+        1800,
+        "beard, barba, arreglo de barba",
+    )
+    .await?;
 
     let ana = insert_staff(&mut db, "Ana García", "Senior stylist").await?;
     let ben = insert_staff(&mut db, "Ben Okafor", "Barber").await?;
@@ -92,37 +142,51 @@ pub async fn load_demo_salon(mut db: impl DbExecutor, tz: Tz, now: DateTime<Utc>
         insert_faq(&mut db, question, answer).await?;
     }
 
+    // Christmas (this year's, unless it is over) and the next New Year's Day.
+    let today = now.with_timezone(&tz).date_naive();
+    let christmas_year = if (today.month(), today.day()) > (12, 26) {
+        today.year() + 1
+    } else {
+        today.year()
+    };
+    let date = |year, month, day| NaiveDate::from_ymd_opt(year, month, day).expect("valid demo date");
+    let (christmas, boxing_day) = (date(christmas_year, 12, 25), date(christmas_year, 12, 26));
+    insert_closure(&mut db, christmas, boxing_day, "Christmas").await?;
+    let new_year = date(today.year() + 1, 1, 1);
+    insert_closure(&mut db, new_year, new_year, "New Year's Day").await?;
+
     let vip = tags::create_tag(&mut db, "VIP", "#b45309").await?;
     let colour_client = tags::create_tag(&mut db, "Colour client", "#7c3aed").await?;
 
-    // Sara: a returning customer the bot booked last week.
+    // Sara: a returning customer the bot booked last week, in Spanish.
     let sara = demo_contact(&mut db, "34600111222", Some("Sara López"), now - Duration::days(8)).await?;
+    contacts::set_language(&mut db, sara, Some("es")).await?;
     demo_chat(
         &mut db,
         sara,
         now,
         &[
-            (8 * 1440, Author::Customer, "Hi"),
+            (8 * 1440, Author::Customer, "Hola"),
             (
                 8 * 1440 - 1,
                 Author::Bot,
-                "Hi! Welcome to the salon. May I have your name?",
+                "¡Hola! Te damos la bienvenida al salón. ¿Me dices tu nombre?",
             ),
-            (8 * 1440 - 2, Author::Customer, "I'm Sara"),
+            (8 * 1440 - 2, Author::Customer, "Soy Sara"),
             (
                 8 * 1440 - 3,
                 Author::Bot,
-                "Nice to meet you, Sara! How can I help you today?",
+                "¡Un placer, Sara! ¿En qué te puedo ayudar hoy?",
             ),
             (
                 8 * 1440 - 4,
                 Author::Customer,
-                "Can I get a haircut on Friday afternoon?",
+                "¿Me podéis cortar el pelo el viernes por la tarde?",
             ),
             (
                 8 * 1440 - 5,
                 Author::Bot,
-                "Done: a women's haircut with Ana on Friday at 16:00. See you then, Sara!",
+                "¡Reservado! Corte de mujer con Ana el viernes a las 16:00. ¡Te esperamos, Sara!",
             ),
         ],
     )

@@ -1,11 +1,11 @@
 //! What the business offers: services, staff, opening hours, FAQs, and the appointments
 //! booked against them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 
 use super::{from_ms, parse_stored, to_ms, DbError, DbExecutor, DbResult};
-use crate::model::{Appointment, AppointmentStatus, BookingSource, Faq, OpeningHours, Service, StaffMember};
+use crate::model::{Appointment, AppointmentStatus, BookingSource, Closure, Faq, OpeningHours, Service, StaffMember};
 
 pub async fn list_services(mut db: impl DbExecutor) -> DbResult<Vec<Service>> {
     #[derive(FromRow)]
@@ -16,9 +16,10 @@ pub async fn list_services(mut db: impl DbExecutor) -> DbResult<Vec<Service>> {
         duration_minutes: i64,
         price_cents: i64,
         active: i64,
+        aliases: String,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, description, duration_minutes, price_cents, active FROM services ORDER BY name",
+        "SELECT id, name, description, duration_minutes, price_cents, active, aliases FROM services ORDER BY name",
     )
     .fetch_all(&mut *db.reader().await?)
     .await?;
@@ -31,24 +32,29 @@ pub async fn list_services(mut db: impl DbExecutor) -> DbResult<Vec<Service>> {
             duration_minutes: r.duration_minutes,
             price_cents: r.price_cents,
             active: r.active != 0,
+            aliases: r.aliases,
         })
         .collect())
 }
 
+/// `aliases`: other words customers use for the service, comma-separated.
 pub async fn insert_service(
     mut db: impl DbExecutor,
     name: &str,
     description: &str,
     duration_minutes: i64,
     price_cents: i64,
+    aliases: &str,
 ) -> DbResult<i64> {
     let id = sqlx::query_scalar(
-        "INSERT INTO services (name, description, duration_minutes, price_cents) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO services (name, description, duration_minutes, price_cents, aliases) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(name)
     .bind(description)
     .bind(duration_minutes)
     .bind(price_cents)
+    .bind(aliases)
     .fetch_one(&mut *db.writer().await?)
     .await?;
     Ok(id)
@@ -153,6 +159,54 @@ pub async fn insert_faq(mut db: impl DbExecutor, question: &str, answer: &str) -
         .fetch_one(&mut *db.writer().await?)
         .await?;
     Ok(id)
+}
+
+/// Every closure, in date order.
+pub async fn list_closures(mut db: impl DbExecutor) -> DbResult<Vec<Closure>> {
+    #[derive(FromRow)]
+    struct Row {
+        id: i64,
+        starts_on: String,
+        ends_on: String,
+        reason: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as("SELECT id, starts_on, ends_on, reason FROM closures ORDER BY starts_on, id")
+        .fetch_all(&mut *db.reader().await?)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Closure {
+                id: r.id,
+                starts_on: parse_stored("closure start", &r.starts_on, parse_date)?,
+                ends_on: parse_stored("closure end", &r.ends_on, parse_date)?,
+                reason: r.reason,
+            })
+        })
+        .collect()
+}
+
+/// A closure from `starts_on` to `ends_on` inclusive; the database refuses an end before
+/// the start.
+pub async fn insert_closure(
+    mut db: impl DbExecutor,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    reason: &str,
+) -> DbResult<i64> {
+    let id = sqlx::query_scalar("INSERT INTO closures (starts_on, ends_on, reason) VALUES ($1, $2, $3) RETURNING id")
+        .bind(starts_on.format(DATE_FORMAT).to_string())
+        .bind(ends_on.format(DATE_FORMAT).to_string())
+        .bind(reason)
+        .fetch_one(&mut *db.writer().await?)
+        .await?;
+    Ok(id)
+}
+
+/// How closure days are stored: text that sorts in date order in both databases.
+const DATE_FORMAT: &str = "%Y-%m-%d";
+
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, DATE_FORMAT).ok()
 }
 
 #[derive(Clone, Debug)]
