@@ -73,29 +73,102 @@ http
   })
   .listen(graphPort, "127.0.0.1");
 
-/** A small receptionist: what a model would answer, in Gemini's structured-output format. */
+const SPANISH_DAYS = ["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"];
+const ENGLISH_DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+
+/** The next date after today (in the salon's time zone) on a weekday (0 = Sunday), as YYYY-MM-DD. */
+function nextWeekday(weekday) {
+  const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Madrid" }).format(new Date());
+  const day = new Date(`${today}T12:00:00Z`);
+  do day.setUTCDate(day.getUTCDate() + 1);
+  while (day.getUTCDay() !== weekday);
+  return day.toISOString().slice(0, 10);
+}
+
+/** The language of a customer's message as a model would report it (ISO 639-1), or null when it cannot tell. */
+function languageOf(lower) {
+  if (/[¿¡ñáéíóú]|\b(hola|buenas|quiero|llamo|soy|reservar|cita|corte|mujer|hombre|tinte|mechas|tarde|gracias|cuanto)\b/.test(lower)) return "es";
+  if (/[a-z]{2,}/.test(lower)) return "en";
+  return null;
+}
+
+/** The day a booking message names: an ISO date, or a weekday in English or Spanish. */
+function dateIn(lower) {
+  const iso = lower.match(/\d{4}-\d\d-\d\d/)?.[0];
+  if (iso) return iso;
+  for (const days of [SPANISH_DAYS, ENGLISH_DAYS]) {
+    const index = days.findIndex((name) => lower.includes(name));
+    if (index >= 0) return nextWeekday(index);
+  }
+  return null;
+}
+
+function serviceIn(lower) {
+  if (/women's|corte de mujer/.test(lower)) return "Women's haircut";
+  if (/men's|corte de hombre/.test(lower)) return "Men's haircut";
+  if (/colour|tinte/.test(lower)) return "Colour";
+  if (/highlights|mechas/.test(lower)) return "Highlights";
+  if (/haircut|corte/.test(lower)) return "Women's haircut";
+  return null;
+}
+
+/** The part of the day asked for, as the earliest / latest start ("por la tarde" starts at 15:00). */
+function windowIn(lower) {
+  if (/por la tarde/.test(lower)) return { earliest: "15:00", latest: null };
+  if (/por la mañana/.test(lower)) return { earliest: null, latest: "12:00" };
+  if (/afternoon/.test(lower)) return { earliest: "12:00", latest: null };
+  if (/evening/.test(lower)) return { earliest: "17:00", latest: null };
+  if (/morning/.test(lower)) return { earliest: null, latest: "12:00" };
+  return { earliest: null, latest: null };
+}
+
+/**
+ * A small receptionist: what a model would answer, in Gemini's structured-output format and the
+ * answer contract every provider returns: the model's own words in the customer's language,
+ * the intents, the language of the message, and the structured booking or choice. Where the code
+ * decides (offers, bookings), the customer gets the code's sentence, not these words.
+ */
 function receptionist(instruction, text) {
   const lower = text.toLowerCase();
+  const language = languageOf(lower);
+  const spanish = language === "es";
   const knownName = instruction.match(/- Name: ([^\n(]+) \(greet them by name/)?.[1]?.trim();
-  const pending = JSON.parse(instruction.match(/Booking in progress: (\{.*\})/)?.[1] ?? "null");
-  const reply = (reply, intent, extra = {}) => ({ reply, intent, customer_name: null, booking: null, ...extra });
-  const name = text.match(/(?:i'm|i am|my name is)\s+([A-Za-zÀ-ÿ'-]+)/i)?.[1];
-  if (name) return reply(`Nice to meet you, ${name}! How can I help you today?`, "NAME_PROVIDED", { customer_name: name });
-  const time = lower.match(/\b(\d\d:\d\d)\b/)?.[1];
-  if (time && pending) return reply("Booking that for you.", "BOOKING_CONFIRMED", { booking: { ...pending, time } });
-  if (/book|appointment/.test(lower)) {
-    const service = /colour/.test(lower) ? "Colour" : /haircut/.test(lower) ? "Women's haircut" : null;
-    const date = lower.match(/\d{4}-\d\d-\d\d/)?.[0] ?? null;
-    const part_of_day = lower.match(/morning|afternoon|evening/)?.[0] ?? null;
-    return reply("Let me check what's free.", "BOOKING_REQUEST", { booking: { service, date, time: null, part_of_day, staff: null } });
+  const words = (reply, intents, extra = {}) => ({
+    reply, intents, language, customer_name: null, booking: null, choice: null, negated: false, ...extra,
+  });
+  const name = text.match(/(?:i'm|i am|my name is|me llamo|\bsoy)\s+([A-Za-zÀ-ÿ'-]+)/i)?.[1];
+  if (name) {
+    const reply = spanish ? `¡Encantada, ${name}! ¿En qué puedo ayudarte?` : `Nice to meet you, ${name}! How can I help you today?`;
+    return words(reply, ["NAME_PROVIDED"], { customer_name: name });
   }
-  if (/how much|price/.test(lower) && /colour/.test(lower)) return reply("A colour is 85.00 EUR and takes about 90 minutes.", "FAQ");
+  const bookingWords = /book|appointment|reserv|cita/.test(lower);
+  const time = lower.match(/\b(\d{1,2}:\d\d)\b/)?.[1]?.padStart(5, "0");
+  if (time && !bookingWords) {
+    // The customer takes an offered time; the code books what it offered.
+    return words(spanish ? "Te lo reservo." : "Booking that for you.", ["BOOKING_CONFIRMED"], {
+      choice: { index: null, time, staff: null, any: false },
+    });
+  }
+  if (bookingWords) {
+    const { earliest, latest } = windowIn(lower);
+    const booking = { service: serviceIn(lower), date: dateIn(lower), date_to: null, time: null, earliest, latest, staff: null };
+    return words(spanish ? "Déjame ver qué horas hay libres." : "Let me check what's free.", ["BOOKING_REQUEST"], { booking });
+  }
+  if (/how much|price/.test(lower) && /colour/.test(lower)) return words("A colour is 85.00 EUR and takes about 90 minutes.", ["FAQ"]);
+  if (/cu[aá]nto|precio/.test(lower) && /tinte/.test(lower)) return words("El tinte cuesta 85,00 EUR y dura unos 90 minutos.", ["FAQ"]);
+  if (/\b(hola|buenas)\b/.test(lower)) {
+    return knownName
+      ? words(`¡Hola, ${knownName}! ¿En qué puedo ayudarte?`, ["GREETING"])
+      : words("¡Hola! Bienvenida a Frontdesk Demo Salon. ¿Cómo te llamas?", ["GREETING"]);
+  }
   if (/\b(hi|hello|hey)\b/.test(lower)) {
     return knownName
-      ? reply(`Hi ${knownName}, welcome back! How can I help you today?`, "GREETING")
-      : reply("Hi! Welcome to Frontdesk Demo Salon. May I have your name?", "GREETING");
+      ? words(`Hi ${knownName}, welcome back! How can I help you today?`, ["GREETING"])
+      : words("Hi! Welcome to Frontdesk Demo Salon. May I have your name?", ["GREETING"]);
   }
-  return reply("I can help with prices, opening hours and bookings.", "OTHER");
+  return spanish
+    ? words("Puedo ayudarte con precios, horarios y citas.", ["OTHER"])
+    : words("I can help with prices, opening hours and bookings.", ["OTHER"]);
 }
 
 http

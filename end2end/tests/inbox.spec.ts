@@ -1,5 +1,14 @@
 import { expect, test, WebSocketRoute } from "@playwright/test";
-import { customerSays, fakeGraph, newNumber, nextFriday, openLiveInbox, signIn } from "./support";
+import {
+  customerSays,
+  fakeGraph,
+  firstOfferedTime,
+  newNumber,
+  nextFriday,
+  openLiveInbox,
+  signIn,
+  spanishWeekdayAhead,
+} from "./support";
 
 test("a new customer appears live, gives a name and books (sprint test case 1)", async ({ page, request }) => {
   await signIn(page);
@@ -31,6 +40,51 @@ test("a new customer appears live, gives a name and books (sprint test case 1)",
   const panel = page.getByRole("complementary", { name: "Contact" });
   await expect(panel.getByRole("list", { name: "Appointments" })).toContainText("Women's haircut");
   await expect(panel).toContainText("booked");
+});
+
+test("a new customer writes in Spanish, gives a name and books, all answered in Spanish", async ({ page, request }) => {
+  await signIn(page);
+  await openLiveInbox(page);
+  const list = page.getByRole("region", { name: "Conversations" });
+  const chat = page.getByRole("region", { name: "Chat" });
+  const botReplies = chat.locator(".bubble.bot .body");
+  const number = newNumber();
+
+  // "hola": the bot greets in Spanish and asks the name.
+  await customerSays(request, number, "hola");
+  const row = list.getByRole("link", { name: new RegExp(number) });
+  await expect(row).toBeVisible();
+  await row.click();
+  await expect(chat.getByRole("heading", { name: number })).toBeVisible();
+  await expect(botReplies).toHaveCount(1);
+  await expect(botReplies.last()).toContainText(/nombre|llamas/i);
+
+  // The name arrives: list and chat header change live.
+  await customerSays(request, number, "me llamo Zoe");
+  await expect(list.getByRole("link", { name: /Zoe/ })).toBeVisible();
+  await expect(chat.getByRole("heading", { name: "Zoe" })).toBeVisible();
+  await expect(botReplies).toHaveCount(2);
+
+  // An afternoon ("por la tarde": from 15:00) on a named weekday: an offer in Spanish.
+  const day = spanishWeekdayAhead();
+  await customerSays(request, number, `Quiero reservar un corte de mujer el ${day} por la tarde`);
+  await expect(botReplies).toHaveCount(3);
+  const offer = botReplies.nth(2);
+  await expect(offer).toContainText(day);
+  await expect(offer).toContainText(/\d{1,2}:\d\d/);
+  const time = firstOfferedTime((await offer.textContent()) ?? "");
+  expect(time >= "15:00", `an afternoon time: ${time}`).toBe(true);
+
+  // She answers with the first offered time: booked, confirmed in Spanish.
+  await customerSays(request, number, time);
+  await expect(botReplies).toHaveCount(4);
+  const confirmation = botReplies.nth(3);
+  await expect(confirmation).toContainText(`a las ${time}`);
+  await expect(confirmation).toContainText(day);
+  const panel = page.getByRole("complementary", { name: "Contact" });
+  await expect(panel.getByRole("list", { name: "Appointments" })).toContainText("Women's haircut");
+  await expect(panel).toContainText("booked");
+  await expect(panel).toContainText("Español");
 });
 
 test("staff take over, reply by hand and hand back to the bot", async ({ page, request }) => {

@@ -68,3 +68,29 @@ export function nextFriday(): string {
   while (day.getUTCDay() !== 5) day.setUTCDate(day.getUTCDate() + 1);
   return day.toISOString().slice(0, 10);
 }
+
+/**
+ * A weekday two to six days ahead on which the salon is open all afternoon (Tuesday to Friday,
+ * not a holiday), by its Spanish name: "el jueves" then means that very day.
+ */
+export function spanishWeekdayAhead(): string {
+  const names = ["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"];
+  const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Madrid" }).format(new Date());
+  const noon = new Date(`${today}T12:00:00Z`).getTime();
+  for (let ahead = 2; ahead <= 6; ahead++) {
+    const day = new Date(noon + ahead * 86_400_000);
+    const holiday = (day.getUTCMonth() === 11 && [24, 25, 26].includes(day.getUTCDate())) || (day.getUTCMonth() === 0 && day.getUTCDate() === 1);
+    if (day.getUTCDay() >= 2 && day.getUTCDay() <= 5 && !holiday) return names[day.getUTCDay()];
+  }
+  throw new Error("no open weekday between two and six days ahead");
+}
+
+/** The first time a reply offers ("… a las 15:00 con Ana …"), skipping times that only state a window ("desde las 15:00"). */
+export function firstOfferedTime(text: string): string {
+  for (const match of text.matchAll(/(\d{1,2}):(\d\d)/g)) {
+    const before = text.slice(0, match.index ?? 0).toLowerCase().trimEnd();
+    if (/(desde las|después de las|despues de las|a partir de las|hasta las|entre las|after|from|until|[-–])$/.test(before)) continue;
+    return `${match[1].padStart(2, "0")}:${match[2]}`;
+  }
+  throw new Error(`no time is offered in: ${text}`);
+}

@@ -133,6 +133,8 @@ pub enum GeminiAnswer {
 #[derive(Default)]
 struct GeminiState {
     answers: Mutex<VecDeque<GeminiAnswer>>,
+    /// Answers kept for the request whose latest customer message contains the key, in order.
+    addressed: Mutex<Vec<(String, GeminiAnswer)>>,
     /// Answers wait until this many requests have arrived, then all go at once.
     gate: Mutex<Option<usize>>,
     gate_opened: tokio::sync::Notify,
@@ -164,6 +166,20 @@ impl FakeGemini {
 
     pub fn reply(&self, reply: Value) {
         self.answer(GeminiAnswer::Reply(reply));
+    }
+
+    /// Keeps `answer` for a request whose latest customer message contains `message`, so a
+    /// retried request for an older message cannot take it; other requests get the answers
+    /// queued by [`FakeGemini::answer`].
+    pub fn answer_to(&self, message: &str, answer: GeminiAnswer) {
+        self.state.addressed.lock().unwrap().push((message.to_string(), answer));
+    }
+
+    /// Forgets the scripted answers nobody asked for, so a script for one exchange never
+    /// answers the next (a turn the app handled without the model leaves its answer unused).
+    pub fn clear_answers(&self) {
+        self.state.answers.lock().unwrap().clear();
+        self.state.addressed.lock().unwrap().clear();
     }
 
     /// Holds every answer until `count` requests are waiting (or two seconds pass), then
@@ -202,6 +218,25 @@ async fn wait_at_the_gate(state: &GeminiState) {
     }
 }
 
+/// The first answer kept for the latest customer message of this request, taken out.
+fn addressed_answer(state: &GeminiState, body: &Value) -> Option<GeminiAnswer> {
+    let latest = body["contents"]
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|content| content["role"] == "user")?["parts"]
+        .as_array()?
+        .iter()
+        .filter_map(|part| part["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut addressed = state.addressed.lock().unwrap();
+    let at = addressed
+        .iter()
+        .position(|(message, _)| latest.contains(message.as_str()))?;
+    Some(addressed.remove(at).1)
+}
+
 async fn gemini_generate(
     State(state): State<Arc<GeminiState>>,
     Path(model_action): Path<String>,
@@ -210,7 +245,7 @@ async fn gemini_generate(
 ) -> Response {
     assert!(model_action.ends_with(":generateContent"), "{model_action}");
     assert_eq!(body["generationConfig"]["responseMimeType"], "application/json");
-    state.requests.lock().unwrap().push(body);
+    state.requests.lock().unwrap().push(body.clone());
     wait_at_the_gate(&state).await;
     state.keys.lock().unwrap().push(
         headers
@@ -219,7 +254,7 @@ async fn gemini_generate(
             .unwrap_or_default()
             .into(),
     );
-    let next = state.answers.lock().unwrap().pop_front();
+    let next = addressed_answer(&state, &body).or_else(|| state.answers.lock().unwrap().pop_front());
     let text = match next {
         Some(GeminiAnswer::Reply(reply)) => reply.to_string(),
         Some(GeminiAnswer::Text(text)) => text,
