@@ -450,8 +450,8 @@ async fn a_taken_slot_is_not_booked_and_other_times_are_offered() {
         .await;
     let reply = rig.replies(who, 2).await[1].clone();
     assert!(
-        reply.contains("is not available") && !reply.contains("3am it is"),
-        "{reply}"
+        reply.contains("we're open 09:00–19:00") && reply.contains("can offer") && !reply.contains("3am it is"),
+        "the true reason, and times that are possible: {reply}"
     );
     assert!(knowledge::appointments_for_contact(rig.db(), contact.id)
         .await

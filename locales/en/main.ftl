@@ -160,3 +160,6 @@ date-does-not-exist = That date doesn't exist.
 # $staff, $service
 staff-does-not-do = { $staff } doesn't do { $service }.
 unknown-staff = I don't know that stylist.
+
+# The word for a day without opening hours, in lists of hours.
+closed = closed

@@ -112,3 +112,5 @@ date-passed = Esa fecha ya ha pasado.
 date-does-not-exist = Esa fecha no existe.
 staff-does-not-do = { $staff } no hace { $service }.
 unknown-staff = No tenemos a nadie con ese nombre en el equipo.
+
+closed = cerrado

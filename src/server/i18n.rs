@@ -498,3 +498,12 @@ mod tests {
         assert!(each < std::time::Duration::from_millis(1), "{each:?} per message");
     }
 }
+
+/// The language to write to a contact in: theirs when we know it, else the business's.
+pub fn language_of(business: &crate::server::config::BusinessSettings, contact: &crate::model::Contact) -> Lang {
+    contact
+        .language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| business.language.clone())
+}

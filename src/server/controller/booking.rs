@@ -167,32 +167,32 @@ pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result
 /// The customer answered an offer: book what they picked, or ask again when it does not
 /// point at one of the offered times.
 pub async fn take_choice(app: &AppState, talk: Talk<'_>, choice: &Choice) -> Result<BookingStep, ProcessError> {
-    let Some(offer) = talk.flow.offer.clone() else {
+    let Some(offered) = talk.flow.offer.clone() else {
         return Ok(BookingStep::NeedsDetails);
     };
     let tz = app.settings.business.timezone;
-    let Some(slot) = chosen(&offer.slots, choice, tz) else {
+    let Some(slot) = chosen(&offered.slots, choice, tz) else {
         // "the 16:00" when 16:00 was not offered, "with Ben" when Ben was not: a new wish.
         if choice.time.is_some() || choice.staff.is_some() {
-            let day = offer.slots.first().map(|s| engine::local_parts(tz, s.starts_at).0);
+            let day = offered.slots.first().map(|s| engine::local_parts(tz, s.starts_at).0);
             let said = BookingFields {
                 date: day.map(|d| d.format("%Y-%m-%d").to_string()),
                 time: choice.time.clone(),
                 staff: choice.staff.clone(),
                 ..Default::default()
             };
-            if offer.moving.is_none() {
+            if offered.moving.is_none() {
                 return step(app, talk, said).await;
             }
         }
-        let times: Vec<String> = offer.slots.iter().map(|s| offered_time(talk.lang, tz, s)).collect();
+        let times: Vec<String> = offered.slots.iter().map(|s| offered_time(talk.lang, tz, s)).collect();
         return Ok(BookingStep::says(sentences::which_offered(talk.lang, &times)));
     };
     let knowledge = app.knowledge.get(&app.db).await?;
-    let Some(service) = knowledge.services.iter().find(|s| s.id == offer.service_id).cloned() else {
+    let Some(service) = knowledge.services.iter().find(|s| s.id == offered.service_id).cloned() else {
         return Ok(BookingStep::NeedsDetails);
     };
-    if let Some(appointment_id) = offer.moving {
+    if let Some(appointment_id) = offered.moving {
         let appointment = knowledge::appointments_for_contact(&app.db, talk.contact.id)
             .await?
             .into_iter()

@@ -47,7 +47,8 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
     } = received;
     let lang = i18n::language_of(&app.settings.business, &contact);
     if !inbound.is_text() {
-        let unsupported = Reply::answer(&message, &sentences::unsupported_message(&lang), Intent::Other);
+        let text = sentences::unsupported_message(&lang);
+        let unsupported = Reply::answer(&message, &text, Intent::Other);
         outbound::reply(app, &contact, conversation.id, unsupported).await?;
         return Ok(());
     }
@@ -55,7 +56,8 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
         "STOP" | "UNSUBSCRIBE" => return opt_out(app, &contact, &conversation, &message, &lang, now).await,
         "START" if contact.opted_out_at.is_some() => {
             contacts::set_opted_out(&app.db, contact.id, false, now).await?;
-            let welcome = Reply::answer(&message, &sentences::opted_in(&lang), Intent::Other);
+            let text = sentences::opted_in(&lang);
+            let welcome = Reply::answer(&message, &text, Intent::Other);
             outbound::reply(app, &contact, conversation.id, welcome).await?;
             return Ok(());
         }
@@ -440,7 +442,8 @@ async fn opt_out(
         return Ok(());
     }
     contacts::set_opted_out(&app.db, contact.id, true, now).await?;
-    let confirmation = Reply::answer(message, &sentences::opted_out(lang), Intent::OptOut);
+    let text = sentences::opted_out(lang);
+    let confirmation = Reply::answer(message, &text, Intent::OptOut);
     outbound::reply(app, contact, conversation.id, confirmation).await?;
     outbound::publish_conversation(app, conversation.id).await;
     Ok(())

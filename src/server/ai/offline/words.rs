@@ -48,10 +48,6 @@ impl Text {
         let at = self.folded.find(&needle)?;
         Some(self.folded[..at + 1].split_whitespace().count())
     }
-
-    pub fn word(&self, index: usize) -> Option<&str> {
-        self.words.get(index).map(String::as_str)
-    }
 }
 
 /// One character without its accent ("á" → "a", "ñ" → "n").
