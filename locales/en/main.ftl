@@ -10,7 +10,7 @@ language-name = English
 # Its ISO 639-3 code, as the language detector (whatlang) knows it.
 language-iso639-3 = eng
 # Single words that settle a short message's language, comma-separated, lower case.
-language-words = hello, hi, hey, thanks, thank, thx, yes, yeah, please, cheers, bye, tomorrow, today, appointment, book, booking, want, would, like, how, much, when, what, where, morning, afternoon, evening, haircut, open
+language-words = hello, hi, hey, thanks, thank, thx, yes, yeah, please, cheers, bye, tomorrow, today, appointment, book, booking, want, would, like, how, much, when, what, where, morning, afternoon, evening, haircut, open, name, cancel, move, monday, tuesday, wednesday, thursday, friday, saturday, sunday, parking, pay, long
 
 ## Dates, times, prices and lists (times are 24-hour HH:MM)
 

@@ -5,7 +5,7 @@
 
 language-name = Español
 language-iso639-3 = spa
-language-words = hola, holi, buenas, buenos, gracias, sí, vale, porfa, adiós, mañana, hoy, cita, quiero, quería, querría, puedo, cuánto, cuanto, cuesta, precio, horario, tarde, tardes, días, corte, pelo, tinte, mechas, reservar, perfecto, genial, claro, abrís, hacéis, tenéis
+language-words = hola, holi, buenas, buenos, gracias, sí, vale, porfa, adiós, mañana, hoy, cita, quiero, quería, querría, puedo, cuánto, cuanto, cuesta, precio, horario, tarde, tardes, días, corte, pelo, tinte, mechas, reservar, perfecto, genial, claro, abrís, hacéis, tenéis, soy, llamo, nombre, cancela, cancelar, cambiar, cambiarla, lunes, martes, miércoles, jueves, viernes, sábado, domingo, cuánto, cómo, dónde, aparcamiento, pagar, mechas, duran
 
 ## Fechas, horas, precios y listas
 

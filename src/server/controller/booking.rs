@@ -564,12 +564,9 @@ async fn offer(
     if search.from < today {
         lead.push(sentences::date_passed(lang));
     }
-    let from = search.from.max(today);
-    let last = search.to.unwrap_or(from + Duration::days(SEARCH_DAYS - 1));
     // Other days keep the time of day asked about.
     let near_minute = search.near.map(|near| engine::local_parts(tz, near).1);
-    let mut day = from;
-    while day <= last {
+    for day in days_to_search(search, today) {
         let query = SlotQuery {
             service: search.service,
             date: day,
@@ -582,7 +579,6 @@ async fn offer(
             if day == search.from {
                 lead.extend(reason(lang, knowledge, &query, search, today));
             }
-            day += Duration::days(1);
             continue;
         }
         let near = near_minute.and_then(|m| engine::at_local(tz, day, m / 60, m % 60));
@@ -602,6 +598,30 @@ async fn offer(
     flow.offer = None;
     lead.push(sentences::nothing_free(lang, &search.service.name));
     Ok(lead.join(" "))
+}
+
+/// The days to look at, in order: a range as asked, else the asked-for day and then the
+/// nearest ones on either side ("Sunday" is closed: Saturday before Tuesday), never before
+/// today.
+fn days_to_search(search: &Search<'_>, today: NaiveDate) -> Vec<NaiveDate> {
+    if let Some(to) = search.to {
+        return search
+            .from
+            .max(today)
+            .iter_days()
+            .take_while(|d| *d <= to)
+            .collect();
+    }
+    let from = search.from.max(today);
+    let mut days = vec![from];
+    for offset in 1..SEARCH_DAYS {
+        days.push(from + Duration::days(offset));
+        let before = from - Duration::days(offset);
+        if before >= today {
+            days.push(before);
+        }
+    }
+    days
 }
 
 /// Why the asked-for day has nothing, as the customer should hear it; nothing to say when

@@ -225,23 +225,35 @@ fn question_in(k: &KnowledgeSnapshot, text: &Text, today: NaiveDate) -> Option<Q
     faq_in(k, text).map(|id| Question::Faq { id })
 }
 
-/// The FAQ sharing a distinctive word with the message.
+/// The FAQ sharing the most distinctive words with the message (a word matches another
+/// that starts with it: "pay" and "paying").
 fn faq_in(k: &KnowledgeSnapshot, text: &Text) -> Option<i64> {
-    const COMMON: &[&str] = &["what", "your", "have", "there", "where", "with", "that", "this", "como"];
+    const COMMON: &[&str] = &[
+        "what", "your", "have", "there", "where", "with", "that", "this", "how", "can", "you", "the", "are", "for",
+        "and", "any", "who", "why", "when", "como", "que", "hay", "los", "las", "del", "una", "puedo", "para", "con",
+        "vuestra", "vuestro", "cual", "tiene", "teneis",
+    ];
+    let distinctive = |w: &&String| w.len() >= 3 && !COMMON.contains(&w.as_str());
+    let message: Vec<&String> = text.words.iter().filter(distinctive).collect();
     k.faqs
         .iter()
-        .find(|faq| {
-            Text::new(&faq.question)
+        .map(|faq| {
+            let question = Text::new(&faq.question);
+            let shared = question
                 .words
                 .iter()
-                .filter(|w| w.len() >= 4 && !COMMON.contains(&w.as_str()))
-                .any(|w| {
-                    text.words
+                .filter(distinctive)
+                .filter(|w| {
+                    message
                         .iter()
-                        .any(|m| m.len() >= 4 && (m.starts_with(w.as_str()) || w.starts_with(m.as_str())))
+                        .any(|m| m.starts_with(w.as_str()) || (m.len() >= 4 && w.starts_with(m.as_str())))
                 })
+                .count();
+            (faq.id, shared)
         })
-        .map(|faq| faq.id)
+        .filter(|(_, shared)| *shared > 0)
+        .max_by_key(|(id, shared)| (*shared, -id))
+        .map(|(id, _)| id)
 }
 
 /// Words that follow "I'm" / "soy" without being a name ("I'm looking for…", "soy nueva").

@@ -154,7 +154,10 @@ fn read_days(text: &Text, today: NaiveDate, when: &mut When) {
                 _ => i + 1,
             };
             if let Some(month) = words.get(month_at).and_then(|w| month_named(w)) {
-                when.date = Some(day_in_month(today, month, day));
+                when.date = Some(match year_after(words, month_at + 1) {
+                    Some(year) => format!("{year:04}-{month:02}-{day:02}"),
+                    None => day_in_month(today, month, day),
+                });
                 return;
             }
         }
@@ -210,6 +213,15 @@ fn read_days(text: &Text, today: NaiveDate, when: &mut When) {
             return;
         }
     }
+}
+
+/// A year written after a month: "December 2027", "diciembre de 2027".
+fn year_after(words: &[String], at: usize) -> Option<i32> {
+    let word = match words.get(at).map(String::as_str) {
+        Some("de" | "of") => words.get(at + 1)?,
+        _ => words.get(at)?,
+    };
+    word.parse().ok().filter(|y| (1900..=2999).contains(y))
 }
 
 /// "mañana" is tomorrow, except in "por la mañana" / "de la mañana" (the morning).
@@ -510,6 +522,7 @@ mod tests {
         assert_eq!(when("por la mañana").date, None);
         assert_eq!(when("el 4 de diciembre").date.as_deref(), Some("2026-12-04"));
         assert_eq!(when("December 4th").date.as_deref(), Some("2026-12-04"));
+        assert_eq!(when("el 3 de marzo de 2020").date.as_deref(), Some("2020-03-03"));
         assert_eq!(when("the 31st of November").date.as_deref(), Some("2026-11-31"));
         assert_eq!(when("31/11").date.as_deref(), Some("2026-11-31"));
         let next_week = when("sometime next week");

@@ -339,6 +339,9 @@ pub const DURATION: &[&str] = &[
     "cuanto dura",
     "cuanto tiempo",
     "cuanto tarda",
+    "cuanto duran",
+    "cuanto tardan",
+    "duran",
     "duracion",
     "dura",
 ];
