@@ -333,11 +333,6 @@ pub fn local_parts(tz: Tz, at: DateTime<Utc>) -> (NaiveDate, u32) {
     (local.date_naive(), local.hour() * 60 + local.minute())
 }
 
-/// "Friday 20 Mar at 14:00".
-pub fn describe(tz: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&tz).format("%A %-d %b at %H:%M").to_string()
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Booked {
     pub appointment_id: i64,

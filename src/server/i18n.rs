@@ -16,6 +16,9 @@ use chrono_tz::Tz;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
+use crate::model::Contact;
+use crate::server::config::BusinessSettings;
+
 fluent_templates::static_loader! {
     static LOCALES = {
         locales: "./locales",
@@ -66,6 +69,15 @@ impl Lang {
     pub fn name(&self) -> String {
         text(self, "language-name", &[])
     }
+}
+
+/// The language to write to a contact in: theirs when we know it, else the business's.
+pub fn language_of(business: &BusinessSettings, contact: &Contact) -> Lang {
+    contact
+        .language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| business.language.clone())
 }
 
 /// A value for a message's `{ $argument }`.

@@ -11,6 +11,7 @@ use crate::model::{BookingSource, Contact, Conversation, Outcome};
 use crate::server::ai::BookingFields;
 use crate::server::booking::{self as engine, Booked, BookingRequest, KnowledgeSnapshot, PartOfDay, SlotQuery};
 use crate::server::db::{contacts, DbError};
+use crate::server::i18n::{language_of, Lang};
 use crate::server::state::AppState;
 
 /// Slots offered in one reply.
@@ -42,6 +43,7 @@ pub struct Talk<'a> {
 /// over what they said before.
 pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result<BookingStep, ProcessError> {
     let tz = app.settings.business.timezone;
+    let lang = language_of(&app.settings.business, talk.contact);
     let knowledge = app.knowledge.get(&app.db).await?;
     let fields = match &talk.flow.booking {
         Some(pending) if !pending.followed_up => said.merged_over(&pending.fields),
@@ -72,11 +74,11 @@ pub async fn step(app: &AppState, talk: Talk<'_>, said: BookingFields) -> Result
             .map(|s| s.id),
     };
     let Some((hour, minute)) = fields.time.as_deref().and_then(engine::parse_time) else {
-        let offer = offer(app, &knowledge, &wanted, None, talk.now).await?;
+        let offer = offer(app, &lang, &knowledge, &wanted, None, talk.now).await?;
         return Ok(BookingStep::Offered { offer });
     };
     let Some(starts_at) = engine::at_local(tz, date, hour, minute) else {
-        let offer = sentences::TIME_DOES_NOT_EXIST.to_string();
+        let offer = sentences::time_does_not_exist(&lang);
         return Ok(BookingStep::Offered { offer });
     };
     book_or_offer(app, talk, &knowledge, fields, &wanted, starts_at).await
@@ -99,6 +101,7 @@ async fn book_or_offer(
         now,
     } = talk;
     let tz = app.settings.business.timezone;
+    let lang = language_of(&app.settings.business, contact);
     let service = wanted.service;
     let request = BookingRequest {
         contact_id: contact.id,
@@ -111,16 +114,16 @@ async fn book_or_offer(
         flow.booking = None;
         outbound::publish_conversation(app, conversation.id).await;
         let staff = &booked.slot.staff_name;
-        let confirmation = sentences::booked(&service.name, staff, tz, starts_at, contact.name.as_deref());
+        let confirmation = sentences::booked(&lang, &service.name, staff, tz, starts_at, contact.name.as_deref());
         return Ok(BookingStep::Booked { confirmation });
     }
     // Not free: forget the time, keep the rest, and offer what is free.
     let mut without_time = fields;
     without_time.time = None;
     remember(app, conversation, flow, without_time, now).await?;
-    let offer = offer(app, knowledge, wanted, Some(starts_at), now).await?;
+    let offer = offer(app, &lang, knowledge, wanted, Some(starts_at), now).await?;
     Ok(BookingStep::Offered {
-        offer: sentences::not_available(tz, starts_at, &offer),
+        offer: sentences::not_available(&lang, tz, starts_at, &offer),
     })
 }
 
@@ -183,6 +186,7 @@ async fn remember(
 /// a time that was not free (`near`), the nearest ones.
 async fn offer(
     app: &AppState,
+    lang: &Lang,
     knowledge: &KnowledgeSnapshot,
     wanted: &SlotQuery<'_>,
     near: Option<DateTime<Utc>>,
@@ -212,13 +216,12 @@ async fn offer(
             .take(OFFERED_SLOTS)
             .map(|s| {
                 let time = s.starts_at.with_timezone(&tz).format("%H:%M").to_string();
-                sentences::offered_time(&time, &s.staff_name)
+                sentences::offered_time(lang, &time, &s.staff_name)
             })
             .collect();
-        let day_name = day.format("%A %-d %b").to_string();
-        return Ok(sentences::offer(&wanted.service.name, &day_name, &times, offset > 0));
+        return Ok(sentences::offer(lang, &wanted.service.name, day, &times, offset > 0));
     }
-    Ok(sentences::nothing_free(&wanted.service.name))
+    Ok(sentences::nothing_free(lang, &wanted.service.name))
 }
 
 /// `YYYY-MM-DD` from a model, or a day in words from a person.

@@ -10,6 +10,7 @@ use super::{sentences, ProcessError};
 use crate::model::{ConversationMode, Intent, Outcome};
 use crate::server::db::conversations::ConversationState;
 use crate::server::db::{contacts, conversations};
+use crate::server::i18n::language_of;
 use crate::server::state::AppState;
 
 /// A booking left unfinished: mark it abandoned and follow up once, if WhatsApp's 24-hour
@@ -41,7 +42,8 @@ pub async fn follow_up_abandoned_booking(app: &AppState, job: &ConversationJob) 
     )
     .await?;
     if conversation.mode == ConversationMode::Bot && contact.window_open(now) && contact.opted_out_at.is_none() {
-        let text = sentences::abandoned_booking_follow_up(contact.name.as_deref(), service.as_deref());
+        let lang = language_of(&app.settings.business, contact);
+        let text = sentences::abandoned_booking_follow_up(&lang, contact.name.as_deref(), service.as_deref());
         let follow_up = Reply::unprompted(&text, Some(Intent::BookingAbandoned));
         outbound::reply(app, contact, conversation.id, follow_up).await?;
     }
@@ -63,7 +65,8 @@ pub async fn hold_waiting_customer(app: &AppState, job: &ConversationJob) -> Res
         return Ok(());
     }
     conversations::set_needs_attention(&app.db, conversation.id, true).await?;
-    let holding = Reply::unprompted(sentences::HOLDING, None);
+    let text = sentences::holding(&language_of(&app.settings.business, &conversation.contact));
+    let holding = Reply::unprompted(&text, None);
     outbound::reply(app, &conversation.contact, conversation.id, holding).await?;
     outbound::publish_conversation(app, conversation.id).await;
     Ok(())

@@ -16,6 +16,7 @@ use crate::model::{
 use crate::server::ai::{AiContext, AiError, AiReply, Turn, MAX_NAME_ASKS};
 use crate::server::db::conversations::{self, ConversationState, NewMessage};
 use crate::server::db::{contacts, knowledge, DbError};
+use crate::server::i18n::language_of;
 use crate::server::state::AppState;
 use crate::server::whatsapp::payload::InboundMessage;
 
@@ -44,8 +45,10 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
         mut flow,
         message,
     } = received;
+    let lang = language_of(&app.settings.business, &contact);
     if !inbound.is_text() {
-        let unsupported = Reply::answer(&message, sentences::UNSUPPORTED_MESSAGE, Intent::Other);
+        let text = sentences::unsupported_message(&lang);
+        let unsupported = Reply::answer(&message, &text, Intent::Other);
         outbound::reply(app, &contact, conversation.id, unsupported).await?;
         return Ok(());
     }
@@ -53,7 +56,8 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
         "STOP" | "UNSUBSCRIBE" => return opt_out(app, &contact, &conversation, &message, now).await,
         "START" if contact.opted_out_at.is_some() => {
             contacts::set_opted_out(&app.db, contact.id, false, now).await?;
-            let welcome = Reply::answer(&message, sentences::OPTED_IN, Intent::Other);
+            let text = sentences::opted_in(&lang);
+            let welcome = Reply::answer(&message, &text, Intent::Other);
             outbound::reply(app, &contact, conversation.id, welcome).await?;
             return Ok(());
         }
@@ -196,13 +200,8 @@ async fn fall_back(
     tracing::warn!(%error, "AI answer failed; the message will be retried");
     if flow.fallback_sent_for != Some(message.id) {
         // Not an answer to the message (reply_to stays empty), so the retry still answers it.
-        outbound::reply(
-            app,
-            contact,
-            conversation.id,
-            Reply::unprompted(sentences::FALLBACK, None),
-        )
-        .await?;
+        let text = sentences::fallback(&language_of(&app.settings.business, contact));
+        outbound::reply(app, contact, conversation.id, Reply::unprompted(&text, None)).await?;
         flow.fallback_sent_for = Some(message.id);
         conversations::set_flow_state(&app.db, conversation.id, &flow.write()).await?;
     }
@@ -332,13 +331,15 @@ async fn cancel_next_appointment(
     if cancelled.is_some() {
         outbound::publish_conversation(app, conversation_id).await; // the outcome changed
     }
+    let lang = language_of(&app.settings.business, contact);
     Ok(match cancelled {
         Some(cancelled) => sentences::cancelled(
+            &lang,
             &cancelled.service_name,
             app.settings.business.timezone,
             cancelled.starts_at,
         ),
-        None => sentences::NO_APPOINTMENT_TO_CANCEL.to_string(),
+        None => sentences::no_appointment_to_cancel(&lang),
     })
 }
 
@@ -354,7 +355,8 @@ async fn opt_out(
         return Ok(());
     }
     contacts::set_opted_out(&app.db, contact.id, true, now).await?;
-    let confirmation = Reply::answer(message, sentences::OPTED_OUT, Intent::OptOut);
+    let text = sentences::opted_out(&language_of(&app.settings.business, contact));
+    let confirmation = Reply::answer(message, &text, Intent::OptOut);
     outbound::reply(app, contact, conversation.id, confirmation).await?;
     outbound::publish_conversation(app, conversation.id).await;
     Ok(())
