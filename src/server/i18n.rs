@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
-use crate::model::Contact;
+use crate::model::{Contact, LanguageChoice};
 use crate::server::config::BusinessSettings;
 
 fluent_templates::static_loader! {
@@ -69,6 +69,17 @@ impl Lang {
     pub fn name(&self) -> String {
         text(self, "language-name", &[])
     }
+}
+
+/// The languages staff can pick for a contact, as plain data for the browser.
+pub fn choices() -> Vec<LanguageChoice> {
+    Lang::all()
+        .iter()
+        .map(|lang| LanguageChoice {
+            code: lang.code().to_string(),
+            name: lang.name(),
+        })
+        .collect()
 }
 
 /// The language to write to a contact in: theirs when we know it, else the business's.
@@ -432,6 +443,9 @@ mod tests {
         assert_eq!(Lang::parse("xx"), None);
         assert_eq!(Lang::parse(""), None);
         assert_eq!(es().name(), "Español");
+        let choices = choices();
+        assert_eq!(choices[0].code, "en");
+        assert_eq!(choices[0].name, "English");
     }
 
     #[test]
