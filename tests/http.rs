@@ -357,6 +357,52 @@ async fn inbox_actions_refuse_bad_input_with_a_clear_message() {
         .unwrap();
     assert_eq!(mode, "bot");
 
+    // The contact's language is one we have messages in, or nothing is saved.
+    let lena_contact: i64 = sqlx::query_scalar("SELECT contact_id FROM conversations WHERE id = $1")
+        .bind(lena)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let edit = |language: &str| {
+        vec![
+            ("contact_id", lena_contact.to_string()),
+            ("name", "Lena de Vries".into()),
+            ("notes", "Prefers Spanish".into()),
+            ("tags", String::new()),
+            ("language", language.to_string()),
+        ]
+    };
+    let stored = || async {
+        let row: (Option<String>, String) = sqlx::query_as("SELECT language, notes FROM contacts WHERE id = $1")
+            .bind(lena_contact)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+        row
+    };
+    let (_, body) = call(admin.clone(), "/api/inbox/contact", edit("klingon")).await;
+    assert!(
+        body.contains("no messages in `klingon`. Choose one of: en, es."),
+        "{body}"
+    );
+    assert_eq!(stored().await, (None, String::new()), "nothing saved");
+    let (status, _) = call(admin.clone(), "/api/inbox/contact", edit("es-ES")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored().await, (Some("es".into()), "Prefers Spanish".into()));
+    let (_, body) = call(
+        admin.clone(),
+        "/api/inbox/conversation",
+        vec![("conversation_id", lena.to_string())],
+    )
+    .await;
+    assert!(body.contains(r#""language":"es""#), "{body}");
+    assert!(
+        body.contains(r#""languages":[{"code":"en","name":"English"},{"code":"es","name":"Español"}]"#),
+        "{body}"
+    );
+    let (_, _) = call(admin.clone(), "/api/inbox/contact", edit("")).await;
+    assert_eq!(stored().await.0, None, "back to not known yet");
+
     app.stop().await;
     db.cleanup().await;
 }

@@ -219,6 +219,27 @@ async fn offline_journeys(rig: Rig) {
     rig.finish().await;
 }
 
+/// Our own sentences are written in the contact's language when we know it, else in the
+/// business's default language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn our_sentences_are_written_in_the_contacts_language() {
+    let rig = Rig::start(Brain::Offline, &[("FRONTDESK_LANGUAGE", "es")]).await;
+    let (ana, tom) = ("34633333333", "447700900555");
+    rig.say(ana, "wamid.L1", "STOP").await;
+    assert_eq!(
+        rig.replies(ana, 1).await[0],
+        "Te has dado de baja y ya no te escribiremos. Responde START cuando quieras para volver a recibir mensajes."
+    );
+    rig.say(tom, "wamid.L2", "hello").await;
+    rig.replies(tom, 1).await;
+    let contact = rig.contact(tom).await;
+    contacts::set_language(rig.db(), contact.id, Some("en")).await.unwrap();
+    rig.say(tom, "wamid.L3", "STOP").await;
+    let stop_reply = rig.replies(tom, 2).await[1].clone();
+    assert!(stop_reply.starts_with("You're unsubscribed"), "{stop_reply}");
+    rig.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_abandoned_booking_gets_exactly_one_follow_up() {
     for brain in [Brain::Gemini, Brain::Offline] {

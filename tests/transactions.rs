@@ -146,6 +146,7 @@ async fn a_contact_edit_refused_half_way_changes_nothing(db: TestDb) {
     let edit = ContactEdit {
         name: Some("Marta Ruiz".into()),
         notes: "Prefers mornings".into(),
+        language: Some("es".into()),
         tags: vec!["VIP".into()],
     };
     assert!(staff::save_contact(&app.state, contact.id, edit.clone()).await.is_err());
@@ -156,6 +157,7 @@ async fn a_contact_edit_refused_half_way_changes_nothing(db: TestDb) {
     let (saved, tags) = contact_as_stored(store, &contact).await;
     assert_eq!(saved.name.as_deref(), Some("Marta Ruiz"));
     assert_eq!(saved.notes, "Prefers mornings");
+    assert_eq!(saved.language.as_deref(), Some("es"));
     assert_eq!(tags, ["VIP"]);
     app.stop().await;
     db.cleanup().await;

@@ -103,3 +103,11 @@ impl Contact {
             .is_some_and(|at| now - at < chrono::Duration::hours(24))
     }
 }
+
+/// A language staff can pick for a contact: its code and how it calls itself ("Español").
+/// The server sends the list, so a new catalog shows up without browser code changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageChoice {
+    pub code: String,
+    pub name: String,
+}

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Appointment, ChatHistory, Conversation, DeliveryStatus, Message};
+use super::{Appointment, ChatHistory, Conversation, DeliveryStatus, LanguageChoice, Message};
 
 /// What the server pushes over `/ws/inbox-updates`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,6 +72,8 @@ pub struct ConversationDetail {
     /// WhatsApp allows free-form replies only within 24 hours of the customer's last message.
     pub window_open: bool,
     pub clock: BusinessClock,
+    /// The languages the contact can be written to in, for the contact editor.
+    pub languages: Vec<LanguageChoice>,
 }
 
 /// The business's offset from UTC when the data was read, so server and browser render the

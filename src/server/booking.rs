@@ -443,10 +443,6 @@ pub fn at_local(tz: Tz, date: NaiveDate, hour: u32, minute: u32) -> Option<DateT
 mod tests {
     use super::*;
 
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
     fn slot(staff_id: i64, hour: i64, minute: i64) -> Slot {
         Slot {
             staff_id,

@@ -16,6 +16,12 @@ use chrono_tz::Tz;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 
+use crate::model::{Contact, LanguageChoice};
+use crate::server::config::BusinessSettings;
+
+mod detect;
+pub use detect::detect;
+
 fluent_templates::static_loader! {
     static LOCALES = {
         locales: "./locales",
@@ -66,6 +72,26 @@ impl Lang {
     pub fn name(&self) -> String {
         text(self, "language-name", &[])
     }
+}
+
+/// The languages staff can pick for a contact, as plain data for the browser.
+pub fn choices() -> Vec<LanguageChoice> {
+    Lang::all()
+        .iter()
+        .map(|lang| LanguageChoice {
+            code: lang.code().to_string(),
+            name: lang.name(),
+        })
+        .collect()
+}
+
+/// The language to write to a contact in: theirs when we know it, else the business's.
+pub fn language_of(business: &BusinessSettings, contact: &Contact) -> Lang {
+    contact
+        .language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| business.language.clone())
 }
 
 /// A value for a message's `{ $argument }`.
@@ -202,96 +228,6 @@ fn join(lang: &Lang, id: &str, items: &[String]) -> String {
     }
 }
 
-/// Below this many letters the detector's statistics say more about chance than about the
-/// language ("ok", "vale"): only the telling words decide.
-const MIN_LETTERS_FOR_DETECTOR: usize = 12;
-/// Enough text to tell a language; the rest of a long message would only cost time.
-const MAX_ANALYSED_CHARS: usize = 400;
-
-/// What language detection needs from the catalogs, read once.
-struct Detection {
-    /// `whatlang`, allowed only the languages we can answer in.
-    detector: whatlang::Detector,
-    /// The catalog language of each language the detector may answer.
-    languages: Vec<(whatlang::Lang, Lang)>,
-    /// Each catalog's telling words (`language-words`); a word in two catalogs tells nothing.
-    words: HashMap<String, Lang>,
-}
-
-static DETECTION: LazyLock<Detection> = LazyLock::new(|| {
-    let mut languages = Vec::new();
-    let mut words: HashMap<String, Option<Lang>> = HashMap::new();
-    for lang in Lang::all() {
-        let iso = text(lang, "language-iso639-3", &[]);
-        match whatlang::Lang::from_code(iso.trim()) {
-            Some(detected) => languages.push((detected, lang.clone())),
-            None => tracing::error!(
-                language = lang.code(),
-                "the catalog's language-iso639-3 is unknown to whatlang"
-            ),
-        }
-        for word in text(lang, "language-words", &[]).split(',') {
-            let word = word.trim().to_lowercase();
-            if !word.is_empty() {
-                words
-                    .entry(word)
-                    .and_modify(|known| {
-                        if known.as_ref() != Some(lang) {
-                            *known = None;
-                        }
-                    })
-                    .or_insert_with(|| Some(lang.clone()));
-            }
-        }
-    }
-    Detection {
-        detector: whatlang::Detector::with_allowlist(languages.iter().map(|(detected, _)| *detected).collect()),
-        languages,
-        words: words.into_iter().filter_map(|(w, lang)| Some((w, lang?))).collect(),
-    }
-});
-
-/// The language a customer wrote in, among those we have catalogs for; `None` when the
-/// message does not say ("ok", "2", an emoji) or the detector is unsure. Only the start of a
-/// long message is read.
-pub fn detect(message: &str) -> Option<Lang> {
-    let detection = &*DETECTION;
-    let end = message
-        .char_indices()
-        .nth(MAX_ANALYSED_CHARS)
-        .map_or(message.len(), |(at, _)| at);
-    let sample = &message[..end];
-    if sample.chars().filter(|c| c.is_alphabetic()).count() >= MIN_LETTERS_FOR_DETECTOR {
-        let detected = detection.detector.detect(sample).filter(whatlang::Info::is_reliable);
-        if let Some(info) = detected {
-            let lang = detection.languages.iter().find(|(l, _)| *l == info.lang());
-            if let Some((_, lang)) = lang {
-                return Some(lang.clone());
-            }
-        }
-    }
-    telling_words(detection, sample)
-}
-
-/// The language whose telling words the message has most of, if one has more than the others.
-fn telling_words(detection: &Detection, sample: &str) -> Option<Lang> {
-    let mut hits: Vec<(&Lang, usize)> = Vec::new();
-    for word in sample.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()) {
-        if let Some(lang) = detection.words.get(&word.to_lowercase()) {
-            match hits.iter_mut().find(|(l, _)| *l == lang) {
-                Some((_, count)) => *count += 1,
-                None => hits.push((lang, 1)),
-            }
-        }
-    }
-    hits.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
-    match hits.as_slice() {
-        [(lang, _)] => Some((*lang).clone()),
-        [(lang, most), (_, next), ..] if most > next => Some((*lang).clone()),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
@@ -420,6 +356,9 @@ mod tests {
         assert_eq!(Lang::parse("xx"), None);
         assert_eq!(Lang::parse(""), None);
         assert_eq!(es().name(), "Español");
+        let choices = choices();
+        assert_eq!(choices[0].code, "en");
+        assert_eq!(choices[0].name, "English");
     }
 
     #[test]
@@ -453,57 +392,4 @@ mod tests {
         assert_eq!(text(&es(), "no-such-message", &[]), "no-such-message");
         assert_eq!(text(&es(), "name-thanks", &[]), "name-thanks");
     }
-
-    #[test]
-    fn the_language_of_a_message() {
-        let cases = [
-            ("Hola, me llamo Carmen", Some("es")),
-            (
-                "Quiero una cita para un corte de pelo el martes por la tarde",
-                Some("es"),
-            ),
-            ("¿Cuánto cuesta el tinte?", Some("es")),
-            ("Hi, I'm Marta. I'd like highlights on Tuesday at 10", Some("en")),
-            ("hola", Some("es")),
-            ("Gracias!", Some("es")),
-            ("Sí", Some("es")),
-            ("buenas", Some("es")),
-            ("vale", Some("es")),
-            ("hello", Some("en")),
-            ("Thanks!", Some("en")),
-            ("yes", Some("en")),
-            ("please", Some("en")),
-            ("2", None),
-            ("👍", None),
-            ("ok", None),
-            ("", None),
-        ];
-        for (message, expected) in cases {
-            assert_eq!(detect(message).as_ref().map(Lang::code), expected, "{message}");
-        }
-    }
-
-    #[test]
-    fn detection_reads_only_the_start_of_a_long_message() {
-        let long = "Quiero una cita para un corte de pelo el martes por la tarde. ".repeat(70);
-        let long: String = long.chars().take(4096).collect();
-        detect(&long); // the catalogs and the detector are read once, before the clock starts
-        let runs = 50;
-        let started = std::time::Instant::now();
-        for _ in 0..runs {
-            assert_eq!(detect(&long).as_ref().map(Lang::code), Some("es"));
-        }
-        let each = started.elapsed() / runs;
-        // Unoptimised test builds are several times slower than a release build.
-        assert!(each < std::time::Duration::from_millis(1), "{each:?} per message");
-    }
-}
-
-/// The language to write to a contact in: theirs when we know it, else the business's.
-pub fn language_of(business: &crate::server::config::BusinessSettings, contact: &crate::model::Contact) -> Lang {
-    contact
-        .language
-        .as_deref()
-        .and_then(Lang::parse)
-        .unwrap_or_else(|| business.language.clone())
 }

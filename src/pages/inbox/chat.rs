@@ -226,6 +226,7 @@ mod tests {
             appointments: Vec::new(),
             window_open: false,
             clock: BusinessClock::default(),
+            languages: Vec::new(),
         }
     }
 

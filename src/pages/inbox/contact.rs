@@ -1,12 +1,12 @@
 //! The contact panel beside the chat: who the customer is, their appointments, and the
-//! editor for name, tags and notes.
+//! editor for name, language, tags and notes.
 
 use leptos::prelude::*;
 
 use super::server::save_contact;
 use super::synced::LiveResource;
 use crate::components::error::ActionError;
-use crate::model::{format_wa_id, AppError, ConversationDetail};
+use crate::model::{format_wa_id, AppError, ConversationDetail, LanguageChoice};
 
 /// A contact being edited in the side panel.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15,6 +15,10 @@ struct ContactDraft {
     name: String,
     notes: String,
     tags: String,
+    /// A language code, or empty for "not known yet".
+    language: String,
+    /// The languages the server can write in, to choose from.
+    languages: Vec<LanguageChoice>,
 }
 
 #[component]
@@ -26,6 +30,7 @@ pub fn ContactPanel(detail: LiveResource<Option<ConversationDetail>>) -> impl In
             draft.name.clone(),
             draft.notes.clone(),
             draft.tags.clone(),
+            draft.language.clone(),
         )
     });
     Effect::new(move |_| {
@@ -45,7 +50,8 @@ pub fn ContactPanel(detail: LiveResource<Option<ConversationDetail>>) -> impl In
                     }
                 })}
             </Transition>
-            {move || editing.get().map(|draft| view! { <ContactEditor draft editing save/> })}
+            // Type-erased: the editor nested in the panel is past the compiler's layout depth.
+            {move || editing.get().map(|draft| view! { <ContactEditor draft editing save/> }.into_any())}
         </aside>
     }
 }
@@ -59,6 +65,16 @@ fn ContactView(detail: ConversationDetail, editing: RwSignal<Option<ContactDraft
         name: contact.name.clone().unwrap_or_default(),
         notes: contact.notes.clone(),
         tags: detail.tags.join(", "),
+        language: contact.language.clone().unwrap_or_default(),
+        languages: detail.languages.clone(),
+    };
+    let language = match &contact.language {
+        None => "Not known yet".to_string(),
+        Some(code) => detail
+            .languages
+            .iter()
+            .find(|l| &l.code == code)
+            .map_or_else(|| code.clone(), |l| l.name.clone()),
     };
     view! {
         <div class="panel-head">
@@ -70,6 +86,8 @@ fn ContactView(detail: ConversationDetail, editing: RwSignal<Option<ContactDraft
             <dd>{contact.name.clone().unwrap_or_else(|| "Not known yet".into())}</dd>
             <dt>"WhatsApp"</dt>
             <dd>{format_wa_id(&contact.wa_id)}</dd>
+            <dt>"Language"</dt>
+            <dd>{language}</dd>
             {contact.profile_name.clone().map(|p| view! { <dt>"Profile name"</dt><dd>{p}</dd> })}
             <dt>"Last outcome"</dt>
             <dd>{contact.last_outcome.map_or("—".to_string(), |o| o.as_str().replace('_', " "))}</dd>
@@ -106,17 +124,36 @@ fn ContactEditor(
     let name = RwSignal::new(draft.name.clone());
     let notes = RwSignal::new(draft.notes.clone());
     let tags = RwSignal::new(draft.tags.clone());
+    let language = RwSignal::new(draft.language.clone());
     let contact_id = draft.contact_id;
+    let languages = draft.languages.clone();
     view! {
         <form
             class="contact-editor"
             on:submit=move |ev| {
                 ev.prevent_default();
-                save.dispatch(ContactDraft { contact_id, name: name.get_untracked(), notes: notes.get_untracked(), tags: tags.get_untracked() });
+                save.dispatch(ContactDraft {
+                    contact_id,
+                    name: name.get_untracked(),
+                    notes: notes.get_untracked(),
+                    tags: tags.get_untracked(),
+                    language: language.get_untracked(),
+                    languages: Vec::new(),
+                });
             }
         >
             <h3>"Edit contact"</h3>
             <label>"Name"<input type="text" maxlength="60" bind:value=name/></label>
+            <label>
+                "Language"
+                <select on:change=move |ev| language.set(event_target_value(&ev)) prop:value=move || language.get()>
+                    <option value="" selected=draft.language.is_empty()>"Not known yet"</option>
+                    {languages.into_iter().map(|choice| {
+                        let selected = choice.code == draft.language;
+                        view! { <option value=choice.code selected=selected>{choice.name}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
             <label>"Tags (comma separated)"<input type="text" bind:value=tags/></label>
             <label>"Notes"<textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
             <ActionError action=save/>

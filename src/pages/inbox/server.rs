@@ -33,6 +33,22 @@ fn business_clock(state: &crate::server::state::AppState) -> crate::model::Busin
     }
 }
 
+/// The code of a language we have a catalog for (`es-ES` → `es`), or why not.
+#[cfg(feature = "ssr")]
+fn supported_language(code: &str) -> Result<String, AppError> {
+    use crate::server::i18n::Lang;
+    match Lang::parse(code) {
+        Some(lang) => Ok(lang.code().to_string()),
+        None => {
+            let supported: Vec<&str> = Lang::all().iter().map(Lang::code).collect();
+            Err(AppError::Invalid(format!(
+                "Frontdesk has no messages in `{code}`. Choose one of: {}.",
+                supported.join(", ")
+            )))
+        }
+    }
+}
+
 /// Clears a conversation's unread count and tells every open inbox, so the badge goes
 /// everywhere.
 #[cfg(feature = "ssr")]
@@ -97,6 +113,7 @@ pub async fn load_conversation_detail(conversation_id: i64) -> Result<Conversati
             appointments,
             window_open,
             clock: business_clock(&state),
+            languages: crate::server::i18n::choices(),
         })
     })
     .await
@@ -153,8 +170,15 @@ pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, A
     .await
 }
 
+/// `language`: a language code from the detail's `languages`, or empty for "not known yet".
 #[server(endpoint = "inbox/contact")]
-pub async fn save_contact(contact_id: i64, name: String, notes: String, tags: String) -> Result<(), AppError> {
+pub async fn save_contact(
+    contact_id: i64,
+    name: String,
+    notes: String,
+    tags: String,
+    language: String,
+) -> Result<(), AppError> {
     crate::server::error::respond(async move {
         use crate::server::{controller, db, session};
         session::require_role(INBOX_ROLES).await?;
@@ -177,11 +201,16 @@ pub async fn save_contact(contact_id: i64, name: String, notes: String, tags: St
                 "Use at most 10 tags of at most 30 characters each.".into(),
             ));
         }
+        let language = match language.trim() {
+            "" => None,
+            code => Some(supported_language(code)?),
+        };
         // Validate everything first, then write in one transaction: a refused edit changes nothing.
         db::contacts::get_contact(&state.db, contact_id).await?;
         let edit = controller::ContactEdit {
             name: Some(name).filter(|n| !n.is_empty()),
             notes: notes.trim().to_string(),
+            language,
             tags,
         };
         controller::staff::save_contact(&state, contact_id, edit).await?;

@@ -112,10 +112,12 @@ pub struct ContactEdit {
     /// `None` clears the name.
     pub name: Option<String>,
     pub notes: String,
+    /// A catalog's language code (`es`); `None`: not known yet.
+    pub language: Option<String>,
     pub tags: Vec<String>,
 }
 
-/// Saves a contact edit: name, notes and tags change together, or (when the database
+/// Saves a contact edit: name, notes, language and tags change together, or (when the database
 /// refuses any of it) nothing changes.
 pub async fn save_contact(app: &AppState, contact_id: i64, edit: ContactEdit) -> Result<(), DbError> {
     app.db
@@ -123,6 +125,7 @@ pub async fn save_contact(app: &AppState, contact_id: i64, edit: ContactEdit) ->
             Box::pin(async move {
                 contacts::set_name(&mut *tx, contact_id, edit.name.as_deref(), NameSource::Staff).await?;
                 contacts::set_notes(&mut *tx, contact_id, &edit.notes).await?;
+                contacts::set_language(&mut *tx, contact_id, edit.language.as_deref()).await?;
                 tags::replace_contact_tags(&mut *tx, contact_id, &edit.tags).await
             })
         })
