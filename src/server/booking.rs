@@ -282,7 +282,9 @@ pub fn spread(slots: &[Slot], count: usize) -> Vec<Slot> {
     let Some(first) = slots.first() else {
         return Vec::new();
     };
-    let span = slots.last().map_or(Duration::zero(), |last| last.starts_at - first.starts_at);
+    let span = slots
+        .last()
+        .map_or(Duration::zero(), |last| last.starts_at - first.starts_at);
     let mut picked = vec![first.clone()];
     for k in 1..count {
         let target = first.starts_at + span * k as i32 / (count as i32 - 1).max(1);
@@ -481,7 +483,10 @@ mod tests {
     fn the_nearest_times_around_a_taken_one() {
         let day = every_quarter(&[1], 9, 12);
         let near = slot(1, 10, 0).starts_at;
-        let times: Vec<i64> = nearest(&day, near, 3).iter().map(|s| s.starts_at.timestamp() / 60).collect();
+        let times: Vec<i64> = nearest(&day, near, 3)
+            .iter()
+            .map(|s| s.starts_at.timestamp() / 60)
+            .collect();
         assert_eq!(times, vec![9 * 60 + 45, 10 * 60, 10 * 60 + 15]);
     }
 

@@ -111,11 +111,20 @@ pub struct Choice {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Question {
     /// Opening hours on one day (`YYYY-MM-DD`), or the week's when no day was named.
-    Hours { date: Option<String>, asks: HoursAsked },
+    Hours {
+        date: Option<String>,
+        asks: HoursAsked,
+    },
     /// A service's price, or the price list.
-    Price { service: Option<i64> },
-    Duration { service: i64 },
-    Faq { id: i64 },
+    Price {
+        service: Option<i64>,
+    },
+    Duration {
+        service: i64,
+    },
+    Faq {
+        id: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,7 +184,10 @@ pub fn parse(text: &str) -> Result<(String, Understanding), AiError> {
     let mut intents = Vec::new();
     for name in raw.intents.iter().chain(raw.intent.iter()) {
         let intent = Intent::parse(name.trim()).ok_or_else(|| {
-            AiError::Malformed(format!("unknown intent `{}`", name.chars().take(40).collect::<String>()))
+            AiError::Malformed(format!(
+                "unknown intent `{}`",
+                name.chars().take(40).collect::<String>()
+            ))
         })?;
         if !intents.contains(&intent) {
             intents.push(intent);
@@ -282,5 +294,4 @@ mod tests {
         .merged_over(&earlier);
         assert_eq!((before.earliest, before.latest.as_deref()), (None, Some("11:00")));
     }
-
 }

@@ -605,12 +605,7 @@ async fn offer(
 /// today.
 fn days_to_search(search: &Search<'_>, today: NaiveDate) -> Vec<NaiveDate> {
     if let Some(to) = search.to {
-        return search
-            .from
-            .max(today)
-            .iter_days()
-            .take_while(|d| *d <= to)
-            .collect();
+        return search.from.max(today).iter_days().take_while(|d| *d <= to).collect();
     }
     let from = search.from.max(today);
     let mut days = vec![from];

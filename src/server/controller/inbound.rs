@@ -69,7 +69,18 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
     let context = context(app, &contact, &message, &flow, lang, now).await?;
     match app.ai.reply(&context).await {
         Ok(answer) => act(app, &contact, &conversation, &message, &mut flow, answer, now).await,
-        Err(error) => fall_back(app, &contact, &conversation, &message, &mut flow, &context.language, error).await,
+        Err(error) => {
+            fall_back(
+                app,
+                &contact,
+                &conversation,
+                &message,
+                &mut flow,
+                &context.language,
+                error,
+            )
+            .await
+        }
     }
 }
 

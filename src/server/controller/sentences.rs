@@ -86,7 +86,11 @@ pub fn offered_time(lang: &Lang, time: &str, staff: &str) -> String {
 
 /// The asked-for time is taken (what follows is the offer of other times).
 pub fn not_available(lang: &Lang, tz: Tz, starts_at: DateTime<Utc>) -> String {
-    i18n::text(lang, "not-available", &[("when", i18n::when(lang, tz, starts_at).into())])
+    i18n::text(
+        lang,
+        "not-available",
+        &[("when", i18n::when(lang, tz, starts_at).into())],
+    )
 }
 
 pub fn nothing_free(lang: &Lang, service: &str) -> String {

@@ -143,12 +143,18 @@ pub async fn load_demo_salon(mut db: impl DbExecutor, tz: Tz, now: DateTime<Utc>
             "¿Hay aparcamiento?",
             "Sí: aparcamiento gratuito para clientes detrás del salón, con entrada por la Calle Luna.",
         ),
-        ("¿Cómo puedo pagar?", "Con tarjeta, en efectivo o por Bizum. No aceptamos cheques."),
+        (
+            "¿Cómo puedo pagar?",
+            "Con tarjeta, en efectivo o por Bizum. No aceptamos cheques.",
+        ),
         (
             "¿Cuál es vuestra política de cancelación?",
             "Cancelación gratuita hasta 24 horas antes; después podemos cobrar el 50%.",
         ),
-        ("¿Dónde estáis?", "En la Calle Mayor 12, a dos minutos del metro de Sol."),
+        (
+            "¿Dónde estáis?",
+            "En la Calle Mayor 12, a dos minutos del metro de Sol.",
+        ),
     ] {
         insert_faq(&mut db, question, answer).await?;
     }

@@ -68,7 +68,11 @@ fn service_names(k: &KnowledgeSnapshot, lang: &Lang) -> String {
 
 fn greeting(context: &AiContext, lang: &Lang) -> String {
     let Some(name) = &context.name else {
-        return i18n::text(lang, "greeting-new", &[("business", context.business_name.as_str().into())]);
+        return i18n::text(
+            lang,
+            "greeting-new",
+            &[("business", context.business_name.as_str().into())],
+        );
     };
     let last_visit = context
         .appointments
@@ -183,7 +187,10 @@ fn hours_on(k: &KnowledgeSnapshot, date: NaiveDate, asks: HoursAsked, lang: &Lan
             "open-on",
             &[
                 ("day", day.into()),
-                ("hours", hours_text(&k.hours, date.weekday().num_days_from_monday() as usize, lang).into()),
+                (
+                    "hours",
+                    hours_text(&k.hours, date.weekday().num_days_from_monday() as usize, lang).into(),
+                ),
             ],
         ),
     }

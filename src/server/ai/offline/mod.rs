@@ -74,7 +74,10 @@ pub fn understand(context: &AiContext) -> Understanding {
         }
         u.booking = Some(fields).filter(|f| !f.is_empty());
         u.intents.push(Intent::BookingReschedule);
-    } else if let Some(choice) = (!context.offered.is_empty()).then(|| choice_in(&text, k, &when)).flatten() {
+    } else if let Some(choice) = (!context.offered.is_empty())
+        .then(|| choice_in(&text, k, &when))
+        .flatten()
+    {
         u.choice = Some(choice);
         u.intents.push(Intent::BookingConfirmed);
     } else if wants_booking(context, &text, service.is_some(), &when) {
@@ -112,11 +115,11 @@ fn confirmation_answer(text: &Text, u: &mut Understanding) {
 /// "don't cancel", "no la canceles", "I do not want to cancel": a negation shortly before
 /// the word "cancel".
 fn cancel_is_negated(text: &Text) -> bool {
-    let Some(at) = text
-        .words
-        .iter()
-        .position(|w| words::CANCEL.iter().any(|c| w.starts_with(c) || w.starts_with("cancel")))
-    else {
+    let Some(at) = text.words.iter().position(|w| {
+        words::CANCEL
+            .iter()
+            .any(|c| w.starts_with(c) || w.starts_with("cancel"))
+    }) else {
         return false;
     };
     text.words[at.saturating_sub(4)..at]
@@ -149,8 +152,7 @@ fn choice_in(text: &Text, k: &KnowledgeSnapshot, when: &when::When) -> Option<Ch
     if when.date.is_some() {
         return None;
     }
-    let mut choice = Choice::default();
-    choice.index = words::ORDINALS
+    let index = words::ORDINALS
         .iter()
         .find(|(word, _)| text.words.iter().any(|w| w == word))
         .map(|(_, index)| *index)
@@ -161,9 +163,12 @@ fn choice_in(text: &Text, k: &KnowledgeSnapshot, when: &when::When) -> Option<Ch
                 .flatten()
                 .filter(|n| (1..=9).contains(n))
         });
-    choice.time = when.time.map(hh_mm);
-    choice.staff = staff_in(k, text).map(|s| s.name.clone());
-    choice.any = text.has_any(words::ANY) || (text.has_any(words::YES) && text.words.len() <= 3);
+    let choice = Choice {
+        index,
+        time: when.time.map(hh_mm),
+        staff: staff_in(k, text).map(|s| s.name.clone()),
+        any: text.has_any(words::ANY) || (text.has_any(words::YES) && text.words.len() <= 3),
+    };
     let chose = choice.index.is_some() || choice.time.is_some() || choice.staff.is_some() || choice.any;
     chose.then_some(choice)
 }
@@ -362,8 +367,7 @@ fn stated_name(context: &AiContext, text: &Text) -> Option<String> {
         if NAME_ENDS.contains(&word.as_str()) {
             break;
         }
-        if name_words.is_empty() && (NOT_NAMES.contains(&word.as_str()) || words::GREETINGS.contains(&word.as_str()))
-        {
+        if name_words.is_empty() && (NOT_NAMES.contains(&word.as_str()) || words::GREETINGS.contains(&word.as_str())) {
             return None;
         }
         // The name as the customer wrote it (accents and all), capitalised.
@@ -383,7 +387,10 @@ fn stated_name(context: &AiContext, text: &Text) -> Option<String> {
 /// Whether the original word before `index` ends a sentence ("Hi. I'm…"). Word positions of
 /// the folded text and the original match while the message has no punctuation-only words.
 fn original_ends_sentence(original: &[&str], index: usize) -> bool {
-    index > 0 && original.get(index - 1).is_some_and(|w| w.ends_with(['.', '!', ',', '?']))
+    index > 0
+        && original
+            .get(index - 1)
+            .is_some_and(|w| w.ends_with(['.', '!', ',', '?']))
 }
 
 fn bot_just_asked_name(context: &AiContext) -> bool {

@@ -194,7 +194,12 @@ fn read_days(text: &Text, today: NaiveDate, when: &mut When) {
         when.date = Some(iso(today + Duration::days(days)));
         return;
     }
-    if text.has_any(&["next week", "la semana que viene", "la proxima semana", "la semana proxima"]) {
+    if text.has_any(&[
+        "next week",
+        "la semana que viene",
+        "la proxima semana",
+        "la semana proxima",
+    ]) {
         let monday = today + Duration::days(7 - i64::from(today.weekday().num_days_from_monday()));
         when.date = Some(iso(monday));
         when.date_to = Some(iso(monday + Duration::days(6)));
@@ -226,9 +231,10 @@ fn year_after(words: &[String], at: usize) -> Option<i32> {
 
 /// "mañana" is tomorrow, except in "por la mañana" / "de la mañana" (the morning).
 fn tomorrow_in_spanish(text: &Text) -> bool {
-    text.words.iter().enumerate().any(|(i, w)| {
-        w == "manana" && !(i > 0 && text.words[i - 1] == "la") && !(i > 0 && text.words[i - 1] == "esta")
-    })
+    text.words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| w == "manana" && !(i > 0 && text.words[i - 1] == "la") && !(i > 0 && text.words[i - 1] == "esta"))
 }
 
 /// `2026-03-14`, valid or not (a day that does not exist is returned as written).
@@ -420,7 +426,9 @@ fn clock(word: &str) -> Option<(u32, u32)> {
     }
     match suffix {
         "am" | "pm" | "a.m" | "p.m" | "h" => Some((body.parse().ok()?, 0)),
-        _ => word.split_once('h').and_then(|(h, m)| Some((h.parse().ok()?, m.parse().ok()?))),
+        _ => word
+            .split_once('h')
+            .and_then(|(h, m)| Some((h.parse().ok()?, m.parse().ok()?))),
     }
 }
 
@@ -565,8 +573,14 @@ mod tests {
         assert_eq!(window("before 11"), (None, Some("11:00".into()), None));
         assert_eq!(window("después de las 5"), (Some("17:00".into()), None, None));
         assert_eq!(window("antes de las 11"), (None, Some("11:00".into()), None));
-        assert_eq!(window("in the morning"), (Some("00:00".into()), Some("12:00".into()), None));
-        assert_eq!(window("por la tarde"), (Some("15:00".into()), Some("21:00".into()), None));
+        assert_eq!(
+            window("in the morning"),
+            (Some("00:00".into()), Some("12:00".into()), None)
+        );
+        assert_eq!(
+            window("por la tarde"),
+            (Some("15:00".into()), Some("21:00".into()), None)
+        );
         assert_eq!(window("at 4 in the afternoon"), (None, None, Some("16:00".into())));
     }
 }

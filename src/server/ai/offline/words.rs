@@ -129,7 +129,16 @@ pub const CANCEL: &[&str] = &[
 
 /// Words before "cancel" that turn it around ("please don't cancel", "no la canceles").
 pub const NEGATIONS: &[&str] = &[
-    "don't", "dont", "not", "never", "no", "nunca", "won't", "shouldn't", "mustn't", "didn't",
+    "don't",
+    "dont",
+    "not",
+    "never",
+    "no",
+    "nunca",
+    "won't",
+    "shouldn't",
+    "mustn't",
+    "didn't",
 ];
 
 pub const POLICY: &[&str] = &["policy", "politica", "fee", "charge", "penalty"];
@@ -347,24 +356,13 @@ pub const DURATION: &[&str] = &[
 ];
 
 pub const HOURS: &[&str] = &[
-    "open",
-    "opening",
-    "close",
-    "closing",
-    "closed",
-    "hours",
-    "abris",
-    "abren",
-    "abre",
-    "abierto",
-    "abiertos",
-    "cerrais",
-    "cierran",
-    "cierra",
-    "cerrado",
-    "cerrados",
-    "horario",
-    "horarios",
+    "open", "opening", "close", "closing", "closed", "hours", "abris", "abren", "abre", "abierto", "abiertos",
+    "cerrais", "cierran", "cierra", "cerrado", "cerrados", "horario", "horarios",
 ];
 pub const CLOSING: &[&str] = &["close", "closing", "cerrais", "cierran", "cierra"];
-pub const OPENING: &[&str] = &["what time do you open", "when do you open", "a que hora abris", "a que hora abren"];
+pub const OPENING: &[&str] = &[
+    "what time do you open",
+    "when do you open",
+    "a que hora abris",
+    "a que hora abren",
+];
