@@ -60,9 +60,9 @@ test("a new customer writes in Spanish, gives a name and books, all answered in 
   await expect(botReplies.last()).toContainText(/nombre|llamas/i);
 
   // The name arrives: list and chat header change live.
-  await customerSays(request, number, "me llamo Zoe");
-  await expect(list.getByRole("link", { name: /Zoe/ })).toBeVisible();
-  await expect(chat.getByRole("heading", { name: "Zoe" })).toBeVisible();
+  await customerSays(request, number, "me llamo Lucía");
+  await expect(list.getByRole("link", { name: /Lucía/ })).toBeVisible();
+  await expect(chat.getByRole("heading", { name: "Lucía" })).toBeVisible();
   await expect(botReplies).toHaveCount(2);
 
   // An afternoon ("por la tarde": from 15:00) on a named weekday: an offer in Spanish.
