@@ -70,7 +70,10 @@ impl OpenAiClient {
         let body = json!({
             "model": self.model,
             "messages": messages,
-            "response_format": { "type": "json_object" },
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": { "name": "receptionist_answer", "schema": prompt::json_schema() },
+            },
             "temperature": 0.3,
         });
         with_retries("OpenAI-compatible", || self.call(&body)).await

@@ -45,6 +45,49 @@ pub fn response_schema() -> serde_json::Value {
     })
 }
 
+/// The same schema in standard JSON Schema, as OpenAI-compatible servers take it
+/// (`response_format.json_schema`): lower-case types, and `nullable` as a `null` type.
+pub fn json_schema() -> serde_json::Value {
+    fn convert(gemini: &serde_json::Value) -> serde_json::Value {
+        let serde_json::Value::Object(fields) = gemini else {
+            return gemini.clone();
+        };
+        let nullable = fields.get("nullable").and_then(|n| n.as_bool()).unwrap_or(false);
+        let mut out = serde_json::Map::new();
+        for (key, value) in fields {
+            match key.as_str() {
+                "nullable" => {}
+                "type" => {
+                    let kind = serde_json::Value::String(value.as_str().unwrap_or_default().to_lowercase());
+                    let kind = if nullable { serde_json::json!([kind, "null"]) } else { kind };
+                    out.insert(key.clone(), kind);
+                }
+                "properties" => {
+                    let properties = value
+                        .as_object()
+                        .map(|p| p.iter().map(|(name, schema)| (name.clone(), convert(schema))).collect())
+                        .unwrap_or_default();
+                    out.insert(key.clone(), serde_json::Value::Object(properties));
+                }
+                "items" => {
+                    out.insert(key.clone(), convert(value));
+                }
+                // A null is allowed wherever the field may be null.
+                "enum" if nullable => {
+                    let mut values = value.as_array().cloned().unwrap_or_default();
+                    values.push(serde_json::Value::Null);
+                    out.insert(key.clone(), serde_json::Value::Array(values));
+                }
+                _ => {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        serde_json::Value::Object(out)
+    }
+    convert(&response_schema())
+}
+
 /// The system prompt for the AI providers. Long on purpose: it is one text, written in the
 /// order the model reads it (who we are, the customer, what we offer, the rules).
 pub fn system_instruction(context: &AiContext) -> String {
@@ -203,4 +246,23 @@ pub fn turns(context: &AiContext) -> Vec<(&'static str, String)> {
         turns.remove(0);
     }
     turns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openai_schema_is_the_gemini_schema_in_standard_json_schema() {
+        let schema = json_schema();
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["properties"]["intents"]["items"]["type"], "string");
+        assert_eq!(schema["properties"]["language"]["type"], serde_json::json!(["string", "null"]));
+        assert_eq!(schema["properties"]["booking"]["type"], serde_json::json!(["object", "null"]));
+        assert_eq!(
+            schema["properties"]["choice"]["properties"]["index"]["type"],
+            serde_json::json!(["integer", "null"])
+        );
+        assert_eq!(schema["required"], serde_json::json!(["reply", "intents"]));
+    }
 }
