@@ -46,7 +46,9 @@ fn main() {
     let knowledge = runtime.block_on(async {
         let test_db = TestDb::sqlite().await;
         let tz = chrono_tz::Europe::Madrid;
-        demo::load_demo_salon(&test_db.db, tz, Utc::now()).await.expect("demo data");
+        demo::load_demo_salon(&test_db.db, tz, Utc::now())
+            .await
+            .expect("demo data");
         let snapshot = KnowledgeSnapshot::load(&test_db.db).await.expect("knowledge");
         test_db.cleanup().await;
         Arc::new(snapshot)

@@ -59,7 +59,11 @@ pub fn json_schema() -> serde_json::Value {
                 "nullable" => {}
                 "type" => {
                     let kind = serde_json::Value::String(value.as_str().unwrap_or_default().to_lowercase());
-                    let kind = if nullable { serde_json::json!([kind, "null"]) } else { kind };
+                    let kind = if nullable {
+                        serde_json::json!([kind, "null"])
+                    } else {
+                        kind
+                    };
                     out.insert(key.clone(), kind);
                 }
                 "properties" => {
@@ -257,8 +261,14 @@ mod tests {
         let schema = json_schema();
         assert_eq!(schema["type"], "object");
         assert_eq!(schema["properties"]["intents"]["items"]["type"], "string");
-        assert_eq!(schema["properties"]["language"]["type"], serde_json::json!(["string", "null"]));
-        assert_eq!(schema["properties"]["booking"]["type"], serde_json::json!(["object", "null"]));
+        assert_eq!(
+            schema["properties"]["language"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        assert_eq!(
+            schema["properties"]["booking"]["type"],
+            serde_json::json!(["object", "null"])
+        );
         assert_eq!(
             schema["properties"]["choice"]["properties"]["index"]["type"],
             serde_json::json!(["integer", "null"])

@@ -290,7 +290,11 @@ async fn act(
     }
     if decided.is_empty() {
         let event = act_on_booking(app, contact, conversation, flow, &lang, u, now, &mut decided).await?;
-        intent = event.unwrap_or(intent);
+        // A reply says "booked" only when something was booked.
+        intent = event.unwrap_or(match intent {
+            Intent::BookingConfirmed => Intent::BookingRequest,
+            other => other,
+        });
     }
     let text = match (decided.is_empty(), new_name) {
         (true, _) => answer.text.clone(),

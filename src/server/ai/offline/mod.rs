@@ -115,11 +115,11 @@ fn confirmation_answer(text: &Text, u: &mut Understanding) {
 /// "don't cancel", "no la canceles", "I do not want to cancel": a negation shortly before
 /// the word "cancel".
 fn cancel_is_negated(text: &Text) -> bool {
-    let Some(at) = text.words.iter().position(|w| {
-        words::CANCEL
-            .iter()
-            .any(|c| w.starts_with(c) || w.starts_with("cancel"))
-    }) else {
+    let Some(at) = text
+        .words
+        .iter()
+        .position(|w| w.starts_with("cancel") || w.starts_with("anul"))
+    else {
         return false;
     };
     text.words[at.saturating_sub(4)..at]
