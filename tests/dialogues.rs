@@ -218,6 +218,8 @@ fn offline_dialogues() -> Vec<D> {
         // ── True reasons ──
         en("en_closed_on_monday").say("Can I book a women's haircut on <mon>?")
             .has(&["closed", "Tuesday"]).not(&["full"]).offer("*").nothing(),
+        en("en_mens_haircut_on_monday_at_10").say("men's haircut on <mon> at 10")
+            .has(&["closed", "Tuesday"]).not(&["full"]).nothing(),
         en("en_closed_on_sunday").say("Highlights on <sun> afternoon?")
             .has(&["closed", "Saturday"]).not(&["full"]).offer("12:00-").nothing(),
         en("en_outside_opening_hours").say("Can I book a blow-dry on <sat> at 18:00?").has(&["15:00"]).nothing(),
@@ -226,6 +228,9 @@ fn offline_dialogues() -> Vec<D> {
             .has(&["exist|valid"]).nothing(),
         en("en_31_11").say("31/11 at 10 for a women's haircut please").has(&["exist|valid"]).nothing(),
         en("en_christmas_day").say("Can I book a blow-dry on 25 December?").holiday().has(&["closed"]).nothing(),
+        es("es_corte_de_pelo_el_martes_por_la_tarde")
+            .say("Quiero una cita para un corte de pelo el <tue> por la tarde")
+            .has(&["martes"]).offer("15:00-").nothing().lang("es"),
         es("es_cerrado_el_lunes").say("Quiero un corte de mujer el <mon>")
             .has(&["cerrado|cerramos", "martes"]).not(&["completo"]).offer("*").nothing(),
         es("es_cerrado_el_domingo").say("¿Puedo pedir cita para un tinte el <sun> por la mañana?")
