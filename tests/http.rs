@@ -741,3 +741,88 @@ async fn only_an_admin_plays_a_customer_and_only_with_the_outbox() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// Every `<script>` of a page carries the nonce its policy names: hydration runs, and no
+/// other inline script would.
+fn assert_scripts_carry_the_nonce(policy: &str, html: &str) {
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty(), "the page hydrates: {html}");
+    for script in scripts {
+        let open_tag = &script[..script.find('>').unwrap()];
+        let nonce = open_tag
+            .split_once("nonce=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(nonce, _)| nonce)
+            .unwrap_or_else(|| panic!("a script without a nonce: <script{open_tag}>"));
+        assert!(policy.contains(&format!("'nonce-{nonce}'")), "{policy}");
+    }
+}
+
+/// Checks the security headers and returns the content security policy.
+fn assert_security_headers(response: &reqwest::Response, no_store: bool) -> String {
+    let headers = response.headers();
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_string());
+    let policy = header("content-security-policy").unwrap_or_else(|| panic!("{}: no CSP", response.url()));
+    for part in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "'wasm-unsafe-eval'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(part), "{}: {policy}", response.url());
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
+    assert_eq!(
+        header("cache-control").as_deref() == Some("no-store"),
+        no_store,
+        "{}: cache-control {:?}",
+        response.url(),
+        header("cache-control")
+    );
+    policy
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+
+    let login = app.client.get(app.url("/login")).send().await.unwrap();
+    let policy = assert_security_headers(&login, true);
+    assert_scripts_carry_the_nonce(&policy, &login.text().await.unwrap());
+
+    let cookie = session_cookie(&app).await;
+    let inbox = app
+        .client
+        .get(app.url("/inbox"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    let policy = assert_security_headers(&inbox, true);
+    assert_scripts_carry_the_nonce(&policy, &inbox.text().await.unwrap());
+
+    let api = app
+        .client
+        .post(app.url("/api/session/me"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::OK);
+    assert_security_headers(&api, true);
+    let refused = app.client.post(app.url("/api/session/me")).send().await.unwrap();
+    assert_security_headers(&refused, true);
+
+    for public in ["/pkg/frontdesk.wasm", "/robots.txt", "/favicon.svg"] {
+        let file = app.client.get(app.url(public)).send().await.unwrap();
+        assert_security_headers(&file, false);
+    }
+
+    app.stop().await;
+    db.cleanup().await;
+}
