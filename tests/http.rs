@@ -826,3 +826,43 @@ async fn every_response_carries_the_security_headers() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// Signing out ends the live updates of the session's open socket too, within seconds.
+#[tokio::test]
+async fn the_inbox_socket_closes_when_its_session_is_signed_out() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let cookie = session_cookie(&app).await;
+    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+
+    let out = app
+        .client
+        .post(app.url("/auth/logout"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(8), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "the server closes the signed-out socket");
+    app.stop().await;
+    db.cleanup().await;
+}
