@@ -14,6 +14,8 @@ use crate::pages::not_found::NotFound;
 use crate::pages::simulator::SimulatorPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::headers::allow_page_scripts();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -41,6 +41,7 @@ on_both_databases!(
     each_stored_message_moves_its_conversation_once,
     names_outcomes_and_opt_outs_are_stored,
     sessions_expire_and_emails_are_unique,
+    signing_in_deletes_expired_sessions,
     a_campaign_reaches_each_contact_at_most_once,
     the_demo_salon_loads_into_an_empty_database,
     closures_are_whole_days_in_date_order,
@@ -473,6 +474,41 @@ async fn sessions_expire_and_emails_are_unique(db: &Db) {
     );
     assert_eq!(users::find_session_user(db, "other", t(30)).await.unwrap(), None);
     assert_eq!(users::delete_expired_sessions(db, t(61)).await.unwrap(), 1);
+}
+
+async fn signing_in_deletes_expired_sessions(db: &Db) {
+    let ana = users::create_user(db, "ana@salon.test", "Ana", Role::Agent, "hash", t(0))
+        .await
+        .unwrap();
+    let ben = users::create_user(db, "ben@salon.test", "Ben", Role::Admin, "hash", t(0))
+        .await
+        .unwrap();
+    users::create_session(db, "ana-old", ana.id, t(0), t(60)).await.unwrap();
+    users::create_session(db, "ana-current", ana.id, t(0), t(600))
+        .await
+        .unwrap();
+    users::create_session(db, "ben-ends-now", ben.id, t(0), t(90))
+        .await
+        .unwrap();
+    assert_eq!(count(db, "sessions").await, 3);
+
+    users::create_session(db, "ben-new", ben.id, t(90), t(900))
+        .await
+        .unwrap();
+    let mut left: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    left.sort();
+    assert_eq!(left, ["ana-current", "ben-new"], "expired sessions, anyone's, are gone");
+    assert_eq!(
+        users::find_session_user(db, "ana-current", t(90))
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(ana.id),
+        "a live session stays"
+    );
 }
 
 async fn a_campaign_reaches_each_contact_at_most_once(db: &Db) {

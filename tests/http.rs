@@ -583,3 +583,286 @@ async fn the_inbox_socket_refuses_big_client_messages() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// Signs in as one of the demo staff (who share the admin's password) and returns the
+/// session cookie.
+async fn session_cookie_of(app: &TestApp, email: &str) -> String {
+    let response = app
+        .client
+        .post(app.url("/auth/login"))
+        .form(&[("email", email), ("password", ADMIN_PASSWORD), ("next", "/inbox")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[LOCATION], "/inbox", "{email} signs in");
+    response.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn simulator_send(app: &TestApp, cookie: &str, number: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .post(app.url("/api/simulator/send"))
+        .header(COOKIE, cookie)
+        .form(&[("wa_id", number), ("profile_name", "Sim"), ("text", "hi")])
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// Speaking as a customer is an admin's test tool, only while replies stay in the outbox,
+/// and what it writes is labelled in the inbox.
+#[tokio::test]
+async fn only_an_admin_plays_a_customer_and_only_with_the_outbox() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    // What a number has left in the database: its contact and the jobs in its lane.
+    let stored = |number: &'static str| {
+        let pool = db.db.pool().clone();
+        async move {
+            let row: (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM contacts WHERE wa_id = $1), (SELECT COUNT(*) FROM jobs WHERE lane = $2)",
+            )
+            .bind(number)
+            .bind(format!("contact:{number}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            row
+        }
+    };
+    for email in ["marketer@frontdesk.local", "agent@frontdesk.local"] {
+        let cookie = session_cookie_of(&app, email).await;
+        let (status, body) = simulator_send(&app, &cookie, "34600777001").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{email}: {body}");
+        assert!(body.contains("Only an admin"), "{body}");
+        let thread = app
+            .client
+            .post(app.url("/api/simulator/thread"))
+            .header(COOKIE, &cookie)
+            .form(&[("wa_id", "34600111222")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            thread.status(),
+            StatusCode::FORBIDDEN,
+            "{email} reads no customer's phone"
+        );
+        let page = app
+            .client
+            .get(app.url("/simulator"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Only an admin") && !page.contains("Message as the customer"),
+            "an explanation instead of the form"
+        );
+    }
+    assert_eq!(stored("34600777001").await, (0, 0), "nothing stored");
+
+    let admin = session_cookie(&app).await;
+    let (status, body) = simulator_send(&app, &admin, "34600777002").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = app
+        .client
+        .get(app.url("/simulator"))
+        .header(COOKIE, &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Message as the customer"), "the admin gets the form");
+    let conversation = std::cell::Cell::new(0i64);
+    testing::eventually(10, "the simulated message is stored", || async {
+        let row: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT m.conversation_id, m.wa_message_id FROM messages m JOIN conversations cv ON cv.id = m.conversation_id \
+             JOIN contacts ct ON ct.id = cv.contact_id WHERE ct.wa_id = '34600777002' AND m.author = 'customer'",
+        )
+        .fetch_optional(app.state.db.pool())
+        .await
+        .unwrap();
+        match row {
+            Some((id, wamid)) => {
+                assert!(wamid.unwrap().starts_with("sim."), "marked as simulated");
+                conversation.set(id);
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    let inbox = app
+        .client
+        .get(app.url(&format!("/inbox?c={}", conversation.get())))
+        .header(COOKIE, &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(inbox.contains(r#"class="badge simulated""#), "the inbox labels it");
+    app.stop().await;
+
+    // With a Cloud API token replies reach real people: the simulator is off, even for the admin.
+    let cloud = [
+        ("WHATSAPP_ACCESS_TOKEN", "token"),
+        ("WHATSAPP_PHONE_NUMBER_ID", "1234"),
+        ("WHATSAPP_API_BASE", "http://127.0.0.1:9"),
+    ];
+    let app = TestApp::start(test_settings(&db.url, &cloud)).await;
+    let admin = session_cookie(&app).await;
+    let (status, body) = simulator_send(&app, &admin, "34600777003").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("The simulator is off"), "{body}");
+    assert_eq!(stored("34600777003").await, (0, 0), "nothing stored");
+    app.stop().await;
+
+    // In development mode it is on again.
+    let dev = [cloud.as_slice(), &[("FRONTDESK_DEV_MODE", "true")]].concat();
+    let app = TestApp::start(test_settings(&db.url, &dev)).await;
+    let admin = session_cookie(&app).await;
+    let (status, body) = simulator_send(&app, &admin, "34600777004").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// Every `<script>` of a page carries the nonce its policy names: hydration runs, and no
+/// other inline script would.
+fn assert_scripts_carry_the_nonce(policy: &str, html: &str) {
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty(), "the page hydrates: {html}");
+    for script in scripts {
+        let open_tag = &script[..script.find('>').unwrap()];
+        let nonce = open_tag
+            .split_once("nonce=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(nonce, _)| nonce)
+            .unwrap_or_else(|| panic!("a script without a nonce: <script{open_tag}>"));
+        assert!(policy.contains(&format!("'nonce-{nonce}'")), "{policy}");
+    }
+}
+
+/// Checks the security headers and returns the content security policy.
+fn assert_security_headers(response: &reqwest::Response, no_store: bool) -> String {
+    let headers = response.headers();
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_string());
+    let policy = header("content-security-policy").unwrap_or_else(|| panic!("{}: no CSP", response.url()));
+    for part in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "'wasm-unsafe-eval'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(policy.contains(part), "{}: {policy}", response.url());
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
+    assert_eq!(
+        header("cache-control").as_deref() == Some("no-store"),
+        no_store,
+        "{}: cache-control {:?}",
+        response.url(),
+        header("cache-control")
+    );
+    policy
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+
+    let login = app.client.get(app.url("/login")).send().await.unwrap();
+    let policy = assert_security_headers(&login, true);
+    assert_scripts_carry_the_nonce(&policy, &login.text().await.unwrap());
+
+    let cookie = session_cookie(&app).await;
+    let inbox = app
+        .client
+        .get(app.url("/inbox"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    let policy = assert_security_headers(&inbox, true);
+    assert_scripts_carry_the_nonce(&policy, &inbox.text().await.unwrap());
+
+    let api = app
+        .client
+        .post(app.url("/api/session/me"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::OK);
+    assert_security_headers(&api, true);
+    let refused = app.client.post(app.url("/api/session/me")).send().await.unwrap();
+    assert_security_headers(&refused, true);
+
+    for public in ["/pkg/frontdesk.wasm", "/robots.txt", "/favicon.svg"] {
+        let file = app.client.get(app.url(public)).send().await.unwrap();
+        assert_security_headers(&file, false);
+    }
+
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// Signing out ends the live updates of the session's open socket too, within seconds.
+#[tokio::test]
+async fn the_inbox_socket_closes_when_its_session_is_signed_out() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let cookie = session_cookie(&app).await;
+    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+
+    let out = app
+        .client
+        .post(app.url("/auth/logout"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(8), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "the server closes the signed-out socket");
+    app.stop().await;
+    db.cleanup().await;
+}

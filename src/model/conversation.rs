@@ -93,6 +93,19 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
 }
 
+/// The WhatsApp id of every message written in the customer simulator starts with this
+/// (real ones start with `wamid.`), so staff can tell a simulated customer from a real one.
+pub const SIMULATED_WAMID_PREFIX: &str = "sim.";
+
+impl Message {
+    /// Written by staff in the customer simulator, not by a real customer.
+    pub fn is_simulated(&self) -> bool {
+        self.wa_message_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with(SIMULATED_WAMID_PREFIX))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatHistory {
     pub conversation: Conversation,

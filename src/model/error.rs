@@ -10,6 +10,9 @@ pub enum AppError {
     Unauthorized,
     #[error("Your role does not allow this.")]
     Forbidden,
+    /// Refused (403) for a reason the user can read: what is off, and why.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Invalid(String),
     #[error("{0} was not found.")]

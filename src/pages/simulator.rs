@@ -1,5 +1,9 @@
 //! The customer simulator: staff play a WhatsApp customer and watch the bot answer. Messages
 //! go through the same webhook pipeline as real ones (payload, storage, jobs, controller).
+//!
+//! Speaking as a customer is an admin's test tool, and only while replies cannot reach real
+//! people: with the WhatsApp outbox, or in development mode. Its messages carry a `sim.`
+//! WhatsApp id, which the inbox shows as "Simulated".
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,12 +12,39 @@ use crate::components::error::{ActionError, ErrorMessage};
 use crate::components::frame::AppFrame;
 use crate::model::{AppError, Author, Message};
 
+/// The admin's state when the simulator is open to them; otherwise the reason it is not.
+#[cfg(feature = "ssr")]
+async fn open_simulator() -> Result<crate::server::state::AppState, AppError> {
+    use crate::server::session;
+    session::require_role(&[crate::model::Role::Admin])
+        .await
+        .map_err(|error| match error {
+            AppError::Forbidden => AppError::Refused("Only an admin can play a customer in the simulator.".into()),
+            other => other,
+        })?;
+    let state = session::app_state()?;
+    if state.sender.is_outbox() || state.settings.dev_mode {
+        Ok(state)
+    } else {
+        Err(AppError::Refused(
+            "The simulator is off: WhatsApp replies go to real customers (WHATSAPP_ACCESS_TOKEN is set). \
+             It is available with the WhatsApp outbox or in development mode (FRONTDESK_DEV_MODE)."
+                .into(),
+        ))
+    }
+}
+
+/// Whether the simulator is open to the signed-in user: nothing, or why not.
+#[server(endpoint = "simulator/access")]
+pub async fn simulator_access() -> Result<(), AppError> {
+    crate::server::error::respond(async move { open_simulator().await.map(drop) }).await
+}
+
 #[server(endpoint = "simulator/send")]
 pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -> Result<(), AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{routes::webhook, session, whatsapp::payload};
-        session::require_user().await?;
-        let state = session::app_state()?;
+        use crate::server::{routes::webhook, whatsapp::payload};
+        let state = open_simulator().await?;
         let wa_id = crate::model::WaId::parse(&wa_id)?;
         let text = text.trim();
         if text.is_empty() {
@@ -25,7 +56,11 @@ pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -
             ));
         }
         let profile = Some(profile_name.trim()).filter(|p| !p.is_empty());
-        let wamid = format!("wamid.SIM.{}", hex::encode(rand::random::<[u8; 12]>()));
+        let wamid = format!(
+            "{}{}",
+            crate::model::SIMULATED_WAMID_PREFIX,
+            hex::encode(rand::random::<[u8; 12]>())
+        );
         let body = payload::text_message_payload(wa_id.as_str(), profile, &wamid, chrono::Utc::now(), text);
         webhook::ingest(&state, body.to_string().as_bytes())
             .await
@@ -41,9 +76,8 @@ pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -
 #[server(endpoint = "simulator/thread")]
 pub async fn simulator_thread(wa_id: String) -> Result<Vec<Message>, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{db, session};
-        session::require_user().await?;
-        let state = session::app_state()?;
+        use crate::server::db;
+        let state = open_simulator().await?;
         let Ok(wa_id) = crate::model::WaId::parse(&wa_id) else {
             return Ok(Vec::new());
         };
@@ -90,10 +124,38 @@ fn Thread(thread: Resource<Result<Vec<Message>, AppError>>) -> impl IntoView {
     }
 }
 
+/// The simulator for an admin while it is on; for anyone else, why it is not there.
+#[component]
+pub fn SimulatorPage() -> impl IntoView {
+    let access = Resource::new(|| (), |_| simulator_access());
+    view! {
+        <Title text="Simulator · Frontdesk"/>
+        <AppFrame>
+            <section class="page simulator">
+                <h1>"Customer simulator"</h1>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match access.await {
+                            Ok(()) => view! { <SimulatorForm/> }.into_any(),
+                            Err(e) => view! {
+                                <p class="notice" role="status">{e.to_string()}</p>
+                                <p class="muted">
+                                    "The simulator lets an admin write as a WhatsApp customer to try the receptionist, while its replies are kept in the outbox instead of reaching real people."
+                                </p>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+        </AppFrame>
+    }
+}
+
 /// Staff play a customer: the number and profile to write as, the phone, and the message
 /// box. One form on purpose, so Enter in the message box sends it with the number above.
 #[component]
-pub fn SimulatorPage() -> impl IntoView {
+fn SimulatorForm() -> impl IntoView {
     let (wa_id, set_wa_id) = signal("34600555010".to_string());
     let (profile, set_profile) = signal(String::new());
     let (text, set_text) = signal(String::new());
@@ -125,48 +187,42 @@ pub fn SimulatorPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Simulator · Frontdesk"/>
-        <AppFrame>
-            <section class="page simulator">
-                <h1>"Customer simulator"</h1>
-                <p class="muted">
-                    "Play a WhatsApp customer: your messages go through the same webhook pipeline as real ones, and the bot answers here."
-                </p>
-                <form class="sim-form" on:submit=on_submit>
-                    <div class="row">
-                        <label>
-                            "Customer's WhatsApp number"
-                            <input
-                                type="tel"
-                                required
-                                prop:value=wa_id
-                                on:change=move |ev| set_wa_id.set(event_target_value(&ev))
-                            />
-                        </label>
-                        <label>
-                            "WhatsApp profile name (optional)"
-                            <input type="text" prop:value=profile on:input=move |ev| set_profile.set(event_target_value(&ev))/>
-                        </label>
-                    </div>
-                    <div class="phone" aria-live="polite">
-                        <Thread thread/>
-                    </div>
-                    <ActionError action=send/>
-                    <div class="composer">
-                        <input
-                            type="text"
-                            aria-label="Message as the customer"
-                            placeholder="Type as the customer…"
-                            maxlength="4096"
-                            prop:value=text
-                            on:input=move |ev| set_text.set(event_target_value(&ev))
-                        />
-                        <button type="submit" class="primary" disabled=move || pending.get()>
-                            {move || if pending.get() { "Sending…" } else { "Send" }}
-                        </button>
-                    </div>
-                </form>
-            </section>
-        </AppFrame>
+        <p class="muted">
+            "Play a WhatsApp customer: your messages go through the same webhook pipeline as real ones, and the bot answers here."
+        </p>
+        <form class="sim-form" on:submit=on_submit>
+            <div class="row">
+                <label>
+                    "Customer's WhatsApp number"
+                    <input
+                        type="tel"
+                        required
+                        prop:value=wa_id
+                        on:change=move |ev| set_wa_id.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "WhatsApp profile name (optional)"
+                    <input type="text" prop:value=profile on:input=move |ev| set_profile.set(event_target_value(&ev))/>
+                </label>
+            </div>
+            <div class="phone" aria-live="polite">
+                <Thread thread/>
+            </div>
+            <ActionError action=send/>
+            <div class="composer">
+                <input
+                    type="text"
+                    aria-label="Message as the customer"
+                    placeholder="Type as the customer…"
+                    maxlength="4096"
+                    prop:value=text
+                    on:input=move |ev| set_text.set(event_target_value(&ev))
+                />
+                <button type="submit" class="primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Sending…" } else { "Send" }}
+                </button>
+            </div>
+        </form>
     }
 }

@@ -42,7 +42,7 @@ pub async fn respond<T>(work: impl std::future::Future<Output = Result<T, AppErr
         use axum::http::StatusCode;
         let status = match error {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::Refused(_) => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod controller;
 pub mod db;
 pub mod error;
+pub mod headers;
 pub mod i18n;
 pub mod realtime;
 pub mod routes;

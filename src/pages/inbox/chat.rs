@@ -188,9 +188,13 @@ fn MessageBubble(message: Message, clock: BusinessClock) -> impl IntoView {
         (_, DeliveryStatus::Received) => None,
     };
     let error = message.error.clone();
+    let simulated = message.is_simulated();
     view! {
         <li class=format!("bubble {}", message.author.as_str())>
             <span class="author">{author_label(message.author)}</span>
+            {simulated.then(|| view! {
+                <span class="badge simulated" title="Written by staff in the customer simulator">"Simulated"</span>
+            })}
             <p class="body">{message.body}</p>
             <span class="meta">
                 {clock.format(message.created_at)}

@@ -74,6 +74,9 @@ pub async fn find_login(mut db: impl DbExecutor, email: &str) -> DbResult<Option
     row.map(|r| Ok((r.user.into_user()?, r.password_hash))).transpose()
 }
 
+/// Starts a session, and deletes the sessions that have expired by `now` (anyone's): they
+/// open nothing any more, and each sign-in clearing them keeps the table from growing with
+/// every sign-in ever made.
 pub async fn create_session(
     mut db: impl DbExecutor,
     token_hash: &str,
@@ -81,12 +84,17 @@ pub async fn create_session(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> DbResult<()> {
+    let mut writer = db.writer().await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(to_ms(now))
+        .execute(&mut *writer)
+        .await?;
     sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash)
         .bind(user_id)
         .bind(to_ms(now))
         .bind(to_ms(expires_at))
-        .execute(&mut *db.writer().await?)
+        .execute(&mut *writer)
         .await?;
     Ok(())
 }
