@@ -866,3 +866,97 @@ async fn the_inbox_socket_closes_when_its_session_is_signed_out() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// A page on a sibling subdomain or another port cannot act as the signed-in agent: posts,
+/// server functions, sign-in and the live inbox socket refuse other origins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_from_another_site_are_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let cookie = session_cookie(&app).await;
+    let own_origin = app.url("").trim_end_matches('/').to_string();
+    let messages = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM messages")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+    };
+    let conversation: i64 = sqlx::query_scalar("SELECT id FROM conversations ORDER BY id LIMIT 1")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let before = messages().await;
+    let reply = |header: &'static str, value: String| {
+        app.client
+            .post(app.url("/api/inbox/mode"))
+            .header(COOKIE, &cookie)
+            .header(header, value)
+            .form(&[
+                ("conversation_id", conversation.to_string()),
+                ("mode", "human".to_string()),
+            ])
+            .send()
+    };
+    for (header, value) in [
+        ("origin", "http://evil.example".to_string()),
+        ("origin", own_origin.replace("127.0.0.1", "localhost")),
+        ("origin", "null".to_string()),
+        ("sec-fetch-site", "same-site".to_string()),
+        ("sec-fetch-site", "cross-site".to_string()),
+    ] {
+        let response = reply(header, value.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{header}: {value}");
+        assert!(response.text().await.unwrap().contains("another site"));
+    }
+    assert_eq!(messages().await, before, "nothing changed");
+    let mode: String = sqlx::query_scalar("SELECT mode FROM conversations WHERE id = $1")
+        .bind(conversation)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "bot", "the takeover did not happen");
+
+    // The same request from the app's own pages goes through.
+    let own = reply("origin", own_origin.clone()).await.unwrap();
+    assert_ne!(own.status(), StatusCode::FORBIDDEN);
+    let own = reply("sec-fetch-site", "same-origin".into()).await.unwrap();
+    assert_ne!(own.status(), StatusCode::FORBIDDEN);
+
+    // Sign-in from another site is refused too.
+    let login = app
+        .client
+        .post(app.url("/auth/login"))
+        .header("origin", "http://evil.example")
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::FORBIDDEN);
+
+    // The live inbox does not open for another site's page.
+    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
+    let mut request = url.clone().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
+    request
+        .headers_mut()
+        .insert("origin", HeaderValue::from_static("http://evil.example"));
+    assert!(tokio_tungstenite::connect_async(request).await.is_err());
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
+    request
+        .headers_mut()
+        .insert("origin", HeaderValue::from_str(&own_origin).unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_ok(),
+        "its own page may"
+    );
+    app.stop().await;
+    db.cleanup().await;
+}

@@ -23,6 +23,7 @@ use super::auth::{hash_password, LoginThrottle};
 use super::config::{AdminBootstrap, ConfigError, Settings, LOG_FILTER};
 use super::db::{demo, users, Db, DbError};
 use super::headers;
+use super::origin;
 use super::realtime::Hub;
 use super::routes;
 use super::scheduler;
@@ -227,6 +228,7 @@ fn router(state: AppState) -> Router {
         .route("/favicon.svg", get(|| public_file("image/svg+xml", FAVICON_SVG)))
         .merge(staff_app(&state, staff_pages))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(origin::same_origin))
         .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
