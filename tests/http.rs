@@ -960,3 +960,57 @@ async fn requests_from_another_site_are_refused() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// Peak resident memory of this process (the app runs in it), from the kernel.
+fn peak_memory_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(0)
+}
+
+/// 500 parallel wrong passwords for one account: the attempts are counted before any
+/// password is checked, so only the free ones are checked, memory stays bounded, and the
+/// owner signs in at once from another address, and from the same one after the pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_guesses_checks_few_passwords_and_locks_nobody_out() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let before = app.state.login_throttle.checks_done();
+    let memory_before = peak_memory_kib();
+    let guesses = (0..500).map(|_| sign_in(&app, "guess"));
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = app.state.login_throttle.checks_done() - before;
+    let throttled = answers
+        .iter()
+        .filter(|r| r.headers()[LOCATION].to_str().unwrap().contains("error=throttled"))
+        .count();
+    assert!(checked <= 3, "only the free attempts are checked, not {checked}");
+    assert!(throttled >= 497, "the others are told to wait: {throttled}");
+    let grown_mib = peak_memory_kib().saturating_sub(memory_before) / 1024;
+    println!("500 parallel guesses: {checked} password checks, peak memory grew by {grown_mib} MiB");
+    assert!(grown_mib < 200, "memory stays bounded: grew {grown_mib} MiB");
+
+    // The owner, at another address, is not locked out.
+    let elsewhere = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let owner = elsewhere
+        .post(app.url("/auth/login"))
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/inbox")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(owner.headers()[LOCATION], "/inbox", "signed in from another address");
+    // At the guessing address the right password works after the pause (2 s here).
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let right = sign_in(&app, ADMIN_PASSWORD).await;
+    assert_eq!(right.headers()[LOCATION], "/inbox");
+    app.stop().await;
+    db.cleanup().await;
+}

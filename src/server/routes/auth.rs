@@ -1,9 +1,10 @@
 //! The sign-in and sign-out forms. They are plain form posts answered with a redirect, so
 //! they work before the page is hydrated and every page after them is rendered afresh.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::Routes;
-use crate::server::auth::{new_session_token, token_hash, verify_password};
+use crate::server::auth::{new_session_token, token_hash};
 use crate::server::db::users;
 use crate::server::session::{cleared_session_cookie, session_cookie, session_token, HOME_PAGE, SIGN_IN_PAGE};
 use crate::server::state::AppState;
@@ -64,10 +65,16 @@ fn back_to_login(error: &str, next: &str) -> Response {
         headers(("Location" = String), ("Set-Cookie" = String, description = "The session cookie, when signed in")),
     ))
 )]
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = safe_next(&form.next).to_string();
     let email = users::normalize_email(&form.email);
-    if let Some(wait) = state.login_throttle.wait_for(&email) {
+    let address = peer.ip();
+    // Counted before the check: parallel guesses cannot all pass an empty count.
+    if let Err(wait) = state.login_throttle.reserve(address, &email) {
         return back_to_login(&format!("throttled&wait={}", wait.as_secs().max(1)), &next);
     }
     let found = match users::find_login(&state.db, &email).await {
@@ -83,19 +90,17 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
         Some((user, hash)) => (Some(user), hash),
         None => (None, state.dummy_password_hash.to_string()),
     };
-    let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let Some(matches) = state.login_throttle.check_password(form.password, hash).await else {
+        return back_to_login("unavailable", &next);
+    };
     let user = match user {
         Some(user) if matches => user,
         _ => {
-            state.login_throttle.record_failure(&email);
             tracing::info!("sign-in refused");
             return back_to_login("invalid", &next);
         }
     };
-    state.login_throttle.record_success(&email);
+    state.login_throttle.record_success(address, &email);
 
     let token = new_session_token();
     let now = Utc::now();
