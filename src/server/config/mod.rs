@@ -182,6 +182,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Development conveniences that must never be on in production (e.g. unsigned webhooks).
     pub dev_mode: bool,
+    /// Behind a reverse proxy, which appends the client's address to `X-Forwarded-For`.
+    pub behind_proxy: bool,
     pub conversations: ConversationSettings,
     pub scheduler: SchedulerSettings,
     pub campaigns: CampaignSettings,
@@ -246,6 +248,7 @@ impl Settings {
             session_days: i64::from(frontdesk.session_days.0),
             secure_cookies: frontdesk.secure_cookies,
             dev_mode: frontdesk.dev_mode,
+            behind_proxy: frontdesk.behind_proxy,
             conversations: ConversationSettings {
                 abandon_after: frontdesk.abandon_after_seconds.0,
                 human_hold: frontdesk.human_hold_seconds.0,

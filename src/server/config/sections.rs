@@ -66,6 +66,10 @@ declare_settings! {
             default: "false",
             meaning: "development conveniences (accept unsigned webhooks); never in production",
         },
+        behind_proxy: bool {
+            default: "false",
+            meaning: "behind a reverse proxy: the client address (for the sign-in throttle) is the last one in `X-Forwarded-For`",
+        },
         abandon_after_seconds: Seconds {
             default: "1800",
             meaning: "a booking left unfinished this long is marked abandoned and followed up once",

@@ -1,7 +1,7 @@
 //! The sign-in and sign-out forms. They are plain form posts answered with a redirect, so
 //! they work before the page is hydrated and every page after them is rendered afresh.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
@@ -46,6 +46,20 @@ pub fn safe_next(next: &str) -> &str {
     }
 }
 
+/// Who is signing in: the peer, or behind a reverse proxy the address the proxy appended
+/// last to `X-Forwarded-For` (earlier entries come from the client and can be forged).
+fn client_address(headers: &HeaderMap, peer: SocketAddr, behind_proxy: bool) -> IpAddr {
+    let forwarded = || {
+        let list = headers.get("x-forwarded-for")?.to_str().ok()?;
+        list.rsplit(',').next()?.trim().parse().ok()
+    };
+    if behind_proxy {
+        forwarded().unwrap_or(peer.ip())
+    } else {
+        peer.ip()
+    }
+}
+
 fn back_to_login(error: &str, next: &str) -> Response {
     let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
     Redirect::to(&format!("{SIGN_IN_PAGE}?error={error}&next={next}")).into_response()
@@ -68,11 +82,12 @@ fn back_to_login(error: &str, next: &str) -> Response {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(&form.next).to_string();
     let email = users::normalize_email(&form.email);
-    let address = peer.ip();
+    let address = client_address(&headers, peer, state.settings.behind_proxy);
     // Counted before the check: parallel guesses cannot all pass an empty count.
     if let Err(wait) = state.login_throttle.reserve(address, &email) {
         return back_to_login(&format!("throttled&wait={}", wait.as_secs().max(1)), &next);
@@ -147,7 +162,22 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{client_address, safe_next};
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn behind_a_proxy_the_client_is_the_address_it_appended() {
+        let peer = "10.0.0.9:5000".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        assert_eq!(client_address(&headers, peer, true).to_string(), "203.0.113.7");
+        assert_eq!(
+            client_address(&headers, peer, false).to_string(),
+            "10.0.0.9",
+            "not trusted by default"
+        );
+        assert_eq!(client_address(&HeaderMap::new(), peer, true).to_string(), "10.0.0.9");
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
