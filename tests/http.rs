@@ -1014,3 +1014,33 @@ async fn a_burst_of_guesses_checks_few_passwords_and_locks_nobody_out() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// The demo's agent and marketer share the demo password, so they sign in only while the
+/// demo is on. (That demo data is off by default is a unit test of the settings.)
+#[tokio::test]
+async fn demo_accounts_sign_in_only_while_the_demo_is_on() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let as_marketer = |app: &TestApp| {
+        app.client
+            .post(app.url("/auth/login"))
+            .form(&[
+                ("email", "marketer@frontdesk.local"),
+                ("password", ADMIN_PASSWORD),
+                ("next", "/inbox"),
+            ])
+            .send()
+    };
+    let on = as_marketer(&app).await.unwrap();
+    assert_eq!(on.headers()[LOCATION], "/inbox", "the demo is on");
+    app.stop().await;
+
+    // The same database, started again without the demo.
+    let app = TestApp::start(test_settings(&db.url, &[("FRONTDESK_DEMO_DATA", "false")])).await;
+    let off = as_marketer(&app).await.unwrap();
+    assert!(off.headers()[LOCATION].to_str().unwrap().contains("error=invalid"));
+    let admin = sign_in(&app, ADMIN_PASSWORD).await;
+    assert_eq!(admin.headers()[LOCATION], "/inbox", "real accounts still sign in");
+    app.stop().await;
+    db.cleanup().await;
+}

@@ -102,6 +102,7 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
         ("FRONTDESK_ADMIN_EMAIL", ADMIN_EMAIL),
         ("FRONTDESK_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("FRONTDESK_DEMO_DATA", "true"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -402,7 +402,7 @@ mod tests {
         assert_eq!(s.ai.provider, AiProvider::Offline);
         assert_eq!(s.campaigns.daily_limit, 250);
         assert_eq!(s.campaigns.recency_days, 7);
-        assert!(s.demo_data);
+        assert!(!s.demo_data, "demo data only when asked for");
         assert_eq!(s.business.language, Lang::english());
     }
 

@@ -50,8 +50,8 @@ declare_settings! {
             meaning: "three-letter currency of prices",
         },
         demo_data: bool {
-            default: "true",
-            meaning: "load the demo salon into an empty database",
+            default: "false",
+            meaning: "load the demo salon into an empty database; the demo staff accounts sign in only while it is on",
         },
         session_days: Days {
             default: "7",

@@ -17,6 +17,7 @@ use super::Routes;
 use crate::server::auth::{new_session_token, token_hash};
 use crate::server::db::users;
 use crate::server::session::{cleared_session_cookie, session_cookie, session_token, HOME_PAGE, SIGN_IN_PAGE};
+use crate::server::startup::DEMO_STAFF;
 use crate::server::state::AppState;
 
 pub fn router() -> Routes {
@@ -92,7 +93,12 @@ pub async fn login(
     if let Err(wait) = state.login_throttle.reserve(address, &email) {
         return back_to_login(&format!("throttled&wait={}", wait.as_secs().max(1)), &next);
     }
+    // The demo's agent and marketer share the demo password: they exist only for the demo.
+    let demo_account = DEMO_STAFF
+        .iter()
+        .any(|(demo, _, _)| users::normalize_email(demo) == email);
     let found = match users::find_login(&state.db, &email).await {
+        Ok(_) if demo_account && !state.settings.demo_data => None,
         Ok(found) => found,
         Err(error) => {
             crate::server::error::internal(&error);
