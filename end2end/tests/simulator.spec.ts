@@ -7,6 +7,14 @@ test("staff play a customer in the simulator and the bot answers through the pip
   await expect(page.getByRole("heading", { name: "Customer simulator" })).toBeVisible();
   await expect(page.getByText(/^AI: /)).toBeVisible();
 
+  // With a WhatsApp access token (the fake Graph run) replies would reach real phones: the
+  // simulator is off and says why.
+  if (process.env.E2E_FAKE_GRAPH) {
+    await expect(page.getByRole("status")).toContainText("The simulator is off");
+    await expect(page.getByLabel("Customer's WhatsApp number")).toHaveCount(0);
+    return;
+  }
+
   const number = newNumber();
   await page.getByLabel("Customer's WhatsApp number").fill(number);
   await page.getByLabel("Customer's WhatsApp number").blur();
