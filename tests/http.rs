@@ -556,19 +556,14 @@ async fn check_access(app: &TestApp, cookie: &str, method: &reqwest::Method, pat
 #[tokio::test]
 async fn the_inbox_socket_refuses_big_client_messages() {
     use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::http::HeaderValue;
     use tokio_tungstenite::tungstenite::Message;
 
     let db = TestDb::sqlite().await;
     let app = start(&db.url).await;
     let cookie = session_cookie(&app).await;
-    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(inbox_socket_request(&app, &cookie, None))
+        .await
+        .unwrap();
     socket.send(Message::text("x".repeat(64 * 1024))).await.unwrap();
     let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         loop {
@@ -831,19 +826,14 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn the_inbox_socket_closes_when_its_session_is_signed_out() {
     use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::http::HeaderValue;
     use tokio_tungstenite::tungstenite::Message;
 
     let db = TestDb::sqlite().await;
     let app = start(&db.url).await;
     let cookie = session_cookie(&app).await;
-    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(inbox_socket_request(&app, &cookie, None))
+        .await
+        .unwrap();
 
     let out = app
         .client
@@ -871,9 +861,6 @@ async fn the_inbox_socket_closes_when_its_session_is_signed_out() {
 /// server functions, sign-in and the live inbox socket refuse other origins.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_from_another_site_are_refused() {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::http::HeaderValue;
-
     let db = TestDb::sqlite().await;
     let app = start(&db.url).await;
     let cookie = session_cookie(&app).await;
@@ -937,26 +924,10 @@ async fn requests_from_another_site_are_refused() {
     assert_eq!(login.status(), StatusCode::FORBIDDEN);
 
     // The live inbox does not open for another site's page.
-    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
-    let mut request = url.clone().into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
-    request
-        .headers_mut()
-        .insert("origin", HeaderValue::from_static("http://evil.example"));
-    assert!(tokio_tungstenite::connect_async(request).await.is_err());
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
-    request
-        .headers_mut()
-        .insert("origin", HeaderValue::from_str(&own_origin).unwrap());
-    assert!(
-        tokio_tungstenite::connect_async(request).await.is_ok(),
-        "its own page may"
-    );
+    let foreign = inbox_socket_request(&app, &cookie, Some("http://evil.example"));
+    assert!(tokio_tungstenite::connect_async(foreign).await.is_err());
+    let own = inbox_socket_request(&app, &cookie, Some(&own_origin));
+    assert!(tokio_tungstenite::connect_async(own).await.is_ok(), "its own page may");
     app.stop().await;
     db.cleanup().await;
 }
@@ -1043,4 +1014,27 @@ async fn demo_accounts_sign_in_only_while_the_demo_is_on() {
     assert_eq!(admin.headers()[LOCATION], "/inbox", "real accounts still sign in");
     app.stop().await;
     db.cleanup().await;
+}
+
+/// The upgrade request of the live inbox socket, with the session cookie and, if given, the
+/// `Origin` a browser would send.
+fn inbox_socket_request(
+    app: &TestApp,
+    cookie: &str,
+    origin: Option<&str>,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+    let url = app.url("/ws/inbox-updates").replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", HeaderValue::from_str(cookie).unwrap());
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).unwrap());
+    }
+    request
 }

@@ -101,6 +101,11 @@ impl KnowledgeSnapshot {
             })
     }
 
+    /// An active service by its id.
+    pub fn service(&self, id: i64) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
     pub fn find_staff(&self, text: &str) -> Option<&StaffMember> {
         let wanted = normalize(text);
         self.staff.iter().find(|s| {

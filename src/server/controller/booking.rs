@@ -189,7 +189,7 @@ pub async fn take_choice(app: &AppState, talk: Talk<'_>, choice: &Choice) -> Res
         return Ok(BookingStep::says(sentences::which_offered(talk.lang, &times)));
     };
     let knowledge = app.knowledge.get(&app.db).await?;
-    let Some(service) = knowledge.services.iter().find(|s| s.id == offered.service_id).cloned() else {
+    let Some(service) = knowledge.service(offered.service_id).cloned() else {
         return Ok(BookingStep::NeedsDetails);
     };
     if let Some(appointment_id) = offered.moving {
@@ -291,12 +291,7 @@ pub async fn reschedule(app: &AppState, talk: Talk<'_>, said: BookingFields) -> 
         return Ok(BookingStep::says(sentences::no_appointment_to_move(lang)));
     };
     let knowledge = app.knowledge.get(&app.db).await?;
-    let Some(service) = knowledge
-        .services
-        .iter()
-        .find(|s| s.id == appointment.service_id)
-        .cloned()
-    else {
+    let Some(service) = knowledge.service(appointment.service_id).cloned() else {
         return Ok(BookingStep::says(sentences::no_appointment_to_move(lang)));
     };
     let old_date = engine::local_parts(tz, appointment.starts_at).0;
@@ -423,12 +418,7 @@ pub async fn confirmed(
             starts_at,
         } => {
             let knowledge = app.knowledge.get(&app.db).await?;
-            let Some(service) = knowledge
-                .services
-                .iter()
-                .find(|s| s.id == appointment.service_id)
-                .cloned()
-            else {
+            let Some(service) = knowledge.service(appointment.service_id).cloned() else {
                 return Ok(BookingStep::says(sentences::nothing_to_confirm(lang)));
             };
             let request = BookingRequest {

@@ -98,7 +98,7 @@ fn answer(context: &AiContext, question: &Question, lang: &Lang) -> String {
     let k = &context.knowledge;
     let money = |cents| i18n::money(lang, cents, &context.currency);
     match question {
-        Question::Price { service: Some(id) } => match k.services.iter().find(|s| s.id == *id) {
+        Question::Price { service: Some(id) } => match k.service(*id) {
             Some(s) => i18n::text(
                 lang,
                 "price-of",
@@ -118,7 +118,7 @@ fn answer(context: &AiContext, question: &Question, lang: &Lang) -> String {
                 .collect();
             i18n::text(lang, "prices", &[("list", list.join(", ").into())])
         }
-        Question::Duration { service } => match k.services.iter().find(|s| s.id == *service) {
+        Question::Duration { service } => match k.service(*service) {
             Some(s) => i18n::text(
                 lang,
                 "duration-of",
