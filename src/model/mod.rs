@@ -4,12 +4,14 @@
 mod error;
 #[macro_use]
 mod string_enum;
+mod campaign;
 mod contact;
 mod conversation;
 mod inbox;
 mod knowledge;
 mod staff;
 
+pub use campaign::*;
 pub use contact::*;
 pub use conversation::*;
 pub use error::AppError;
