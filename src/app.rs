@@ -6,7 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::analytics::AnalyticsPage;
-use crate::pages::campaigns::CampaignsPage;
+use crate::pages::campaigns::{CampaignPage, CampaignsPage};
 use crate::pages::inbox::InboxPage;
 use crate::pages::knowledge::KnowledgePage;
 use crate::pages::login::LoginPage;
@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/inbox") view=InboxPage/>
                 <Route path=path!("/campaigns") view=CampaignsPage/>
+                <Route path=path!("/campaigns/:id") view=CampaignPage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/knowledge") view=KnowledgePage/>
                 <Route path=path!("/simulator") view=SimulatorPage/>

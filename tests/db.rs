@@ -5,7 +5,6 @@ use frontdesk::testing;
 
 use chrono::{Duration, TimeZone, Utc};
 use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliveryStatus, NameSource, Outcome, Role, WaId};
-use frontdesk::server::db::campaigns::{self, NewCampaign, RecipientPlan};
 use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
 use frontdesk::server::db::jobs::{self, NewJob};
 use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
@@ -42,7 +41,6 @@ on_both_databases!(
     names_outcomes_and_opt_outs_are_stored,
     sessions_expire_and_emails_are_unique,
     signing_in_deletes_expired_sessions,
-    a_campaign_reaches_each_contact_at_most_once,
     the_demo_salon_loads_into_an_empty_database,
     closures_are_whole_days_in_date_order,
     jobs_run_once_in_lane_order_and_outlive_a_dead_worker,
@@ -509,52 +507,6 @@ async fn signing_in_deletes_expired_sessions(db: &Db) {
         Some(ana.id),
         "a live session stays"
     );
-}
-
-async fn a_campaign_reaches_each_contact_at_most_once(db: &Db) {
-    let contact = contacts::get_or_create_contact(db, &wa("34600111222"), None, t(0), None)
-        .await
-        .unwrap();
-    let campaign = campaigns::create_campaign(
-        db,
-        &NewCampaign {
-            name: "Colour week",
-            template_text: "Hi {customer_name}, 20% off colour this week",
-            audience_filter_json: "{}",
-            daily_limit: 250,
-            recency_days: 7,
-            excluded_outcomes: "opted_out,booked",
-            min_delay_seconds: 20,
-            max_delay_seconds: 90,
-            created_by: None,
-            created_at: t(0),
-        },
-    )
-    .await
-    .unwrap();
-    let plan = RecipientPlan::Scheduled {
-        rendered_text: "Hi Sara, 20% off colour this week",
-        at: t(5),
-    };
-    let recipient = campaigns::add_recipient(db, campaign, contact.id, &plan).await.unwrap();
-    assert!(matches!(
-        campaigns::add_recipient(db, campaign, contact.id, &RecipientPlan::Skipped { reason: "recency" }).await,
-        Err(DbError::Conflict(_))
-    ));
-    campaigns::mark_recipient_sent(db, recipient, "wamid.TEST1", t(6))
-        .await
-        .unwrap();
-    assert_eq!(campaigns::sends_since(db, t(0)).await.unwrap(), 1);
-    assert_eq!(campaigns::sends_since(db, t(7)).await.unwrap(), 0);
-    assert_eq!(
-        campaigns::last_send_to_contact(db, contact.id).await.unwrap(),
-        Some(t(6))
-    );
-    assert_eq!(
-        campaigns::recipient_counts(db, campaign).await.unwrap(),
-        vec![("sent".to_string(), 1)]
-    );
-    assert_eq!(campaigns::get_campaign(db, campaign).await.unwrap().status, "draft");
 }
 
 async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {

@@ -20,6 +20,8 @@ CREATE TABLE message_templates (
 -- Marketing consent: when it was given and how ('staff', 'import', 'customer').
 ALTER TABLE contacts ADD COLUMN consent_at BIGINT;
 ALTER TABLE contacts ADD COLUMN consent_source TEXT CHECK (consent_source IN ('staff', 'import', 'customer'));
+-- When the customer used WhatsApp's own "stop promotions": no campaigns, the bot still answers.
+ALTER TABLE contacts ADD COLUMN marketing_stopped_at BIGINT;
 
 -- The campaign tables had no users yet; they are rebuilt with the states sending needs.
 DROP TABLE campaign_recipients;

@@ -41,6 +41,7 @@ string_enum! {
 }
 
 string_enum! {
+    #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
     /// Why a recipient was not sent to, decided at planning and again just before the send.
     SkipReason {
         OptedOut => "opted_out",
@@ -71,6 +72,7 @@ impl SkipReason {
 }
 
 string_enum! {
+    #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
     /// Outcomes a campaign may leave out; opted-out contacts are always left out.
     ExcludedOutcome {
         BookedRecently => "booked_recently",
@@ -81,14 +83,19 @@ string_enum! {
 /// Which contacts a campaign is for. Every condition given must hold; empty means everyone.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Audience {
     /// Contacts with any of these tags.
     pub tags: Vec<String>,
     /// Last visit (an appointment that has started, not cancelled or missed) before / after.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = Date))]
     pub last_visit_before: Option<NaiveDate>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = Date))]
     pub last_visit_after: Option<NaiveDate>,
     /// Last booking made before / after.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = Date))]
     pub last_booking_before: Option<NaiveDate>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = Date))]
     pub last_booking_after: Option<NaiveDate>,
     /// Contacts who have booked any of these services.
     pub service_ids: Vec<i64>,
@@ -101,6 +108,7 @@ pub struct Audience {
 
 /// What a marketer composes; the same for the page and `POST /api/campaigns/broadcast`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignDraft {
     pub name: String,
     /// Free text with `{customer_name}`; ignored when a template is chosen.
@@ -116,6 +124,7 @@ pub struct CampaignDraft {
     pub name_fallback: String,
     /// When to start; now when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub schedule_at: Option<DateTime<Utc>>,
     #[serde(default = "default_min_delay")]
     pub min_delay_seconds: u32,
@@ -182,6 +191,7 @@ impl Default for CampaignDraft {
 
 /// How many recipients skip for one reason.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SkipCount {
     pub reason: SkipReason,
     pub count: u64,
@@ -189,6 +199,7 @@ pub struct SkipCount {
 
 /// What launching would do (or did): who is sent to today, on later days, held out, skipped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignPlan {
     pub audience: u64,
     pub sending_today: u64,
@@ -200,6 +211,7 @@ pub struct CampaignPlan {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PreviewMessage {
     pub contact_name: Option<String>,
     pub wa_id: String,
@@ -288,6 +300,55 @@ impl MessageTemplate {
             Some(parameter) => self.body.replace(&format!("{{{{{parameter}}}}}"), name),
             None => self.body.clone(),
         }
+    }
+}
+
+/// An integrator's API token, as the token list shows it (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
+/// What the campaigns page lists: campaigns with progress and the daily counter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignsOverview {
+    pub campaigns: Vec<CampaignSummary>,
+    pub counter: DailyCounter,
+    /// Whether the signed-in user may compose and control campaigns (marketers, admins).
+    pub can_act: bool,
+}
+
+/// What the composer offers: tags, services and templates to choose from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposerOptions {
+    pub tags: Vec<String>,
+    pub services: Vec<(i64, String)>,
+    pub templates: Vec<MessageTemplate>,
+    /// A fresh idempotency key for the next launch from this composer.
+    pub launch_key: String,
+}
+
+/// One campaign with its recipients (filtered by status).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignDetail {
+    pub summary: CampaignSummary,
+    pub recipients: Vec<RecipientRow>,
+    pub can_act: bool,
+}
+
+string_enum! {
+    /// What staff can do to a campaign.
+    CampaignAction {
+        Pause => "pause",
+        Resume => "resume",
+        Cancel => "cancel",
+        RetryFailed => "retry_failed",
+        ResendUnknown => "resend_unknown",
     }
 }
 

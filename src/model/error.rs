@@ -15,6 +15,9 @@ pub enum AppError {
     Refused(String),
     #[error("{0}")]
     Invalid(String),
+    /// Clashes with something already done (409), e.g. an idempotency key reused for another request.
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0} was not found.")]
     NotFound(String),
     #[error("Something went wrong on our side. Please try again.")]

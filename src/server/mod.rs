@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod auth;
 pub mod booking;
+pub mod campaigns;
 pub mod config;
 pub mod controller;
 pub mod db;

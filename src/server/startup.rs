@@ -118,6 +118,7 @@ impl Application {
             sender: Arc::new(sender),
             knowledge: Arc::default(),
             wake_scheduler: Arc::new(Notify::new()),
+            wake_campaigns: Arc::new(Notify::new()),
         };
         let router = router(state.clone());
         Ok(Application {

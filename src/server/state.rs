@@ -30,4 +30,7 @@ pub struct AppState {
     pub knowledge: Arc<KnowledgeCache>,
     /// Rung when jobs are added, so the scheduler need not wait for its next poll.
     pub wake_scheduler: Arc<Notify>,
+    /// Rung when a campaign is launched, resumed or retried, so its sender starts at once.
+    #[from_ref(skip)]
+    pub wake_campaigns: Arc<Notify>,
 }

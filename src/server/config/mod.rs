@@ -167,6 +167,11 @@ pub struct SchedulerSettings {
 pub struct CampaignSettings {
     pub daily_limit: u32,
     pub recency_days: u32,
+    pub booked_recently_days: u32,
+    pub attribution_days: u32,
+    pub pause_failure_percent: u32,
+    pub pause_opt_out_percent: u32,
+    pub sends_in_flight: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -260,6 +265,11 @@ impl Settings {
             campaigns: CampaignSettings {
                 daily_limit: campaigns.daily_limit,
                 recency_days: campaigns.recency_days.0,
+                booked_recently_days: campaigns.booked_recently_days.0,
+                attribution_days: campaigns.attribution_days.0,
+                pause_failure_percent: campaigns.pause_failure_percent,
+                pause_opt_out_percent: campaigns.pause_opt_out_percent,
+                sends_in_flight: campaigns.sends_in_flight,
             },
             ai: ai_settings(ai, gemini, openai)?,
             whatsapp: whatsapp_settings(whatsapp)?,

@@ -103,6 +103,29 @@ declare_settings! {
             default: "7",
             meaning: "skip contacts who got a campaign message this recently",
         },
+        booked_recently_days: Days {
+            default: "14",
+            meaning: "\"booked recently\" (an outcome campaigns leave out by default): a booking made this many days back",
+        },
+        attribution_days: Days {
+            default: "7",
+            meaning: "a booking this many days after a delivered campaign message counts for the campaign (last touch)",
+        },
+        pause_failure_percent: u32 {
+            default: "20",
+            check: percent,
+            meaning: "a campaign pauses itself when this share of its sends fail (after 20 sends)",
+        },
+        pause_opt_out_percent: u32 {
+            default: "5",
+            check: percent,
+            meaning: "a campaign pauses itself when this share of its recipients opt out after its message (after 20 sends)",
+        },
+        sends_in_flight: usize {
+            default: "16",
+            check: at_least_one,
+            meaning: "campaign messages handed to WhatsApp at once (the send rate is `WHATSAPP_MESSAGES_PER_SECOND`)",
+        },
     }
 
     [ai] AiSection {
@@ -374,5 +397,13 @@ fn one_to_ninety(days: &Days) -> Result<(), String> {
         Ok(())
     } else {
         Err("must be between 1 and 90".into())
+    }
+}
+
+fn percent(value: &u32) -> Result<(), String> {
+    if (1..=100).contains(value) {
+        Ok(())
+    } else {
+        Err("must be a percentage from 1 to 100".into())
     }
 }

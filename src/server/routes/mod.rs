@@ -4,6 +4,7 @@
 //! same declarations.
 
 pub mod auth;
+pub mod campaigns;
 pub mod health;
 pub mod home;
 pub mod inbox_updates;
@@ -11,7 +12,7 @@ pub mod openapi;
 pub mod webhook;
 
 use axum::Router;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
@@ -53,6 +54,7 @@ impl Default for Routes {
 pub fn public_routes() -> Routes {
     Routes::new()
         .merge(auth::router())
+        .merge(campaigns::public_router())
         .merge(health::router())
         .merge(openapi::router())
         .merge(webhook::router())
@@ -61,7 +63,10 @@ pub fn public_routes() -> Routes {
 /// Routes for signed-in staff only. Their operations say so in the document, from this
 /// grouping, as the gate does in `startup`.
 pub fn staff_routes() -> Routes {
-    let mut routes = Routes::new().merge(home::router()).merge(inbox_updates::router());
+    let mut routes = Routes::new()
+        .merge(home::router())
+        .merge(inbox_updates::router())
+        .merge(campaigns::staff_router());
     let requirement = SecurityRequirement::new(SESSION_SCHEME, Vec::<String>::new());
     for item in routes.0.get_openapi_mut().paths.paths.values_mut() {
         for operation in operations(item) {
@@ -103,6 +108,18 @@ pub fn document() -> OpenApi {
                 SESSION_COOKIE,
                 "Set by POST /auth/login",
             ))),
+        );
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token an admin created on the Campaigns page"))
+                    .build(),
+            ),
         );
     document
 }
