@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use sqlx::AnyConnection;
 use tokio::sync::RwLock;
 
+use super::db::campaigns;
 use super::db::knowledge::{self, NewAppointment};
 use super::db::{Db, DbResult};
 use crate::model::{AppointmentStatus, BookingSource, Closure, Faq, OpeningHours, Service, StaffMember};
@@ -418,6 +419,11 @@ pub async fn book_first_free(
                 id
             }
             None => {
+                // A booking the bot takes soon after a campaign reached the customer is the campaign's.
+                let campaign_id = match request.source {
+                    BookingSource::Bot => campaigns::attributed_campaign(&mut *tx, request.contact_id, now).await?,
+                    _ => None,
+                };
                 let new = NewAppointment {
                     contact_id: request.contact_id,
                     service_id: request.service.id,
@@ -425,8 +431,8 @@ pub async fn book_first_free(
                     starts_at: request.starts_at,
                     ends_at,
                     status: AppointmentStatus::Booked,
-                    source: request.source,
-                    campaign_id: None,
+                    source: if campaign_id.is_some() { BookingSource::Campaign } else { request.source },
+                    campaign_id,
                     price_cents: request.service.price_cents,
                     created_at: now,
                 };

@@ -45,6 +45,8 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
         mut flow,
         message,
     } = received;
+    // An answer to a campaign message counts as the campaign's reply.
+    crate::server::db::campaigns::mark_replied(&app.db, contact.id, now).await?;
     let lang = i18n::language_of(&app.settings.business, &contact);
     if !inbound.is_text() {
         let text = sentences::unsupported_message(&lang);

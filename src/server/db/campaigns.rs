@@ -610,6 +610,16 @@ pub async fn apply_delivery_status(
 
 /// A customer answered: their campaign messages of the attribution window become `replied`.
 pub async fn mark_replied(mut db: impl DbExecutor, contact_id: i64, now: DateTime<Utc>) -> DbResult<u64> {
+    // Most customers' messages answer no campaign: look before taking the writer.
+    let waiting: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM campaign_recipients WHERE contact_id = $1 AND status IN ('sent', 'delivered', 'read') LIMIT 1",
+    )
+    .bind(contact_id)
+    .fetch_optional(&mut *db.reader().await?)
+    .await?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
     let done = sqlx::query(
         "UPDATE campaign_recipients SET status = 'replied', updated_at = $1 \
          WHERE contact_id = $2 AND status IN ('sent', 'delivered', 'read') \
@@ -900,4 +910,15 @@ pub async fn list_templates(mut db: impl DbExecutor) -> DbResult<Vec<MessageTemp
     .fetch_all(&mut *db.reader().await?)
     .await?;
     Ok(rows.into_iter().map(TemplateRow::into_template).collect())
+}
+
+/// WhatsApp's "stop promotions" (or "resume") for a number; a number we do not know is
+/// nobody to send campaigns to anyway.
+pub async fn set_marketing_stopped(mut db: impl DbExecutor, wa_id: &str, stop: bool, at: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE contacts SET marketing_stopped_at = $1 WHERE wa_id = $2")
+        .bind(stop.then(|| to_ms(at)))
+        .bind(wa_id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    Ok(())
 }

@@ -16,9 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::Routes;
-use crate::model::InboxEvent;
+use crate::model::{DeliveryStatus, InboxEvent, RecipientStatus};
 use crate::server::controller::inbound_job;
-use crate::server::db::{conversations, jobs, DbError};
+use crate::server::db::{campaigns, conversations, jobs, DbError};
 use crate::server::state::AppState;
 use crate::server::whatsapp::{payload, signature};
 
@@ -184,6 +184,24 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestSummary, Inge
         if applied.changed() {
             statuses += 1;
         }
+        if applied.messages.is_empty() {
+            // Not a message of a chat: perhaps a campaign's.
+            let status = match update.status {
+                DeliveryStatus::Delivered => Some(RecipientStatus::Delivered),
+                DeliveryStatus::Read => Some(RecipientStatus::Read),
+                DeliveryStatus::Failed => Some(RecipientStatus::Failed),
+                _ => None,
+            };
+            if let Some(status) = status {
+                let error = update.error.as_deref();
+                if campaigns::apply_delivery_status(&state.db, &update.wa_message_id, status, error, now)
+                    .await?
+                    .is_some()
+                {
+                    statuses += 1;
+                }
+            }
+        }
         for change in applied.messages {
             state.hub.publish(InboxEvent::DeliveryStatusChanged {
                 conversation_id: change.conversation_id,
@@ -193,6 +211,9 @@ pub async fn ingest(state: &AppState, body: &[u8]) -> Result<IngestSummary, Inge
                 error: change.error,
             });
         }
+    }
+    for preference in &parsed.marketing_preferences {
+        campaigns::set_marketing_stopped(&state.db, preference.wa_id.as_str(), preference.stop, preference.at).await?;
     }
     if added > 0 {
         state.wake_scheduler.notify_one();

@@ -47,10 +47,21 @@ pub struct StatusUpdate {
     pub error: Option<String>,
 }
 
+/// A customer's choice in WhatsApp's own "stop promotions" / "resume" for this business.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarketingPreference {
+    pub wa_id: WaId,
+    /// True: stop marketing messages; false: resume them.
+    pub stop: bool,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ParsedWebhook {
     pub messages: Vec<InboundMessage>,
     pub statuses: Vec<StatusUpdate>,
+    /// From the `user_preferences` field (category `marketing_messages`).
+    pub marketing_preferences: Vec<MarketingPreference>,
     /// Entries that could not be read (logged, not stored).
     pub rejected: usize,
 }
@@ -88,6 +99,16 @@ struct ChangeValue {
     messages: Vec<Value>,
     #[serde(default)]
     statuses: Vec<Value>,
+    #[serde(default)]
+    user_preferences: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct RawPreference {
+    wa_id: String,
+    category: String,
+    value: String,
+    timestamp: Value,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +166,16 @@ pub fn parse(body: &[u8]) -> Result<ParsedWebhook, PayloadError> {
     let entries = payload.entry.ok_or(PayloadError::NoEntries)?;
     let mut parsed = ParsedWebhook::default();
     for change in entries.into_iter().flat_map(|e| e.changes) {
+        if change.field == "user_preferences" {
+            for raw in change.value.user_preferences {
+                match read_preference(raw) {
+                    Some(Some(preference)) => parsed.marketing_preferences.push(preference),
+                    Some(None) => {}
+                    None => parsed.rejected += 1,
+                }
+            }
+            continue;
+        }
         if change.field != "messages" {
             continue;
         }
@@ -243,6 +274,27 @@ fn read_status(raw: Value) -> Option<StatusUpdate> {
         at: unix_time(&raw.timestamp)?,
         error,
     })
+}
+
+/// A preference we act on, `Some(None)` for one of another category, `None` when unreadable.
+fn read_preference(raw: Value) -> Option<Option<MarketingPreference>> {
+    let raw: RawPreference = serde_json::from_value(raw).ok()?;
+    let wa_id = WaId::parse(&raw.wa_id).ok()?;
+    // Meta sends the time as a number; accept it as text too.
+    let at = match &raw.timestamp {
+        Value::Number(n) => unix_time(&n.to_string())?,
+        Value::String(s) => unix_time(s)?,
+        _ => return None,
+    };
+    if raw.category != "marketing_messages" {
+        return Some(None);
+    }
+    let stop = match raw.value.as_str() {
+        "stop" => true,
+        "resume" => false,
+        _ => return Some(None),
+    };
+    Some(Some(MarketingPreference { wa_id, stop, at }))
 }
 
 fn unix_time(seconds: &str) -> Option<DateTime<Utc>> {
@@ -421,5 +473,24 @@ mod tests {
         let parsed = parse(payload.to_string().as_bytes()).unwrap();
         assert_eq!(parsed.messages[0].body, "hi");
         assert_eq!(parsed.messages[0].profile_name.as_deref(), Some("Sara"));
+    }
+
+    #[test]
+    fn reads_whatsapps_stop_promotions() {
+        let body = r#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"user_preferences",
+            "value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1","phone_number_id":"2"},
+            "contacts":[{"wa_id":"34600111222","profile":{"name":"Ana"}}],
+            "user_preferences":[
+              {"wa_id":"34600111222","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":1731705721},
+              {"wa_id":"34600111333","detail":"User requested to resume marketing messages","category":"marketing_messages","value":"resume","timestamp":"1731705722"},
+              {"wa_id":"34600111444","category":"something_else","value":"stop","timestamp":1731705723},
+              {"wa_id":"not a number","category":"marketing_messages","value":"stop","timestamp":1}
+            ]}}]}]}"#;
+        let parsed = parse(body.as_bytes()).unwrap();
+        assert_eq!(parsed.marketing_preferences.len(), 2);
+        assert_eq!(parsed.marketing_preferences[0].wa_id.as_str(), "34600111222");
+        assert!(parsed.marketing_preferences[0].stop);
+        assert!(!parsed.marketing_preferences[1].stop);
+        assert_eq!(parsed.rejected, 1, "the unreadable one is counted");
     }
 }
