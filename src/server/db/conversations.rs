@@ -479,17 +479,17 @@ pub struct StatusChange {
 #[derive(Debug, Default)]
 pub struct DeliveryApplied {
     pub messages: Vec<StatusChange>,
-    pub campaign_recipients: u64,
 }
 
 impl DeliveryApplied {
     pub fn changed(&self) -> bool {
-        !self.messages.is_empty() || self.campaign_recipients > 0
+        !self.messages.is_empty()
     }
 }
 
-/// Applies a WhatsApp delivery status to our message or campaign recipient, never moving
-/// backwards: sent → delivered → read; failed replaces only sent (and keeps its error).
+/// Applies a WhatsApp delivery status to our message, never moving backwards: sent →
+/// delivered → read; failed replaces only sent (and keeps its error). Campaign messages are
+/// not in chats: `db::campaigns::apply_delivery_status` takes theirs.
 pub async fn apply_delivery_status(
     mut db: impl DbExecutor,
     wa_message_id: &str,
@@ -505,13 +505,10 @@ pub async fn apply_delivery_status(
         DeliveryStatus::Read => 4,
         DeliveryStatus::Pending | DeliveryStatus::Received => return Ok(DeliveryApplied::default()),
     };
-    let update = |table: &str, returning: &str| {
-        format!(
-            "UPDATE {table} SET status = $1, error = COALESCE($2, error) WHERE wa_message_id = $3 AND {RANK} < $4 \
-             {returning}"
-        )
-    };
-    let messages_sql = update("messages", "RETURNING id AS message_id, conversation_id, error");
+    let messages_sql = format!(
+        "UPDATE messages SET status = $1, error = COALESCE($2, error) WHERE wa_message_id = $3 AND {RANK} < $4 \
+         RETURNING id AS message_id, conversation_id, error"
+    );
     let messages = sqlx::query_as(&messages_sql)
         .bind(status.as_str())
         .bind(error)
@@ -519,18 +516,7 @@ pub async fn apply_delivery_status(
         .bind(rank)
         .fetch_all(&mut *db.writer().await?)
         .await?;
-    let campaign_recipients = sqlx::query(&update("campaign_recipients", ""))
-        .bind(status.as_str())
-        .bind(error)
-        .bind(wa_message_id)
-        .bind(rank)
-        .execute(&mut *db.writer().await?)
-        .await?
-        .rows_affected();
-    Ok(DeliveryApplied {
-        messages,
-        campaign_recipients,
-    })
+    Ok(DeliveryApplied { messages })
 }
 
 pub async fn set_flow_state(mut db: impl DbExecutor, conversation_id: i64, flow_state: &str) -> DbResult<()> {

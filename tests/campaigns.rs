@@ -1,0 +1,361 @@
+//! Campaigns over HTTP, as integrators and the page use them: every safety check and skip
+//! reason, idempotent launch, bad input refused with nothing created, and sending against the
+//! fake Graph API. Runs on SQLite and on PostgreSQL.
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use frontdesk::model::{ConversationMode, Role, WaId};
+use frontdesk::server::auth::token_hash;
+use frontdesk::server::db::{contacts, conversations, tokens, users, Db};
+use frontdesk::testing::{self, test_settings, TestApp, TestDb, ADMIN_EMAIL};
+
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$test(super::TestDb::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) = super::TestDb::postgres().await else { return };
+                super::$test(db).await;
+            }
+        }
+    )*};
+}
+
+on_both_databases!(
+    each_safety_check_skips_with_its_reason,
+    free_text_reaches_only_customers_whose_window_is_open,
+    a_launch_repeated_with_its_key_makes_one_campaign,
+    bad_input_is_refused_and_creates_nothing,
+    the_holdout_is_never_sent,
+);
+
+/// The app without demo data: the test's contacts are the whole audience.
+async fn app(db: &TestDb) -> TestApp {
+    TestApp::start(test_settings(&db.url, &[("FRONTDESK_DEMO_DATA", "false")])).await
+}
+
+/// An API token acting for a new staff account with `role` (or the admin).
+async fn token(app: &TestApp, role: Role) -> String {
+    let db = &app.state.db;
+    let user_id = match role {
+        Role::Admin => users::find_login(db, ADMIN_EMAIL).await.unwrap().unwrap().0.id,
+        _ => {
+            let email = format!("{}@frontdesk.test", role.as_str());
+            users::create_user(db, &email, "Someone", role, "not-a-hash", Utc::now())
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let token = format!("fd_test_{}", role.as_str());
+    tokens::create_token(db, "test", &token_hash(&token), user_id, Utc::now())
+        .await
+        .unwrap();
+    token
+}
+
+/// A contact, with marketing consent when `consent`.
+async fn contact(db: &Db, wa: &str, name: Option<&str>, consent: bool) -> i64 {
+    let wa_id = WaId::parse(wa).unwrap();
+    let contact = contacts::get_or_create_contact(db, &wa_id, None, Utc::now() - Duration::days(30), None)
+        .await
+        .unwrap();
+    if let Some(name) = name {
+        contacts::set_name(db, contact.id, name, frontdesk::model::NameSource::Staff)
+            .await
+            .unwrap();
+    }
+    if consent {
+        sqlx::query("UPDATE contacts SET consent_at = $1, consent_source = 'staff' WHERE id = $2")
+            .bind(Utc::now().timestamp_millis())
+            .bind(contact.id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    contact.id
+}
+
+async fn set(db: &Db, sql: &str, value: i64, contact_id: i64) {
+    sqlx::query(sql).bind(value).bind(contact_id).execute(db.pool()).await.unwrap();
+}
+
+/// An approved marketing template with a named parameter, as a Graph sync stores it.
+async fn approved_template(db: &Db) {
+    sqlx::query(
+        "INSERT INTO message_templates (name, language, category, status, body, parameters, synced_at) \
+         VALUES ('test_offer', 'en', 'MARKETING', 'APPROVED', 'Hi {{customer_name}}, 20% off this week!', \
+         'customer_name', 0), ('test_pending', 'en', 'MARKETING', 'PENDING', 'Hi {{customer_name}}', 'customer_name', 0)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+}
+
+async fn broadcast(app: &TestApp, token: &str, body: &Value, key: Option<&str>) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/api/campaigns/broadcast"))
+        .bearer_auth(token)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Each recipient's status and reason, by contact id.
+async fn recipients(db: &Db, campaign_id: i64) -> Vec<(i64, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT contact_id, status, reason FROM campaign_recipients WHERE campaign_id = $1 ORDER BY contact_id",
+    )
+    .bind(campaign_id)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+}
+
+async fn campaign_count(db: &Db) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM campaigns").fetch_one(db.pool()).await.unwrap()
+}
+
+fn skipped(plan: &Value, reason: &str) -> u64 {
+    plan["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["reason"] == reason)
+        .map_or(0, |s| s["count"].as_u64().unwrap())
+}
+
+async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
+    let app = app(&test_db).await;
+    let db = &app.state.db;
+    approved_template(db).await;
+    let now = Utc::now().timestamp_millis();
+    let day = Duration::days(1).num_milliseconds();
+    let eligible = contact(db, "34600000001", Some("Ana"), true).await;
+    let unnamed = contact(db, "34600000002", None, true).await;
+    let opted_out = contact(db, "34600000003", Some("Olga"), true).await;
+    set(db, "UPDATE contacts SET opted_out_at = $1 WHERE id = $2", now, opted_out).await;
+    let stopped_promotions = contact(db, "34600000004", Some("Pia"), true).await;
+    set(db, "UPDATE contacts SET marketing_stopped_at = $1 WHERE id = $2", now, stopped_promotions).await;
+    let no_consent = contact(db, "34600000005", Some("Nora"), false).await;
+    let human = contact(db, "34600000006", Some("Hugo"), true).await;
+    let conversation = conversations::get_or_create_conversation(db, human, Utc::now()).await.unwrap();
+    conversations::set_mode(db, conversation.id, ConversationMode::Human).await.unwrap();
+    let upcoming = contact(db, "34600000007", Some("Uma"), true).await;
+    let booked_recently = contact(db, "34600000008", Some("Bea"), true).await;
+    for (contact_id, starts_at, created_at) in [(upcoming, now + 2 * day, now - 30 * day), (booked_recently, now - 3 * day, now - 5 * day)] {
+        sqlx::query(
+            "INSERT INTO appointments (contact_id, service_id, staff_id, starts_at, ends_at, status, source, price_cents, created_at) \
+             VALUES ($1, (SELECT MIN(id) FROM services), (SELECT MIN(id) FROM staff), $2, $3, 'booked', 'bot', 0, $4)",
+        )
+        .bind(contact_id)
+        .bind(starts_at)
+        .bind(starts_at + 3_600_000)
+        .bind(created_at)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    let admin = token(&app, Role::Admin).await;
+    // A first campaign reached one contact yesterday: the recency check keeps them out.
+    let recent = contact(db, "34600000009", Some("Rita"), true).await;
+    let first = json!({"name": "Earlier", "template": "test_offer", "audience": {"contact_ids": [recent]},
+        "acknowledge_disclaimer": true});
+    let (status, earlier) = broadcast(&app, &admin, &first, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{earlier}");
+    sqlx::query("UPDATE campaign_recipients SET status = 'sent', sent_at = $1 WHERE campaign_id = $2")
+        .bind(now - day)
+        .bind(earlier["campaign_id"].as_i64().unwrap())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE campaigns SET status = 'completed'").execute(db.pool()).await.unwrap();
+
+    let body = json!({"name": "December offer", "template": "test_offer", "name_fallback": "friend",
+        "min_delay_seconds": 0, "max_delay_seconds": 0, "sending_from": "00:00", "sending_until": "24:00",
+        "acknowledge_disclaimer": true});
+    let (status, answer) = broadcast(&app, &admin, &body, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let plan = &answer["plan"];
+    assert_eq!(plan["audience"], 10, "{answer}");
+    for (reason, count) in [
+        ("opted_out", 2),
+        ("no_consent", 1),
+        ("human_mode", 1),
+        ("upcoming_appointment", 1),
+        ("booked_recently", 1),
+        ("recency", 1),
+    ] {
+        assert_eq!(skipped(plan, reason), count, "{reason}: {answer}");
+    }
+    let campaign_id = answer["campaign_id"].as_i64().unwrap();
+    let rows = recipients(db, campaign_id).await;
+    let row = |id: i64| rows.iter().find(|r| r.0 == id).unwrap().clone();
+    assert_eq!(row(eligible).2, None);
+    assert_ne!(row(eligible).1, "skipped");
+    assert_eq!(row(opted_out).2.as_deref(), Some("opted_out"));
+    assert_eq!(row(stopped_promotions).2.as_deref(), Some("opted_out"), "WhatsApp's stop promotions");
+    assert_eq!(row(no_consent).2.as_deref(), Some("no_consent"));
+    assert_eq!(row(human).2.as_deref(), Some("human_mode"));
+    assert_eq!(row(upcoming).2.as_deref(), Some("upcoming_appointment"));
+    assert_eq!(row(booked_recently).2.as_deref(), Some("booked_recently"));
+    assert_eq!(row(recent).2.as_deref(), Some("recency"));
+    // Each recipient's text is personalised once, at launch.
+    let texts: Vec<(i64, String)> = sqlx::query_as("SELECT contact_id, rendered_text FROM campaign_recipients WHERE campaign_id = $1")
+        .bind(campaign_id)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let text = |id: i64| texts.iter().find(|t| t.0 == id).unwrap().1.clone();
+    assert_eq!(text(eligible), "Hi Ana, 20% off this week!");
+    assert_eq!(text(unnamed), "Hi friend, 20% off this week!", "the marketer's fallback");
+    app.stop().await;
+    test_db.cleanup().await;
+}
+
+async fn free_text_reaches_only_customers_whose_window_is_open(test_db: TestDb) {
+    let app = app(&test_db).await;
+    let db = &app.state.db;
+    let open = contact(db, "34600000011", Some("Ana"), true).await;
+    set(db, "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2", (Utc::now() - Duration::hours(2)).timestamp_millis(), open).await;
+    let closed = contact(db, "34600000012", Some("Bo"), true).await;
+    set(db, "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2", (Utc::now() - Duration::hours(30)).timestamp_millis(), closed).await;
+    let admin = token(&app, Role::Admin).await;
+    let body = json!({"name": "Free text", "text": "Hi {customer_name}, a chair freed up at 5!",
+        "acknowledge_disclaimer": true});
+    let (status, answer) = broadcast(&app, &admin, &body, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(skipped(&answer["plan"], "window_closed"), 1, "{answer}");
+    let rows = recipients(db, answer["campaign_id"].as_i64().unwrap()).await;
+    assert_eq!(rows.iter().find(|r| r.0 == closed).unwrap().2.as_deref(), Some("window_closed"));
+    assert_eq!(rows.iter().find(|r| r.0 == open).unwrap().2, None);
+    app.stop().await;
+    test_db.cleanup().await;
+}
+
+async fn a_launch_repeated_with_its_key_makes_one_campaign(test_db: TestDb) {
+    let app = app(&test_db).await;
+    let db = &app.state.db;
+    approved_template(db).await;
+    contact(db, "34600000021", Some("Ana"), true).await;
+    let marketer = token(&app, Role::Marketer).await;
+    let body = json!({"name": "Once", "template": "test_offer", "acknowledge_disclaimer": true});
+    let (first_status, first) = broadcast(&app, &marketer, &body, Some("launch-1")).await;
+    let (again_status, again) = broadcast(&app, &marketer, &body, Some("launch-1")).await;
+    assert_eq!((first_status, again_status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED), "{first} {again}");
+    assert_eq!(first["campaign_id"], again["campaign_id"]);
+    assert_eq!((first["created"].as_bool(), again["created"].as_bool()), (Some(true), Some(false)));
+    // Launches racing with one key still make one campaign.
+    let racing: Vec<_> = (0..4)
+        .map(|_| broadcast(&app, &marketer, &json!({"name": "Race", "template": "test_offer", "acknowledge_disclaimer": true}), Some("launch-2")))
+        .collect();
+    let ids: std::collections::HashSet<i64> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|(status, answer)| {
+            assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+            answer["campaign_id"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(campaign_count(db).await, 2);
+    let other = json!({"name": "Another", "template": "test_offer", "acknowledge_disclaimer": true});
+    let (status, refused) = broadcast(&app, &marketer, &other, Some("launch-1")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("Idempotency-Key"), "{refused}");
+    assert_eq!(campaign_count(db).await, 2);
+    app.stop().await;
+    test_db.cleanup().await;
+}
+
+async fn bad_input_is_refused_and_creates_nothing(test_db: TestDb) {
+    let app = app(&test_db).await;
+    let db = &app.state.db;
+    approved_template(db).await;
+    contact(db, "34600000031", Some("Ana"), true).await;
+    let admin = token(&app, Role::Admin).await;
+    let agent = token(&app, Role::Agent).await;
+    let ok = json!({"name": "Fine", "text": "Hi {customer_name}", "acknowledge_disclaimer": true});
+    let with = |change: Value| {
+        let mut body = ok.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let cases = [
+        (with(json!({"text": "Hi {customer_nme}, 20% off"})), StatusCode::UNPROCESSABLE_ENTITY, "{customer_nme}"),
+        (with(json!({"text": "   "})), StatusCode::UNPROCESSABLE_ENTITY, "Write the message"),
+        (with(json!({"text": "x".repeat(4097)})), StatusCode::UNPROCESSABLE_ENTITY, "4,096"),
+        (with(json!({"template": "test_pending"})), StatusCode::UNPROCESSABLE_ENTITY, "not approved"),
+        (with(json!({"template": "no_such"})), StatusCode::UNPROCESSABLE_ENTITY, "no template"),
+        (with(json!({"acknowledge_disclaimer": false})), StatusCode::UNPROCESSABLE_ENTITY, "disclaimer"),
+        (with(json!({"audience": {"tags": ["nobody-has-this"]}})), StatusCode::UNPROCESSABLE_ENTITY, "audience is empty"),
+        (with(json!({"name": ""})), StatusCode::UNPROCESSABLE_ENTITY, "name"),
+        (with(json!({"min_delay_seconds": 90, "max_delay_seconds": 20})), StatusCode::UNPROCESSABLE_ENTITY, "delay"),
+        (with(json!({"sending_from": "20:00", "sending_until": "09:00"})), StatusCode::UNPROCESSABLE_ENTITY, "Sending hours"),
+        (with(json!({"audience": "everyone"})), StatusCode::BAD_REQUEST, "not a campaign"),
+    ];
+    for (body, expected, says) in cases {
+        let (status, answer) = broadcast(&app, &admin, &body, None).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert!(answer["error"].as_str().unwrap_or("").contains(says), "{says}: {answer}");
+    }
+    let message = broadcast(&app, &admin, &with(json!({"text": "Hi {customer_nme}"})), None).await.1;
+    assert!(message["error"].as_str().unwrap().contains("character 4"), "the position: {message}");
+    let (status, answer) = broadcast(&app, &agent, &ok, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "agents do not launch: {answer}");
+    let (status, _) = broadcast(&app, "fd_not_a_token", &ok, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let raw = app
+        .client
+        .post(app.url("/api/campaigns/broadcast"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(campaign_count(db).await, 0, "nothing was created");
+    let recipients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaign_recipients").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(recipients, 0);
+    app.stop().await;
+    test_db.cleanup().await;
+}
+
+async fn the_holdout_is_never_sent(test_db: TestDb) {
+    let app = app(&test_db).await;
+    let db = &app.state.db;
+    approved_template(db).await;
+    for i in 0..20 {
+        contact(db, &format!("346000001{i:02}"), Some("Ana"), true).await;
+    }
+    let admin = token(&app, Role::Admin).await;
+    let body = json!({"name": "Lift", "template": "test_offer", "holdout_percent": 10,
+        "sending_from": "00:00", "sending_until": "24:00", "acknowledge_disclaimer": true});
+    let (status, answer) = broadcast(&app, &admin, &body, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["plan"]["held_out"], 2, "{answer}");
+    let rows = recipients(db, answer["campaign_id"].as_i64().unwrap()).await;
+    assert_eq!(rows.iter().filter(|r| r.1 == "held_out").count(), 2);
+    app.stop().await;
+    test_db.cleanup().await;
+}
+
+#[allow(dead_code)]
+fn unused() -> &'static str {
+    testing::ADMIN_PASSWORD
+}
