@@ -282,6 +282,13 @@ impl MessageTemplate {
             .map(String::as_str)
     }
 
+    /// True when the name is all it needs: no parameters, or only the name parameter. The
+    /// inbox can send only these; nothing else knows what to put in the others.
+    pub fn needs_only_a_name(&self) -> bool {
+        let name = self.name_parameter();
+        self.parameters.iter().all(|p| Some(p.as_str()) == name)
+    }
+
     /// The body as the customer reads it with `name` in the name parameter.
     pub fn render(&self, name: &str) -> String {
         match self.name_parameter() {
@@ -359,7 +366,10 @@ mod tests {
         );
         assert_eq!(check_placeholders("a { b"), Err(TextError::Unclosed { position: 3 }));
         let message = check_placeholders("Hi {customer_nme}").unwrap_err().to_string();
-        assert!(message.contains("{customer_nme}") && message.contains("character 4"), "{message}");
+        assert!(
+            message.contains("{customer_nme}") && message.contains("character 4"),
+            "{message}"
+        );
     }
 
     #[test]

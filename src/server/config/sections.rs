@@ -152,6 +152,9 @@ declare_settings! {
         phone_number_id: Option<String> {
             meaning: "the business number's id",
         },
+        business_account_id: Option<String> {
+            meaning: "the WhatsApp Business Account id; with the access token, message templates are synced from it",
+        },
         api_base: String {
             default: "https://graph.facebook.com",
             meaning: "Graph API base URL",
