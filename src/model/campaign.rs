@@ -298,6 +298,14 @@ impl MessageTemplate {
     }
 }
 
+/// What a template calls a customer without a name in the inbox ("Hi there").
+pub const NAME_FALLBACK: &str = "there";
+
+/// The contact's name for a template, or [`NAME_FALLBACK`] when they have none.
+pub fn name_or_fallback(name: Option<&str>) -> &str {
+    name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(NAME_FALLBACK)
+}
+
 /// The one placeholder campaigns know.
 pub const CUSTOMER_NAME: &str = "customer_name";
 
