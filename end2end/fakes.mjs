@@ -1,6 +1,10 @@
 // Fake WhatsApp Cloud API (Graph) and Gemini servers for the browser journeys. They speak the
 // real wire formats, so the app's production clients talk to them unchanged.
-//   FAKE_GRAPH_PORT (3290): POST /{version}/{phone_number_id}/messages, GET /__sent
+//   FAKE_GRAPH_PORT (3290): POST /{version}/{phone_number_id}/messages (text and template),
+//     GET /{version}/{waba_id}/message_templates (paged by `limit`, Graph's `paging.next`),
+//     GET /__sent (what was sent: {to, type, body, template: {name, language, parameters}, wamid}),
+//     POST /__templates (a JSON list of templates to serve), POST /__fail ({to, code}: answer
+//     that Graph error code for every send to `to`; code null clears it)
 //   FAKE_GEMINI_PORT (3291): POST /v1beta/models/{model}:generateContent
 // After each send the fake Graph reports "delivered" then "read" to the app's signed webhook,
 // as WhatsApp does.
@@ -34,6 +38,50 @@ function answer(response, status, body) {
 }
 
 const sent = [];
+/** Graph error codes to answer for sends to a recipient. */
+const failing = new Map();
+
+/** A template as Graph lists it, its BODY component between a header and a footer. */
+function graphTemplate(name, language, category, status, body) {
+  return {
+    name, language, category, status,
+    parameter_format: /\{\{\d+\}\}/.test(body) ? "POSITIONAL" : "NAMED",
+    components: [
+      { type: "HEADER", format: "TEXT", text: "Frontdesk Demo Salon" },
+      { type: "BODY", text: body },
+      { type: "FOOTER", text: "Reply STOP to opt out" },
+    ],
+    id: String(Math.floor(Math.random() * 1e12)),
+  };
+}
+
+let templates = [
+  graphTemplate("seasonal_offer", "en", "MARKETING", "APPROVED", "Hi {{customer_name}}, it's colour week: 20% off any colour service until Sunday. Reply to book!"),
+  graphTemplate("seasonal_offer", "es", "MARKETING", "APPROVED", "Hola {{customer_name}}, es la semana del color: 20% de descuento hasta el domingo. ¡Responde para reservar!"),
+  graphTemplate("appointment_reminder", "en", "UTILITY", "APPROVED", "Hi {{1}}, this is a reminder of your appointment with us."),
+  graphTemplate("we_miss_you", "en", "MARKETING", "PENDING", "Hi {{customer_name}}, we miss you!"),
+];
+
+/** The body parameters of a template send, as [parameter_name or null, text], in order. */
+function templateParameters(template) {
+  return (template?.components ?? [])
+    .filter((c) => c.type === "body")
+    .flatMap((c) => c.parameters ?? [])
+    .map((p) => [p.parameter_name ?? null, p.text]);
+}
+
+function serveTemplates(request, response, path) {
+  const url = new URL(request.url, `http://127.0.0.1:${graphPort}`);
+  const limit = Math.max(1, Number(url.searchParams.get("limit") ?? 25));
+  const start = Number(url.searchParams.get("after") ?? 0);
+  const end = Math.min(start + limit, templates.length);
+  const paging = { cursors: { before: String(start), after: String(end) } };
+  if (end < templates.length) {
+    const fields = url.searchParams.get("fields") ?? "";
+    paging.next = `http://127.0.0.1:${graphPort}${path}?fields=${fields}&limit=${limit}&after=${end}`;
+  }
+  answer(response, 200, { data: templates.slice(start, end), paging });
+}
 
 async function reportStatus(wamid, to, status) {
   const body = JSON.stringify({
@@ -59,14 +107,33 @@ async function reportStatus(wamid, to, status) {
 http
   .createServer(async (request, response) => {
     if (request.method === "GET" && request.url === "/__sent") return answer(response, 200, sent);
+    if (request.method === "POST" && request.url === "/__templates") {
+      templates = await readJson(request);
+      return answer(response, 200, { templates: templates.length });
+    }
+    if (request.method === "POST" && request.url === "/__fail") {
+      const { to, code } = await readJson(request);
+      if (code == null) failing.delete(to);
+      else failing.set(to, code);
+      return answer(response, 200, {});
+    }
+    const path = request.url.split("?")[0];
+    const listing = request.method === "GET" && /^\/v[\d.]+\/\d+\/message_templates$/.test(path);
     const match = request.url.match(/^\/v[\d.]+\/(\d+)\/messages$/);
-    if (request.method !== "POST" || !match) return answer(response, 404, { error: { message: "unknown route", code: 100 } });
+    if (!listing && (request.method !== "POST" || !match)) return answer(response, 404, { error: { message: "unknown route", code: 100 } });
     if (request.headers.authorization !== `Bearer ${graphToken}`) {
       return answer(response, 401, { error: { message: "Invalid OAuth access token", type: "OAuthException", code: 190 } });
     }
+    if (listing) return serveTemplates(request, response, path);
     const body = await readJson(request);
+    if (failing.has(body.to)) {
+      return answer(response, 400, { error: { message: "fake failure", type: "OAuthException", code: failing.get(body.to), fbtrace_id: "x" } });
+    }
     const wamid = `wamid.FAKE${sent.length + 1}`;
-    sent.push({ to: body.to, body: body.text?.body, wamid });
+    const template = body.type === "template"
+      ? { name: body.template?.name, language: body.template?.language?.code, parameters: templateParameters(body.template) }
+      : undefined;
+    sent.push({ to: body.to, type: body.type, body: body.text?.body, template, wamid });
     answer(response, 200, { messaging_product: "whatsapp", contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id: wamid }] });
     setTimeout(() => reportStatus(wamid, body.to, "delivered"), 300);
     setTimeout(() => reportStatus(wamid, body.to, "read"), 700);

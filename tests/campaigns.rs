@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use frontdesk::model::{ConversationMode, Role, WaId};
 use frontdesk::server::auth::token_hash;
 use frontdesk::server::db::{contacts, conversations, tokens, users, Db};
-use frontdesk::testing::{self, test_settings, TestApp, TestDb, ADMIN_EMAIL};
+use frontdesk::testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL};
 
 macro_rules! on_both_databases {
     ($($test:ident),* $(,)?) => {$(
@@ -68,7 +68,7 @@ async fn contact(db: &Db, wa: &str, name: Option<&str>, consent: bool) -> i64 {
         .await
         .unwrap();
     if let Some(name) = name {
-        contacts::set_name(db, contact.id, name, frontdesk::model::NameSource::Staff)
+        contacts::set_name(db, contact.id, Some(name), frontdesk::model::NameSource::Staff)
             .await
             .unwrap();
     }
@@ -258,17 +258,17 @@ async fn a_launch_repeated_with_its_key_makes_one_campaign(test_db: TestDb) {
     assert_eq!(first["campaign_id"], again["campaign_id"]);
     assert_eq!((first["created"].as_bool(), again["created"].as_bool()), (Some(true), Some(false)));
     // Launches racing with one key still make one campaign.
-    let racing: Vec<_> = (0..4)
-        .map(|_| broadcast(&app, &marketer, &json!({"name": "Race", "template": "test_offer", "acknowledge_disclaimer": true}), Some("launch-2")))
-        .collect();
-    let ids: std::collections::HashSet<i64> = futures::future::join_all(racing)
-        .await
-        .into_iter()
-        .map(|(status, answer)| {
-            assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
-            answer["campaign_id"].as_i64().unwrap()
-        })
-        .collect();
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (client, url, marketer) = (app.client.clone(), app.url("/api/campaigns/broadcast"), marketer.clone());
+        racing.spawn(async move {
+            let body = json!({"name": "Race", "template": "test_offer", "acknowledge_disclaimer": true});
+            let response = client.post(url).bearer_auth(marketer).header("Idempotency-Key", "launch-2").json(&body).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+            response.json::<Value>().await.unwrap()["campaign_id"].as_i64().unwrap()
+        });
+    }
+    let ids: std::collections::HashSet<i64> = racing.join_all().await.into_iter().collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(campaign_count(db).await, 2);
     let other = json!({"name": "Another", "template": "test_offer", "acknowledge_disclaimer": true});
@@ -353,9 +353,4 @@ async fn the_holdout_is_never_sent(test_db: TestDb) {
     assert_eq!(rows.iter().filter(|r| r.1 == "held_out").count(), 2);
     app.stop().await;
     test_db.cleanup().await;
-}
-
-#[allow(dead_code)]
-fn unused() -> &'static str {
-    testing::ADMIN_PASSWORD
 }

@@ -294,6 +294,13 @@ impl MessageTemplate {
             .map(String::as_str)
     }
 
+    /// True when the name is all it needs: no parameters, or only the name parameter. The
+    /// inbox can send only these; nothing else knows what to put in the others.
+    pub fn needs_only_a_name(&self) -> bool {
+        let name = self.name_parameter();
+        self.parameters.iter().all(|p| Some(p.as_str()) == name)
+    }
+
     /// The body as the customer reads it with `name` in the name parameter.
     pub fn render(&self, name: &str) -> String {
         match self.name_parameter() {
@@ -350,6 +357,14 @@ string_enum! {
         RetryFailed => "retry_failed",
         ResendUnknown => "resend_unknown",
     }
+}
+
+/// What a template calls a customer without a name in the inbox ("Hi there").
+pub const NAME_FALLBACK: &str = "there";
+
+/// The contact's name for a template, or [`NAME_FALLBACK`] when they have none.
+pub fn name_or_fallback(name: Option<&str>) -> &str {
+    name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(NAME_FALLBACK)
 }
 
 /// The one placeholder campaigns know.
@@ -420,7 +435,10 @@ mod tests {
         );
         assert_eq!(check_placeholders("a { b"), Err(TextError::Unclosed { position: 3 }));
         let message = check_placeholders("Hi {customer_nme}").unwrap_err().to_string();
-        assert!(message.contains("{customer_nme}") && message.contains("character 4"), "{message}");
+        assert!(
+            message.contains("{customer_nme}") && message.contains("character 4"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -7,3 +7,4 @@ pub mod knowledge;
 pub mod login;
 pub mod not_found;
 pub mod simulator;
+pub mod templates;

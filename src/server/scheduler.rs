@@ -90,7 +90,7 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     }
     // Let running jobs finish briefly; whatever is left is taken up after the restart.
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+    let _ = tokio::time::timeout(app.settings.scheduler.shutdown_grace, async {
         while tasks.join_next().await.is_some() {}
     })
     .await;

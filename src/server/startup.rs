@@ -26,10 +26,11 @@ use super::headers;
 use super::origin;
 use super::realtime::Hub;
 use super::routes;
-use super::scheduler;
+use super::{campaigns, scheduler};
 use super::session;
 use super::state::AppState;
 use super::whatsapp::sender::Sender;
+use super::whatsapp::templates::TemplateSource;
 use crate::app::{shell, App};
 use crate::model::Role;
 
@@ -84,10 +85,22 @@ impl Application {
         bootstrap_admin(&db, settings.admin.as_ref(), settings.demo_data).await?;
         if settings.demo_data && demo::database_is_empty(&db).await.map_err(StartupError::Bootstrap)? {
             let tz = settings.business.timezone;
+            // Templates come from Graph when it can be asked; else the demo has a few.
+            let demo_templates =
+                settings.whatsapp.access_token.is_none() || settings.whatsapp.business_account_id.is_none();
             // All of the demo or none of it: a failed start leaves the database empty.
-            db.transaction(|tx| Box::pin(async move { demo::load_demo_salon(tx, tz, Utc::now()).await }))
-                .await
-                .map_err(StartupError::Bootstrap)?;
+            db.transaction(move |tx| {
+                Box::pin(async move {
+                    let now = Utc::now();
+                    demo::load_demo_salon(&mut *tx, tz, now).await?;
+                    if demo_templates {
+                        demo::load_demo_templates(&mut *tx, now).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(StartupError::Bootstrap)?;
             tracing::info!("loaded the demo salon into the empty database");
         }
         let dummy_password_hash = hash_password("no account has this password").expect("hashing a constant");
@@ -100,6 +113,7 @@ impl Application {
             .build()
             .expect("the HTTP client builds");
         let ai = Ai::from_settings(&settings.ai, http.clone());
+        let template_source = TemplateSource::from_settings(&settings.whatsapp, http.clone()).ok();
         let sender = Sender::from_settings(&settings.whatsapp, http);
         tracing::info!(
             ai = %ai.label(),
@@ -116,6 +130,7 @@ impl Application {
             hub: Hub::default(),
             ai: Arc::new(ai),
             sender: Arc::new(sender),
+            template_source: template_source.map(Arc::new),
             knowledge: Arc::default(),
             wake_scheduler: Arc::new(Notify::new()),
             wake_campaigns: Arc::new(Notify::new()),
@@ -140,7 +155,10 @@ impl Application {
     /// future stops both at once, as a crash would.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
         let (stop_scheduler, scheduler_stopped) = watch::channel(false);
-        let jobs = scheduler::run(self.state.clone(), scheduler_stopped);
+        sync_templates_in_background(&self.state);
+        let jobs = scheduler::run(self.state.clone(), scheduler_stopped.clone());
+        let grace = self.state.settings.scheduler.shutdown_grace;
+        let campaign_sends = campaigns::sender::run(self.state.clone(), scheduler_stopped, grace);
         // Pages stream in several small writes; with Nagle's algorithm each later write waits
         // for the client's delayed ACK (40 ms on Linux), so send them at once.
         let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
@@ -156,10 +174,30 @@ impl Application {
             shutdown.await;
             let _ = stop_scheduler.send(true);
         });
-        let (served, ()) = tokio::join!(server.into_future(), jobs);
+        let (served, (), ()) = tokio::join!(server.into_future(), jobs, campaign_sends);
         self.state.db.close().await;
         served.map_err(StartupError::Serve)
     }
+}
+
+/// Reads the templates from Graph once at start-up, beside serving: a slow or failing Graph
+/// never delays the start, and the library keeps what it had.
+fn sync_templates_in_background(state: &AppState) {
+    let Some(source) = state.template_source.clone() else {
+        return;
+    };
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        match source.sync(&db).await {
+            Ok(report) => tracing::info!(
+                stored = report.stored,
+                removed = report.removed,
+                retired = report.retired,
+                "synced the WhatsApp message templates"
+            ),
+            Err(error) => tracing::warn!(%error, "syncing the WhatsApp message templates failed"),
+        }
+    });
 }
 
 fn warn_about_webhook_security(settings: &Settings) {

@@ -11,6 +11,7 @@ use super::config::Settings;
 use super::db::Db;
 use super::realtime::Hub;
 use super::whatsapp::sender::Sender;
+use super::whatsapp::templates::TemplateSource;
 
 /// Everything a request handler or server function needs, built once at start-up.
 /// Server functions read it from the Leptos context (`leptos_routes_with_context`).
@@ -27,6 +28,9 @@ pub struct AppState {
     pub ai: Arc<Ai>,
     /// WhatsApp Cloud API client, or the outbox.
     pub sender: Arc<Sender>,
+    /// The business account's templates on Graph; `None` without an access token and a
+    /// business account id (the library then holds the demo's templates, if any).
+    pub template_source: Option<Arc<TemplateSource>>,
     pub knowledge: Arc<KnowledgeCache>,
     /// Rung when jobs are added, so the scheduler need not wait for its next poll.
     pub wake_scheduler: Arc<Notify>,

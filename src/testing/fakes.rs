@@ -1,15 +1,15 @@
 //! Small servers on loopback that speak the exact wire formats of the WhatsApp Cloud API and
 //! the Gemini API, so the production clients talk to them unchanged.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -24,19 +24,49 @@ async fn serve(router: Router) -> String {
 #[derive(Clone, Debug)]
 pub struct SentMessage {
     pub to: String,
+    /// A text message's body; empty for a template.
     pub body: String,
+    /// What a template message asked for; `None` for text.
+    pub template: Option<SentTemplate>,
+    /// The request body exactly as received.
+    pub request: Value,
     pub wamid: String,
     pub authorization: String,
     pub path: String,
 }
 
+/// A template send: which template, and its body parameters in order, each with its
+/// `parameter_name` when it is a named one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentTemplate {
+    pub name: String,
+    pub language: String,
+    pub parameters: Vec<(Option<String>, String)>,
+}
+
+/// One request for the template list.
+#[derive(Clone, Debug)]
+pub struct TemplateListRequest {
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub authorization: String,
+}
+
 #[derive(Default)]
 struct GraphState {
+    base: OnceLock<String>,
     sent: Mutex<Vec<SentMessage>>,
     /// Error answers (status, Graph error code) to give before succeeding again.
     failures: Mutex<VecDeque<(u16, i64)>>,
+    /// Error answers (status, Graph error code) for every send to these recipients.
+    failing_recipients: Mutex<HashMap<String, (u16, i64)>>,
     /// Sends are held unanswered (and not recorded) while this is on.
     hang: AtomicBool,
+    /// The business account's templates, in Graph's format.
+    templates: Mutex<Vec<Value>>,
+    /// An error answer (status, Graph error code) for the next template list request.
+    templates_failure: Mutex<Option<(u16, i64)>>,
+    template_requests: Mutex<Vec<TemplateListRequest>>,
 }
 
 #[derive(Clone)]
@@ -50,11 +80,42 @@ impl FakeGraph {
         let state = Arc::new(GraphState::default());
         let router = Router::new()
             .route("/{version}/{phone_number_id}/messages", post(graph_send))
+            .route("/{version}/{waba_id}/message_templates", get(graph_templates))
             .with_state(state.clone());
-        FakeGraph {
-            base: serve(router).await,
-            state,
-        }
+        let base = serve(router).await;
+        let _ = state.base.set(base.clone());
+        FakeGraph { base, state }
+    }
+
+    /// The templates the business account lists, in Graph's format (see [`graph_template`]).
+    pub fn set_templates(&self, templates: Vec<Value>) {
+        *self.state.templates.lock().unwrap() = templates;
+    }
+
+    /// Answers the next template list request with a Graph error.
+    pub fn fail_templates_next(&self, status: u16, code: i64) {
+        *self.state.templates_failure.lock().unwrap() = Some((status, code));
+    }
+
+    pub fn template_requests(&self) -> Vec<TemplateListRequest> {
+        self.state.template_requests.lock().unwrap().clone()
+    }
+
+    /// The template messages received, with their recipients.
+    pub fn templates_sent(&self) -> Vec<(String, SentTemplate)> {
+        self.sent()
+            .into_iter()
+            .filter_map(|m| m.template.map(|t| (m.to, t)))
+            .collect()
+    }
+
+    /// Answers every send to `to` with this Graph error (131049, 131048, …) from now on.
+    pub fn fail_for(&self, to: &str, status: u16, code: i64) {
+        self.state
+            .failing_recipients
+            .lock()
+            .unwrap()
+            .insert(to.to_string(), (status, code));
     }
 
     pub fn sent(&self) -> Vec<SentMessage> {
@@ -89,24 +150,28 @@ async fn graph_send(
         // Its sender is gone by now (killed): this one was never delivered.
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    if let Some((status, code)) = state.failures.lock().unwrap().pop_front() {
-        let error = json!({ "error": { "message": "fake failure", "type": "OAuthException", "code": code, "fbtrace_id": "x" } });
-        return (StatusCode::from_u16(status).unwrap(), Json(error)).into_response();
+    let to = body["to"].as_str().unwrap_or_default().to_string();
+    let failure = state.failures.lock().unwrap().pop_front();
+    let failure = failure.or_else(|| state.failing_recipients.lock().unwrap().get(&to).copied());
+    if let Some((status, code)) = failure {
+        return graph_error(status, code);
     }
     assert_eq!(body["messaging_product"], "whatsapp");
-    assert_eq!(body["type"], "text");
+    assert_eq!(body["recipient_type"], "individual");
+    let template = match body["type"].as_str() {
+        Some("text") => None,
+        Some("template") => Some(sent_template(&body["template"])),
+        other => panic!("the fake Graph knows text and template messages, not {other:?}"),
+    };
     let mut sent = state.sent.lock().unwrap();
     let wamid = format!("wamid.FAKE{}", sent.len() + 1);
-    let to = body["to"].as_str().unwrap_or_default().to_string();
     sent.push(SentMessage {
         to: to.clone(),
         body: body["text"]["body"].as_str().unwrap_or_default().to_string(),
+        template,
+        request: body.clone(),
         wamid: wamid.clone(),
-        authorization: headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .into(),
+        authorization: authorization(&headers),
         path: format!("/{version}/{phone_number_id}/messages"),
     });
     Json(json!({
@@ -115,6 +180,96 @@ async fn graph_send(
         "messages": [{ "id": wamid }]
     }))
     .into_response()
+}
+
+fn graph_error(status: u16, code: i64) -> Response {
+    let error =
+        json!({ "error": { "message": "fake failure", "type": "OAuthException", "code": code, "fbtrace_id": "x" } });
+    (StatusCode::from_u16(status).unwrap(), Json(error)).into_response()
+}
+
+fn authorization(headers: &HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .into()
+}
+
+/// Reads a template request strictly: Graph refuses anything else.
+fn sent_template(template: &Value) -> SentTemplate {
+    let components = template
+        .get("components")
+        .map(|c| c.as_array().expect("components is a list"));
+    let mut parameters = Vec::new();
+    for component in components.into_iter().flatten() {
+        assert_eq!(component["type"], "body", "only body parameters are sent");
+        for parameter in component["parameters"].as_array().expect("body parameters") {
+            assert_eq!(parameter["type"], "text");
+            parameters.push((
+                parameter["parameter_name"].as_str().map(str::to_string),
+                parameter["text"].as_str().expect("a parameter's text").to_string(),
+            ));
+        }
+    }
+    SentTemplate {
+        name: template["name"].as_str().expect("a template name").to_string(),
+        language: template["language"]["code"]
+            .as_str()
+            .expect("a language code")
+            .to_string(),
+        parameters,
+    }
+}
+
+/// A template as Graph lists it: its body text with `{{…}}` placeholders and a header and
+/// footer around it, as real templates have.
+pub fn graph_template(name: &str, language: &str, category: &str, status: &str, body: &str) -> Value {
+    let named = body.contains("{{") && !body.contains("{{1}}");
+    json!({
+        "name": name,
+        "language": language,
+        "category": category,
+        "status": status,
+        "parameter_format": if named { "NAMED" } else { "POSITIONAL" },
+        "components": [
+            { "type": "HEADER", "format": "TEXT", "text": "Frontdesk Demo Salon" },
+            { "type": "BODY", "text": body },
+            { "type": "FOOTER", "text": "Reply STOP to opt out" }
+        ],
+        "id": format!("{}", 1000 + name.len())
+    })
+}
+
+/// `GET /{version}/{waba_id}/message_templates?limit=N&after=K`: the list in pages of
+/// `limit`, with Graph's cursors and a full `next` link while more follow.
+async fn graph_templates(
+    State(state): State<Arc<GraphState>>,
+    Path((version, waba_id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/{version}/{waba_id}/message_templates");
+    state.template_requests.lock().unwrap().push(TemplateListRequest {
+        path: path.clone(),
+        query: query.clone(),
+        authorization: authorization(&headers),
+    });
+    if let Some((status, code)) = state.templates_failure.lock().unwrap().take() {
+        return graph_error(status, code);
+    }
+    let templates = state.templates.lock().unwrap().clone();
+    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(25).max(1);
+    let start: usize = query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let end = (start + limit).min(templates.len());
+    let page = templates.get(start..end).unwrap_or_default().to_vec();
+    let mut paging = json!({ "cursors": { "before": start.to_string(), "after": end.to_string() } });
+    if end < templates.len() {
+        let fields = query.get("fields").cloned().unwrap_or_default();
+        let base = state.base.get().cloned().unwrap_or_default();
+        paging["next"] = json!(format!("{base}{path}?fields={fields}&limit={limit}&after={end}"));
+    }
+    Json(json!({ "data": page, "paging": paging })).into_response()
 }
 
 /// What the fake Gemini answers next.

@@ -64,7 +64,7 @@ pub async fn load_composer_options() -> Result<ComposerOptions, AppError> {
                 .filter(|s| s.active)
                 .map(|s| (s.id, s.name.clone()))
                 .collect(),
-            templates: db::campaigns::list_templates(&state.db).await?,
+            templates: db::templates::list_templates(&state.db).await?,
             launch_key: crate::server::auth::new_session_token(),
         })
     })

@@ -2,13 +2,14 @@
 
 use leptos::prelude::*;
 
-use super::server::{change_mode, send_reply, MAX_REPLY_CHARS};
+use super::server::{change_mode, send_reply, send_template, MAX_REPLY_CHARS};
 use super::synced::{Applied, Live, LiveResource};
 use crate::components::error::{ActionError, ErrorMessage};
 use crate::model::{
-    format_wa_id, AppError, Author, BusinessClock, ConversationDetail, ConversationMode, DeliveryStatus, InboxEvent,
-    Intent, Message,
+    format_wa_id, name_or_fallback, AppError, Author, BusinessClock, ConversationDetail, ConversationMode,
+    DeliveryStatus, InboxEvent, Intent, Message,
 };
+use crate::pages::templates::list_templates;
 
 impl Live for ConversationDetail {
     fn apply(&mut self, event: &InboxEvent) -> Applied {
@@ -143,6 +144,7 @@ fn ChatView(detail: ConversationDetail, mode: Action<(i64, ConversationMode), Re
     let conversation = detail.history.conversation;
     let contact = conversation.contact;
     let id = conversation.id;
+    let greeting_name = name_or_fallback(contact.name.as_deref()).to_string();
     let (mode_label, button_label, next_mode) = match conversation.mode {
         ConversationMode::Bot => ("Bot is answering", "Take over", ConversationMode::Human),
         ConversationMode::Human => ("Staff are answering", "Hand back to bot", ConversationMode::Bot),
@@ -173,6 +175,68 @@ fn ChatView(detail: ConversationDetail, mode: Action<(i64, ConversationMode), Re
                 {detail.history.messages.into_iter().map(|m| view! { <MessageBubble message=m clock/> }).collect_view()}
             </ol>
         </div>
+        {(!detail.window_open).then(|| view! { <TemplatePicker conversation_id=id name=greeting_name/> })}
+    }
+}
+
+/// With the 24-hour window closed, the approved templates the customer's name fills, each
+/// with the text they would read.
+#[component]
+fn TemplatePicker(conversation_id: i64, name: String) -> impl IntoView {
+    let templates = Resource::new(|| (), |_| list_templates());
+    let chosen = RwSignal::new(None::<i64>);
+    let send = Action::new(move |template_id: &i64| send_template(conversation_id, *template_id));
+    let name = StoredValue::new(name);
+    view! {
+        <form
+            class="template-picker"
+            aria-label="Send a template"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                if let Some(template_id) = chosen.get_untracked() {
+                    send.dispatch(template_id);
+                }
+            }
+        >
+            <p class="muted small">
+                "The customer has not written for 24 hours, so WhatsApp delivers only an approved template. Choose one to reach them:"
+            </p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading templates…"</p> }>
+                {move || Suspend::new(async move {
+                    let usable: Vec<_> = match templates.await {
+                        Ok(list) => list.into_iter().filter(|t| t.is_approved() && t.needs_only_a_name()).collect(),
+                        Err(e) => return view! { <ErrorMessage message=e.to_string()/> }.into_any(),
+                    };
+                    if usable.is_empty() {
+                        return view! { <p class="muted">"No approved templates yet: sync them on the Campaigns page."</p> }.into_any();
+                    }
+                    usable
+                        .into_iter()
+                        .map(|t| {
+                            let id = t.id;
+                            let preview = name.with_value(|name| t.render(name));
+                            view! {
+                                <label class="template-choice">
+                                    <input
+                                        type="radio"
+                                        name="template"
+                                        value=id.to_string()
+                                        on:change=move |_| chosen.set(Some(id))
+                                    />
+                                    <strong>{format!("{} ({})", t.name, t.language)}</strong>
+                                    <span class="preview">{preview}</span>
+                                </label>
+                            }
+                        })
+                        .collect_view()
+                        .into_any()
+                })}
+            </Suspense>
+            <button type="submit" class="primary" disabled=move || chosen.get().is_none() || send.pending().get()>
+                {move || if send.pending().get() { "Sending…" } else { "Send template" }}
+            </button>
+            <ActionError action=send/>
+        </form>
     }
 }
 

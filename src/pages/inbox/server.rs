@@ -147,8 +147,7 @@ pub async fn change_mode(conversation_id: i64, mode: ConversationMode) -> Result
 #[server(endpoint = "inbox/reply")]
 pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::controller::{self, StaffReplyError};
-        use crate::server::session;
+        use crate::server::{controller, session};
         let user = session::require_role(INBOX_ROLES).await?;
         let state = session::app_state()?;
         let text = text.trim();
@@ -162,12 +161,33 @@ pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, A
         }
         controller::staff::send_reply(&state, conversation_id, &user, text)
             .await
-            .map_err(|error| match error {
-                StaffReplyError::OutsideWindow => AppError::Invalid(error.to_string()),
-                StaffReplyError::Db(error) => error.into(),
-            })
+            .map_err(staff_reply_error)
     })
     .await
+}
+
+/// Sends an approved template, with the contact's name in it, to the conversation's
+/// customer: how staff reach someone whose 24-hour window is closed.
+#[server(endpoint = "inbox/template")]
+pub async fn send_template(conversation_id: i64, template_id: i64) -> Result<Message, AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{controller, session};
+        let user = session::require_role(INBOX_ROLES).await?;
+        let state = session::app_state()?;
+        controller::staff::send_template(&state, conversation_id, &user, template_id)
+            .await
+            .map_err(staff_reply_error)
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn staff_reply_error(error: crate::server::controller::StaffReplyError) -> AppError {
+    use crate::server::controller::StaffReplyError;
+    match error {
+        StaffReplyError::OutsideWindow | StaffReplyError::TemplateUnusable(_) => AppError::Invalid(error.to_string()),
+        StaffReplyError::Db(error) => error.into(),
+    }
 }
 
 /// `language`: a language code from the detail's `languages`, or empty for "not known yet".

@@ -4,7 +4,7 @@
 //! The checks run twice: at planning (so the marketer sees who is skipped and why) and again
 //! just before each send (a customer may opt out or book in between).
 
-// pub mod sender;
+pub mod sender;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::booking::local_parts;
 use super::db::campaigns::{self as store, AudienceBounds, Candidate, NewCampaign, NewRecipient};
-use super::db::{from_ms, DbError, DbExecutor};
+use super::db::{from_ms, templates, DbError, DbExecutor};
 use super::state::AppState;
 use crate::model::{
     check_placeholders, render_text, Audience, CampaignAction, CampaignDraft, CampaignStatus, CampaignPlan, DailyCounter, ExcludedOutcome,
@@ -177,13 +177,21 @@ async fn check(app: &AppState, draft: &CampaignDraft) -> Result<Checked, Campaig
     }
     let template = match draft.template.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(wanted) => {
-            let template = store::template_by_name(&app.db, wanted, app.settings.business.language.code())
-                .await?
-                .ok_or_else(|| CampaignError::Invalid(format!("There is no template called `{wanted}`.")))?;
-            if !template.is_approved() {
+            let language = app.settings.business.language.code();
+            let Some(template) = templates::find_approved(&app.db, wanted, &[language]).await? else {
+                let known = templates::list_templates(&app.db).await?.into_iter().find(|t| t.name == wanted);
+                return Err(CampaignError::Invalid(match known {
+                    Some(t) => format!(
+                        "The template `{wanted}` is {}, not approved: WhatsApp only sends approved templates.",
+                        t.status.to_lowercase()
+                    ),
+                    None => format!("There is no template called `{wanted}`. Sync the templates from WhatsApp first."),
+                }));
+            };
+            if !template.needs_only_a_name() {
                 return Err(CampaignError::Invalid(format!(
-                    "The template `{wanted}` is {}, not approved: WhatsApp only sends approved templates.",
-                    template.status.to_lowercase()
+                    "The template `{wanted}` needs more than the customer's name ({}): campaigns fill only {{customer_name}}.",
+                    template.parameters.join(", ")
                 )));
             }
             Some(template)

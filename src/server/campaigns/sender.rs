@@ -18,9 +18,9 @@ use tokio::task::JoinSet;
 use super::{business_day, next_day_sending_time, next_sending_time, skip_reason, Rules};
 use crate::model::{CampaignStatus, ExcludedOutcome, MessageTemplate, RecipientStatus};
 use crate::server::db::campaigns::{self as store, CampaignRow, Candidate};
-use crate::server::db::{DbError, DbResult};
+use crate::server::db::{templates, DbError, DbResult};
 use crate::server::state::AppState;
-use crate::server::whatsapp::sender::SendError;
+use crate::server::whatsapp::sender::{SendError, TemplateMessage};
 
 /// How often expiry, interrupted sends and auto-pause are looked at.
 const HOUSEKEEPING: StdDuration = StdDuration::from_secs(1);
@@ -100,7 +100,7 @@ async fn send_due(
             Some(id) => match templates.get(&id) {
                 Some(template) => Some(template.clone()),
                 None => {
-                    let template = Arc::new(store::get_template(&app.db, id).await?);
+                    let template = Arc::new(templates::get_template(&app.db, id).await?);
                     templates.insert(id, template.clone());
                     Some(template)
                 }
@@ -231,7 +231,13 @@ async fn deliver(app: &AppState, campaign: &CampaignRow, template: Option<&Messa
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
                 .unwrap_or(&campaign.name_fallback);
-            app.sender.send_template(&send.candidate.wa_id, template, name).await
+            match TemplateMessage::with_name(template, name) {
+                Some(message) => app.sender.send_template(&send.candidate.wa_id, &message).await,
+                None => Err(SendError::Rejected(format!(
+                    "the template `{}` needs more than the customer's name",
+                    template.name
+                ))),
+            }
         }
         None => app.sender.send_text(&send.candidate.wa_id, &send.text).await,
     };

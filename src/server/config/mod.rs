@@ -138,6 +138,8 @@ pub struct WhatsAppSettings {
     pub app_secret: Option<Secret>,
     pub access_token: Option<Secret>,
     pub phone_number_id: Option<String>,
+    /// Message templates are synced from this WhatsApp Business Account.
+    pub business_account_id: Option<String>,
     pub api_base: String,
     pub api_version: String,
     /// WhatsApp allows about one message every 6 s to the same person (error 131056).
@@ -161,6 +163,8 @@ pub struct SchedulerSettings {
     pub workers: usize,
     /// A claimed job not finished within this time is taken up again (its worker died).
     pub job_lock: Duration,
+    /// On shutdown, how long running work gets to finish.
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -261,6 +265,7 @@ impl Settings {
             scheduler: SchedulerSettings {
                 workers: scheduler.workers,
                 job_lock: scheduler.job_lock_seconds.0,
+                shutdown_grace: scheduler.shutdown_grace_seconds.0,
             },
             campaigns: CampaignSettings {
                 daily_limit: campaigns.daily_limit,
@@ -380,6 +385,7 @@ fn whatsapp_settings(whatsapp: WhatsAppSection) -> Result<WhatsAppSettings, Conf
         app_secret: whatsapp.app_secret,
         access_token: whatsapp.access_token,
         phone_number_id: whatsapp.phone_number_id,
+        business_account_id: whatsapp.business_account_id,
         api_base: whatsapp.api_base,
         api_version: whatsapp.api_version,
         pair_interval: whatsapp.pair_interval_ms.0,

@@ -91,6 +91,10 @@ declare_settings! {
             check: at_least_one,
             meaning: "a claimed job whose worker died is taken up again after this",
         },
+        shutdown_grace_seconds: Seconds {
+            default: "10",
+            meaning: "on SIGTERM, how long running jobs and campaign sends get to finish; what is left is taken up after the restart",
+        },
     }
 
     [campaigns] CampaignsSection {
@@ -174,6 +178,9 @@ declare_settings! {
         },
         phone_number_id: Option<String> {
             meaning: "the business number's id",
+        },
+        business_account_id: Option<String> {
+            meaning: "the WhatsApp Business Account id; with the access token, message templates are synced from it",
         },
         api_base: String {
             default: "https://graph.facebook.com",

@@ -9,7 +9,7 @@ use crate::model::{Author, Contact, DeliveryStatus, InboxEvent, Intent, Message}
 use crate::server::ai::AiReply;
 use crate::server::db::conversations::{self, NewMessage};
 use crate::server::state::AppState;
-use crate::server::whatsapp::sender::SendError;
+use crate::server::whatsapp::sender::{SendError, TemplateMessage};
 
 /// One message from the bot: what it says, what it answers and why.
 #[derive(Clone, Copy)]
@@ -85,15 +85,39 @@ pub enum Delivery {
     Retry,
 }
 
-/// Hands a stored message to WhatsApp and records the result. When WhatsApp asks us to
-/// wait, a first attempt schedules a retry job; a retry job fails so the queue backs off.
+/// What goes to WhatsApp for a stored message: its text, or an approved template whose
+/// rendered text is the stored body (outside the 24-hour window).
+#[derive(Clone, Copy)]
+pub enum Outgoing<'a> {
+    Text,
+    Template(&'a TemplateMessage),
+}
+
+/// Hands a stored message to WhatsApp as text and records the result. When WhatsApp asks us
+/// to wait, a first attempt schedules a retry job; a retry job fails so the queue backs off.
 pub async fn send(
     app: &AppState,
     contact: &Contact,
     message: &Message,
     delivery: Delivery,
 ) -> Result<(), ProcessError> {
-    let result = app.sender.send_text(&contact.wa_id, &message.body).await;
+    send_as(app, contact, message, Outgoing::Text, delivery).await
+}
+
+/// [`send`] for text or a template. Everything else WhatsApp refuses (the window, the
+/// marketing limit, spam-rate limiting, an undeliverable number) is recorded on the message
+/// and not retried: trying again soon would be refused the same way.
+pub async fn send_as(
+    app: &AppState,
+    contact: &Contact,
+    message: &Message,
+    outgoing: Outgoing<'_>,
+    delivery: Delivery,
+) -> Result<(), ProcessError> {
+    let result = match outgoing {
+        Outgoing::Text => app.sender.send_text(&contact.wa_id, &message.body).await,
+        Outgoing::Template(template) => app.sender.send_template(&contact.wa_id, template).await,
+    };
     let (wa_id, status, error) = match &result {
         Ok(wa_id) => (Some(wa_id.as_str()), DeliveryStatus::Sent, None),
         Err(error) => (None, DeliveryStatus::Failed, Some(error.to_string())),
@@ -108,10 +132,12 @@ pub async fn send(
     });
     match result {
         Ok(_) => Ok(()),
-        Err(error @ SendError::RetryLater(_)) if delivery == Delivery::Retry => {
+        Err(error @ (SendError::RetryLater(_) | SendError::Uncertain(_))) if delivery == Delivery::Retry => {
             Err(ProcessError::Retry(error.to_string(), None))
         }
-        Err(error @ SendError::RetryLater(_)) => {
+        // The retry job resends the stored text, which is not the template: a failed
+        // template send stays failed, shown to staff, who may send it again.
+        Err(error @ (SendError::RetryLater(_) | SendError::Uncertain(_))) if matches!(outgoing, Outgoing::Text) => {
             tracing::warn!(message_id = message.id, %error, "WhatsApp asked us to retry; scheduled");
             let job = ConversationJob {
                 conversation_id: message.conversation_id,

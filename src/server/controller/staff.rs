@@ -3,14 +3,16 @@
 
 use chrono::Utc;
 
-use super::outbound::{self, Delivery};
+use super::outbound::{self, Delivery, Outgoing};
 use super::{sentences, ProcessError};
 use crate::model::{
-    Author, Conversation, ConversationMode, DeliveryStatus, InboxEvent, Message, NameSource, Outcome, StaffUser,
+    name_or_fallback, Author, Conversation, ConversationMode, DeliveryStatus, InboxEvent, Message, NameSource, Outcome,
+    StaffUser,
 };
 use crate::server::db::conversations::{self, NewMessage};
-use crate::server::db::{contacts, tags, DbError};
+use crate::server::db::{contacts, tags, templates, DbError};
 use crate::server::state::AppState;
+use crate::server::whatsapp::sender::TemplateMessage;
 
 /// Why a staff reply was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,9 @@ pub enum StaffReplyError {
         "The customer's last message is more than 24 hours old, so WhatsApp only allows an approved template now."
     )]
     OutsideWindow,
+    /// The chosen template cannot be sent (not approved, or it needs more than a name).
+    #[error("{0}")]
+    TemplateUnusable(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -83,7 +88,19 @@ pub async fn send_reply(
     if !contact.window_open(now) {
         return Err(StaffReplyError::OutsideWindow);
     }
-    let (text, staff_id) = (text.to_string(), staff.id);
+    deliver_staff_message(app, &conversation, staff, text.to_string(), Outgoing::Text).await
+}
+
+/// Stores a staff message (clearing the attention flag) and hands it to WhatsApp as
+/// `outgoing`; the stored body is what the customer reads.
+async fn deliver_staff_message(
+    app: &AppState,
+    conversation: &Conversation,
+    staff: &StaffUser,
+    text: String,
+    outgoing: Outgoing<'_>,
+) -> Result<Message, StaffReplyError> {
+    let (conversation_id, staff_id, now) = (conversation.id, staff.id, Utc::now());
     let message = app
         .db
         .transaction(move |tx| {
@@ -97,13 +114,49 @@ pub async fn send_reply(
         })
         .await?;
     outbound::publish_message(app, &message);
-    match outbound::send(app, contact, &message, Delivery::First).await {
+    match outbound::send_as(app, &conversation.contact, &message, outgoing, Delivery::First).await {
         Ok(()) => {}
         Err(ProcessError::Db(error)) => return Err(error.into()),
-        Err(error) => tracing::warn!(%error, "staff reply not sent yet"),
+        Err(error) => tracing::warn!(%error, "staff message not sent yet"),
     }
     outbound::publish_conversation(app, conversation_id).await;
     Ok(conversations::get_message(&app.db, message.id).await?)
+}
+
+/// An approved template sent by staff, with the customer's name (or "there") in it: the only
+/// way to reach a customer whose 24-hour window is closed. The chat shows the text the
+/// customer got.
+#[tracing::instrument(skip_all, fields(conversation_id = conversation_id, template_id = template_id))]
+pub async fn send_template(
+    app: &AppState,
+    conversation_id: i64,
+    staff: &StaffUser,
+    template_id: i64,
+) -> Result<Message, StaffReplyError> {
+    let conversation = conversations::get_conversation(&app.db, conversation_id).await?;
+    let contact = &conversation.contact;
+    if contact.opted_out_at.is_some() {
+        return Err(StaffReplyError::TemplateUnusable(
+            "The customer opted out of messages (STOP), so no template is sent.".into(),
+        ));
+    }
+    let template = templates::get_template(&app.db, template_id).await?;
+    if !template.is_approved() {
+        return Err(StaffReplyError::TemplateUnusable(format!(
+            "The template {} is {}, not approved by WhatsApp: it cannot be sent.",
+            template.name,
+            template.status.to_lowercase()
+        )));
+    }
+    let name = name_or_fallback(contact.name.as_deref());
+    let Some(wire) = TemplateMessage::with_name(&template, name) else {
+        return Err(StaffReplyError::TemplateUnusable(format!(
+            "The template {} needs more than the customer's name; send it from a campaign.",
+            template.name
+        )));
+    };
+    let text = template.render(name);
+    deliver_staff_message(app, &conversation, staff, text, Outgoing::Template(&wire)).await
 }
 
 /// A contact as staff edit it in the side panel, already validated.

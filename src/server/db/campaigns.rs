@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::{from_ms, id_list, parse_stored, to_ms, DbError, DbExecutor, DbResult};
 use crate::model::{
-    Audience, CampaignProgress, CampaignStatus, CampaignSummary, MessageTemplate, RecipientRow, RecipientStatus,
+    Audience, CampaignProgress, CampaignStatus, CampaignSummary, RecipientRow, RecipientStatus,
     SkipCount, SkipReason,
 };
 
@@ -819,63 +819,6 @@ pub async fn skip_counts(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<
         .collect()
 }
 
-#[derive(FromRow)]
-struct TemplateRow {
-    id: i64,
-    name: String,
-    language: String,
-    category: String,
-    status: String,
-    body: String,
-    parameters: String,
-}
-
-impl TemplateRow {
-    fn into_template(self) -> MessageTemplate {
-        MessageTemplate {
-            id: self.id,
-            name: self.name,
-            language: self.language,
-            category: self.category,
-            status: self.status,
-            body: self.body,
-            parameters: self
-                .parameters
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(String::from)
-                .collect(),
-        }
-    }
-}
-
-/// The template a campaign names: in the business's language when there is one.
-pub async fn template_by_name(mut db: impl DbExecutor, name: &str, language: &str) -> DbResult<Option<MessageTemplate>> {
-    let row: Option<TemplateRow> = sqlx::query_as(
-        "SELECT id, name, language, category, status, body, parameters FROM message_templates WHERE name = $1 \
-         ORDER BY CASE WHEN language = $2 OR language LIKE $3 THEN 0 ELSE 1 END, \
-         CASE WHEN status = 'APPROVED' THEN 0 ELSE 1 END, id LIMIT 1",
-    )
-    .bind(name)
-    .bind(language)
-    .bind(format!("{language}\\_%"))
-    .fetch_optional(&mut *db.reader().await?)
-    .await?;
-    Ok(row.map(TemplateRow::into_template))
-}
-
-pub async fn get_template(mut db: impl DbExecutor, id: i64) -> DbResult<MessageTemplate> {
-    let row: TemplateRow = sqlx::query_as(
-        "SELECT id, name, language, category, status, body, parameters FROM message_templates WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *db.reader().await?)
-    .await?
-    .ok_or(DbError::NotFound("template"))?;
-    Ok(row.into_template())
-}
-
 /// When the campaign's earliest waiting recipient is due (a retry tomorrow, say).
 pub async fn next_scheduled_at(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<Option<DateTime<Utc>>> {
     let at: Option<i64> = sqlx::query_scalar(
@@ -900,16 +843,6 @@ pub async fn sending_campaign_ids(mut db: impl DbExecutor) -> DbResult<Vec<i64>>
     Ok(sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'sending' ORDER BY id")
         .fetch_all(&mut *db.reader().await?)
         .await?)
-}
-
-/// The template library, by name and language.
-pub async fn list_templates(mut db: impl DbExecutor) -> DbResult<Vec<MessageTemplate>> {
-    let rows: Vec<TemplateRow> = sqlx::query_as(
-        "SELECT id, name, language, category, status, body, parameters FROM message_templates ORDER BY name, language",
-    )
-    .fetch_all(&mut *db.reader().await?)
-    .await?;
-    Ok(rows.into_iter().map(TemplateRow::into_template).collect())
 }
 
 /// WhatsApp's "stop promotions" (or "resume") for a number; a number we do not know is

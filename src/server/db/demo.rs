@@ -9,6 +9,7 @@ use super::knowledge::{
     assign_service, insert_appointment, insert_business_hours, insert_closure, insert_faq, insert_service,
     insert_staff, NewAppointment,
 };
+use super::templates::{self, TemplateDefinition};
 use super::{contacts, tags, DbExecutor, DbResult};
 use crate::model::{
     AppointmentStatus, Author, BookingSource, ConversationMode, DeliveryStatus, NameSource, OpeningHours, Outcome, WaId,
@@ -334,6 +335,57 @@ pub async fn load_demo_salon(mut db: impl DbExecutor, tz: Tz, now: DateTime<Utc>
     )
     .await?;
     contacts::set_opted_out(&mut db, lena, true, now - Duration::days(20)).await?;
+    Ok(())
+}
+
+/// The demo's WhatsApp templates, for when Graph cannot be asked for the real ones: a
+/// named marketing offer in English and Spanish, a positional reminder, and one still
+/// waiting for Meta's approval (which nothing may send).
+pub async fn load_demo_templates(db: impl DbExecutor, now: DateTime<Utc>) -> DbResult<()> {
+    let template =
+        |name: &str, language: &str, category: &str, status: &str, body: &str, parameter: &str| TemplateDefinition {
+            name: name.into(),
+            language: language.into(),
+            category: category.into(),
+            status: status.into(),
+            body: body.into(),
+            parameters: vec![parameter.into()],
+        };
+    let library = [
+        template(
+            "seasonal_offer",
+            "en",
+            "MARKETING",
+            "APPROVED",
+            "Hi {{customer_name}}, it's colour week at the salon: 20% off any colour service until Sunday. Reply to book your chair!",
+            "customer_name",
+        ),
+        template(
+            "seasonal_offer",
+            "es",
+            "MARKETING",
+            "APPROVED",
+            "Hola {{customer_name}}, es la semana del color en el salón: 20% de descuento en cualquier color hasta el domingo. ¡Responde para reservar!",
+            "customer_name",
+        ),
+        template(
+            "appointment_reminder",
+            "en",
+            "UTILITY",
+            "APPROVED",
+            "Hi {{1}}, this is a reminder of your appointment with us. Reply to this message if you need to change it.",
+            "1",
+        ),
+        template(
+            "we_miss_you",
+            "en",
+            "MARKETING",
+            "PENDING",
+            "Hi {{customer_name}}, we miss you! Book this month and your blow-dry is on us.",
+            "customer_name",
+        ),
+    ];
+    templates::replace_templates(db, &library, now).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod jobs;
 pub mod knowledge;
 pub mod tags;
+pub mod templates;
 pub mod tokens;
 pub mod users;
 

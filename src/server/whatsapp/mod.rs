@@ -1,5 +1,6 @@
-//! WhatsApp Cloud API: webhook payloads, their signature, and the sender.
+//! WhatsApp Cloud API: webhook payloads, their signature, the sender and the template list.
 
 pub mod payload;
 pub mod sender;
 pub mod signature;
+pub mod templates;

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::model::MessageTemplate;
 use crate::server::config::{Secret, WhatsAppSettings};
 
 /// Why a message was not sent, by what the caller should do.
@@ -23,13 +24,25 @@ pub enum SendError {
     /// 131026: the number cannot receive WhatsApp messages.
     #[error("undeliverable: the number cannot receive this message")]
     Undeliverable,
+    /// 131049: WhatsApp held back a marketing message "to maintain healthy ecosystem
+    /// engagement" (this person got enough marketing lately). Worth one try a day, no sooner.
+    #[error("not delivered: WhatsApp limits the marketing messages this person receives")]
+    MarketingLimit,
+    /// 131048: too many recipients flagged our messages as spam; sending more makes it worse.
+    #[error("spam-rate limited: WhatsApp holds back messages from this number for now")]
+    SpamRateLimited,
     #[error("refused by WhatsApp: {0}")]
     Rejected(String),
+    /// The request went out but no answer came back (timed out, or the answer broke off):
+    /// WhatsApp may have sent the message. Chat replies retry (the customer waits for an
+    /// answer); campaign sends do not (a marketing message twice is worse than once late).
+    #[error("no answer from WhatsApp; the message may have been sent: {0}")]
+    Uncertain(String),
 }
 
 impl SendError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, SendError::RetryLater(_))
+        matches!(self, SendError::RetryLater(_) | SendError::Uncertain(_))
     }
 }
 
@@ -91,6 +104,27 @@ impl Sender {
 
     /// Sends a text and returns WhatsApp's message id (`wamid…`), or an `outbox.…` id.
     pub async fn send_text(&self, to: &str, body: &str) -> Result<String, SendError> {
+        self.send(
+            to,
+            json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to,
+                "type": "text",
+                "text": { "preview_url": false, "body": body },
+            }),
+        )
+        .await
+    }
+
+    /// Sends an approved template (the only kind WhatsApp delivers outside the 24-hour
+    /// window) and returns its message id, or an `outbox.…` id.
+    pub async fn send_template(&self, to: &str, template: &TemplateMessage) -> Result<String, SendError> {
+        self.send(to, template.request(to)).await
+    }
+
+    /// The one way a message reaches WhatsApp: paced, posted, its answer read.
+    async fn send(&self, to: &str, request: Value) -> Result<String, SendError> {
         match self {
             Sender::Outbox => Ok(format!("outbox.{}", hex::encode(rand::random::<[u8; 12]>()))),
             Sender::CloudApi {
@@ -100,13 +134,6 @@ impl Sender {
                 pacer,
             } => {
                 pacer.wait_turn(to).await;
-                let request = json!({
-                    "messaging_product": "whatsapp",
-                    "recipient_type": "individual",
-                    "to": to,
-                    "type": "text",
-                    "text": { "preview_url": false, "body": body },
-                });
                 let response = http
                     .post(messages_url)
                     .bearer_auth(token.expose())
@@ -114,12 +141,20 @@ impl Sender {
                     .timeout(Duration::from_secs(15))
                     .send()
                     .await
-                    .map_err(|e| SendError::RetryLater(format!("cannot reach WhatsApp ({})", without_url(&e))))?;
+                    .map_err(|e| {
+                        let detail = format!("cannot reach WhatsApp ({})", without_url(&e));
+                        // A connection never made sent nothing; a timeout may have.
+                        if e.is_connect() {
+                            SendError::RetryLater(detail)
+                        } else {
+                            SendError::Uncertain(detail)
+                        }
+                    })?;
                 let status = response.status();
                 let bytes = response
                     .bytes()
                     .await
-                    .map_err(|e| SendError::RetryLater(format!("WhatsApp's answer broke off ({})", without_url(&e))))?;
+                    .map_err(|e| SendError::Uncertain(format!("WhatsApp's answer broke off ({})", without_url(&e))))?;
                 if status.is_success() {
                     let sent: SendResponse = serde_json::from_slice(&bytes)
                         .map_err(|_| SendError::Rejected("WhatsApp's answer had no message id".into()))?;
@@ -134,6 +169,74 @@ impl Sender {
                 Err(classify(status.as_u16(), error))
             }
         }
+    }
+}
+
+/// A template message to one person: the template's name and language, and the body's
+/// parameters in the order the template lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateMessage {
+    pub name: String,
+    pub language: String,
+    pub parameters: Vec<TemplateParameter>,
+}
+
+/// One body parameter: `customer_name` (named) or `1` (positional), and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateParameter {
+    pub name: String,
+    pub text: String,
+}
+
+impl TemplateMessage {
+    /// `template` with `name` in its name parameter; `None` when it has other parameters,
+    /// which nothing here knows how to fill.
+    pub fn with_name(template: &MessageTemplate, name: &str) -> Option<TemplateMessage> {
+        if !template.needs_only_a_name() {
+            return None;
+        }
+        Some(TemplateMessage {
+            name: template.name.clone(),
+            language: template.language.clone(),
+            parameters: template
+                .parameters
+                .iter()
+                .map(|p| TemplateParameter {
+                    name: p.clone(),
+                    text: name.to_string(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Graph's request body. Named parameters carry `parameter_name`; positional ones go in
+    /// their order without it; a template without parameters has no components.
+    fn request(&self, to: &str) -> Value {
+        let mut template = json!({
+            "name": self.name,
+            "language": { "code": self.language },
+        });
+        if !self.parameters.is_empty() {
+            let parameters: Vec<Value> = self
+                .parameters
+                .iter()
+                .map(|p| {
+                    if p.name.bytes().all(|b| b.is_ascii_digit()) {
+                        json!({ "type": "text", "text": p.text })
+                    } else {
+                        json!({ "type": "text", "parameter_name": p.name, "text": p.text })
+                    }
+                })
+                .collect();
+            template["components"] = json!([{ "type": "body", "parameters": parameters }]);
+        }
+        json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": template,
+        })
     }
 }
 
@@ -156,9 +259,9 @@ fn classify(status: u16, error: Option<GraphError>) -> SendError {
     match code {
         Some(131047) => SendError::OutsideWindow,
         Some(131026) => SendError::Undeliverable,
-        Some(130429 | 131056 | 131048 | 80007) => {
-            SendError::RetryLater(format!("{}: {detail}", code.unwrap_or_default()))
-        }
+        Some(131049) => SendError::MarketingLimit,
+        Some(131048) => SendError::SpamRateLimited,
+        Some(130429 | 131056 | 80007) => SendError::RetryLater(format!("{}: {detail}", code.unwrap_or_default())),
         Some(code) if status >= 500 => SendError::RetryLater(format!("{code}: {detail}")),
         Some(code) => SendError::Rejected(format!("{code}: {detail}")),
         None if status == 429 || status >= 500 => SendError::RetryLater(detail),
@@ -227,7 +330,59 @@ mod tests {
         assert!(classify(429, error(130429)).is_retryable());
         assert!(classify(400, error(131056)).is_retryable());
         assert!(classify(503, None).is_retryable());
+        assert_eq!(classify(400, error(131049)), SendError::MarketingLimit);
+        assert_eq!(classify(400, error(131048)), SendError::SpamRateLimited);
+        assert!(
+            !SendError::MarketingLimit.is_retryable(),
+            "once a day, by the campaign sender"
+        );
+        assert!(!SendError::SpamRateLimited.is_retryable(), "more sends make it worse");
         assert!(!classify(400, error(100)).is_retryable());
+    }
+
+    fn template(body: &str, parameters: &[&str]) -> MessageTemplate {
+        MessageTemplate {
+            id: 1,
+            name: "seasonal_offer".into(),
+            language: "en".into(),
+            category: "MARKETING".into(),
+            status: "APPROVED".into(),
+            body: body.into(),
+            parameters: parameters.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn template_requests_have_graphs_wire_format() {
+        let named = TemplateMessage::with_name(&template("Hi {{customer_name}}", &["customer_name"]), "Ana").unwrap();
+        assert_eq!(
+            named.request("34600111222"),
+            json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "34600111222",
+                "type": "template",
+                "template": {
+                    "name": "seasonal_offer",
+                    "language": { "code": "en" },
+                    "components": [{ "type": "body", "parameters": [
+                        { "type": "text", "parameter_name": "customer_name", "text": "Ana" }
+                    ] }]
+                }
+            })
+        );
+        let positional = TemplateMessage::with_name(&template("Hi {{1}}", &["1"]), "Ana").unwrap();
+        assert_eq!(
+            positional.request("1")["template"]["components"][0]["parameters"],
+            json!([{ "type": "text", "text": "Ana" }])
+        );
+        let plain = TemplateMessage::with_name(&template("Hello", &[]), "Ana").unwrap();
+        assert!(plain.request("1")["template"].get("components").is_none());
+        assert_eq!(
+            TemplateMessage::with_name(&template("{{1}} on {{2}}", &["1", "2"]), "Ana"),
+            None,
+            "a second parameter cannot be filled from the name"
+        );
     }
 
     #[tokio::test]
