@@ -360,3 +360,302 @@ async fn the_holdout_is_never_sent(test_db: TestDb) {
     app.stop().await;
     test_db.cleanup().await;
 }
+
+mod sending {
+    use std::time::Duration as StdDuration;
+
+    use chrono::Utc;
+    use frontdesk::model::{CampaignAction, Role};
+    use frontdesk::server::campaigns::{self, business_day};
+    use frontdesk::server::db::Db;
+    use frontdesk::testing::fakes::{FakeGemini, FakeGraph};
+    use frontdesk::testing::rig::{pipeline_env, post_signed, Brain};
+    use frontdesk::testing::{eventually, test_settings, TestApp, TestDb};
+    use reqwest::StatusCode;
+    use serde_json::{json, Value};
+
+    use super::{approved_template, broadcast, contact, recipients, token};
+
+    on_both_databases!(
+        each_eligible_customer_gets_one_message_with_their_name,
+        the_daily_limit_holds_across_campaigns_and_business_days,
+        whatsapp_errors_are_handled_per_recipient,
+        many_failures_pause_the_campaign,
+        a_crash_mid_campaign_never_sends_twice,
+    );
+
+    /// An app that sends through the fake Graph API.
+    async fn app(db: &TestDb, graph: &FakeGraph, extra: &[(&str, &str)]) -> TestApp {
+        let gemini = FakeGemini::start().await;
+        let mut env = pipeline_env(graph, &gemini, Brain::Offline);
+        env.push(("FRONTDESK_DEMO_DATA", "false".into()));
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        TestApp::start(test_settings(&db.url, &env)).await
+    }
+
+    /// A template campaign to these contacts, sent without delay at any hour.
+    fn campaign(name: &str, contact_ids: &[i64]) -> Value {
+        json!({"name": name, "template": "test_offer", "name_fallback": "there",
+            "audience": {"contact_ids": contact_ids},
+            "min_delay_seconds": 0, "max_delay_seconds": 0, "sending_from": "00:00", "sending_until": "24:00",
+            "acknowledge_disclaimer": true})
+    }
+
+    async fn status_count(db: &Db, campaign_id: i64, status: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 AND status = $2")
+            .bind(campaign_id)
+            .bind(status)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    }
+
+    async fn campaign_status(db: &Db, campaign_id: i64) -> (String, Option<String>) {
+        sqlx::query_as("SELECT status, pause_reason FROM campaigns WHERE id = $1")
+            .bind(campaign_id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    }
+
+    async fn launch(app: &TestApp, token: &str, body: &Value) -> i64 {
+        let (status, answer) = broadcast(app, token, body, None).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        answer["campaign_id"].as_i64().unwrap()
+    }
+
+    fn status_payload(wamid: &str, status: &str, to: &str) -> String {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": "1098765"},
+            "statuses": [{"id": wamid, "status": status, "timestamp": Utc::now().timestamp().to_string(), "recipient_id": to}]}}]}]})
+        .to_string()
+    }
+
+    async fn each_eligible_customer_gets_one_message_with_their_name(test_db: TestDb) {
+        let graph = FakeGraph::start().await;
+        let app = app(&test_db, &graph, &[]).await;
+        let db = &app.state.db;
+        approved_template(db).await;
+        let ana = contact(db, "34600000101", Some("Ana"), true).await;
+        let bo = contact(db, "34600000102", Some("Bo"), true).await;
+        let nameless = contact(db, "34600000103", None, true).await;
+        let opted_out = contact(db, "34600000104", Some("Olga"), true).await;
+        super::set(db, "UPDATE contacts SET opted_out_at = $1 WHERE id = $2", 1, opted_out).await;
+        let admin = token(&app, Role::Admin).await;
+        let id = launch(&app, &admin, &campaign("Names", &[ana, bo, nameless, opted_out])).await;
+        eventually(10, "the campaign completes", || async { super::campaign_done(db, id).await }).await;
+        let mut sent: Vec<(String, Vec<(Option<String>, String)>)> = graph
+            .templates_sent()
+            .into_iter()
+            .map(|(to, t)| {
+                assert_eq!((t.name.as_str(), t.language.as_str()), ("test_offer", "en"));
+                (to, t.parameters)
+            })
+            .collect();
+        sent.sort();
+        let named = |name: &str| vec![(Some("customer_name".to_string()), name.to_string())];
+        assert_eq!(
+            sent,
+            vec![
+                ("34600000101".to_string(), named("Ana")),
+                ("34600000102".to_string(), named("Bo")),
+                ("34600000103".to_string(), named("there")),
+            ],
+            "one message each, with the name from the contacts table"
+        );
+        assert_eq!(status_count(db, id, "sent").await, 3);
+        let counter = campaigns::daily_counter(&app.state).await.unwrap();
+        assert_eq!(counter.sent_today, 3, "the daily counter moved");
+
+        // Delivery statuses move recipients on; a reply makes them `replied`.
+        let wamid = |to: &str| graph.sent().into_iter().find(|m| m.to == to).unwrap().wamid;
+        let (ana_wamid, bo_wamid) = (wamid("34600000101"), wamid("34600000102"));
+        for (wamid, status, to) in [(&ana_wamid, "delivered", "34600000101"), (&bo_wamid, "delivered", "34600000102"), (&bo_wamid, "read", "34600000102")] {
+            assert_eq!(post_signed(&app, status_payload(wamid, status, to)).await.status(), StatusCode::OK);
+        }
+        let statuses: Vec<(String,)> = sqlx::query_as("SELECT status FROM campaign_recipients WHERE campaign_id = $1 AND contact_id IN ($2, $3) ORDER BY contact_id")
+            .bind(id).bind(ana).bind(bo).fetch_all(db.pool()).await.unwrap();
+        assert_eq!(statuses, vec![("delivered".to_string(),), ("read".to_string(),)]);
+        // A late "delivered" never moves a read message back.
+        post_signed(&app, status_payload(&bo_wamid, "delivered", "34600000102")).await;
+        assert_eq!(status_count(db, id, "read").await, 1);
+        let reply = frontdesk::server::whatsapp::payload::text_message_payload("34600000101", None, "wamid.REPLY1", Utc::now(), "Yes please!");
+        post_signed(&app, reply.to_string()).await;
+        eventually(10, "the reply marks the recipient", || async { status_count(db, id, "replied").await == 1 }).await;
+        // A booking now would be the campaign's (last touch, within the attribution window).
+        assert_eq!(
+            frontdesk::server::db::campaigns::attributed_campaign(db, ana, Utc::now()).await.unwrap(),
+            Some(id)
+        );
+        assert_eq!(frontdesk::server::db::campaigns::attributed_campaign(db, nameless, Utc::now()).await.unwrap(), None, "not delivered yet");
+        app.stop().await;
+        test_db.cleanup().await;
+    }
+
+    async fn the_daily_limit_holds_across_campaigns_and_business_days(test_db: TestDb) {
+        let graph = FakeGraph::start().await;
+        // Far from UTC, so the business day is not the UTC day for most of it.
+        let app = app(&test_db, &graph, &[("CAMPAIGNS_DAILY_LIMIT", "5"), ("FRONTDESK_TIMEZONE", "Pacific/Kiritimati")]).await;
+        let db = &app.state.db;
+        approved_template(db).await;
+        let tz = chrono_tz::Pacific::Kiritimati;
+        // Yesterday (business time) was full: today is a new day.
+        let yesterday = business_day(tz, Utc::now() - chrono::Duration::days(1));
+        sqlx::query("INSERT INTO campaign_days (day, sent) VALUES ($1, 5)").bind(&yesterday).execute(db.pool()).await.unwrap();
+        let mut ids = Vec::new();
+        for i in 0..8 {
+            ids.push(contact(db, &format!("3460000020{i}"), Some("Ana"), true).await);
+        }
+        let admin = token(&app, Role::Admin).await;
+        let (one, two) = (campaign("First", &ids[..4]), campaign("Second", &ids[4..]));
+        let (first, second) = tokio::join!(launch(&app, &admin, &one), launch(&app, &admin, &two));
+        eventually(10, "five messages go", || async { graph.sent().len() >= 5 }).await;
+        tokio::time::sleep(StdDuration::from_millis(1500)).await;
+        assert_eq!(graph.sent().len(), 5, "never above the daily limit, with two campaigns at once");
+        let waiting = status_count(db, first, "scheduled").await + status_count(db, second, "scheduled").await;
+        assert_eq!(waiting, 3, "the rest wait for the next day");
+        let today = business_day(tz, Utc::now());
+        let sent_today: i64 = sqlx::query_scalar("SELECT sent FROM campaign_days WHERE day = $1").bind(&today).fetch_one(db.pool()).await.unwrap();
+        assert_eq!(sent_today, 5);
+        let counter = campaigns::daily_counter(&app.state).await.unwrap();
+        assert_eq!((counter.sent_today, counter.limit), (5, 5));
+        // Each campaign with recipients left waits until tomorrow's sending hours begin.
+        let tomorrow = campaigns::next_day_sending_time(tz, Utc::now(), 0).timestamp_millis();
+        for id in [first, second] {
+            if status_count(db, id, "scheduled").await > 0 {
+                let next: i64 = sqlx::query_scalar("SELECT next_send_at FROM campaigns WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+                assert_eq!(next, tomorrow, "campaign {id} waits for the next business day");
+            }
+        }
+        app.stop().await;
+        test_db.cleanup().await;
+    }
+
+    async fn whatsapp_errors_are_handled_per_recipient(test_db: TestDb) {
+        let graph = FakeGraph::start().await;
+        let app = app(&test_db, &graph, &[]).await;
+        let db = &app.state.db;
+        approved_template(db).await;
+        let limited = contact(db, "34600000301", Some("Lim"), true).await;
+        let window = contact(db, "34600000302", Some("Win"), true).await;
+        let gone = contact(db, "34600000303", Some("Gon"), true).await;
+        let fine = contact(db, "34600000304", Some("Fin"), true).await;
+        graph.fail_for("34600000301", 400, 131049);
+        graph.fail_for("34600000302", 400, 131047);
+        graph.fail_for("34600000303", 400, 131026);
+        let admin = token(&app, Role::Admin).await;
+        let id = launch(&app, &admin, &campaign("Errors", &[limited, window, gone, fine])).await;
+        eventually(10, "every recipient is settled", || async {
+            status_count(db, id, "sent").await == 1 && status_count(db, id, "failed").await == 1 && status_count(db, id, "skipped").await == 1
+        })
+        .await;
+        let rows = recipients(db, id).await;
+        let row = |contact: i64| rows.iter().find(|r| r.0 == contact).unwrap().clone();
+        assert_eq!(row(window).2.as_deref(), Some("window_closed"));
+        assert!(row(gone).2.unwrap().contains("131026"));
+        assert_eq!(row(limited).1, "scheduled", "131049 is tried again");
+        assert!(row(limited).2.unwrap().contains("131049"));
+        let retry_at: i64 = sqlx::query_scalar("SELECT scheduled_at FROM campaign_recipients WHERE campaign_id = $1 AND contact_id = $2")
+            .bind(id).bind(limited).fetch_one(db.pool()).await.unwrap();
+        let in_a_day = (Utc::now() + chrono::Duration::hours(23)).timestamp_millis();
+        assert!(retry_at > in_a_day, "a day later");
+        let counter = campaigns::daily_counter(&app.state).await.unwrap();
+        assert_eq!(counter.sent_today, 1, "only what WhatsApp took counts against the limit");
+
+        // 131048: the campaign pauses, with the reason.
+        let spam = contact(db, "34600000305", Some("Spa"), true).await;
+        let after = contact(db, "34600000306", Some("Aft"), true).await;
+        graph.fail_for("34600000305", 400, 131048);
+        let mut body = campaign("Spam", &[spam, after]);
+        body["min_delay_seconds"] = json!(2);
+        body["max_delay_seconds"] = json!(2);
+        let paused = launch(&app, &admin, &body).await;
+        eventually(10, "the campaign pauses", || async { campaign_status(db, paused).await.0 == "paused" }).await;
+        assert!(campaign_status(db, paused).await.1.unwrap().contains("131048"));
+        tokio::time::sleep(StdDuration::from_millis(2500)).await;
+        assert!(graph.sent_to("34600000306").is_empty(), "nothing more is sent while paused");
+
+        // Retry of failed recipients really sends again; resume continues.
+        let retried = contact(db, "34600000307", Some("Ret"), true).await;
+        graph.fail_next(400, 131026);
+        let once = launch(&app, &admin, &campaign("Retry", &[retried])).await;
+        eventually(10, "the send fails", || async { status_count(db, once, "failed").await == 1 }).await;
+        campaigns::act(&app.state, once, CampaignAction::RetryFailed, "admin").await.unwrap();
+        eventually(10, "the retry is sent", || async { status_count(db, once, "sent").await == 1 }).await;
+        assert_eq!(graph.sent_to("34600000307").len(), 1, "it really went out (the fake keeps what it accepted)");
+        app.stop().await;
+        test_db.cleanup().await;
+    }
+
+    async fn many_failures_pause_the_campaign(test_db: TestDb) {
+        let graph = FakeGraph::start().await;
+        let app = app(&test_db, &graph, &[("CAMPAIGNS_SENDS_IN_FLIGHT", "1")]).await;
+        let db = &app.state.db;
+        approved_template(db).await;
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            let wa = format!("346000004{i:02}");
+            graph.fail_for(&wa, 400, 131026);
+            ids.push(contact(db, &wa, Some("Ana"), true).await);
+        }
+        let admin = token(&app, Role::Admin).await;
+        let id = launch(&app, &admin, &campaign("Failing", &ids)).await;
+        eventually(10, "the campaign pauses itself", || async { campaign_status(db, id).await.0 == "paused" }).await;
+        let reason = campaign_status(db, id).await.1.unwrap();
+        assert!(reason.contains("failed"), "{reason}");
+        assert!(status_count(db, id, "scheduled").await > 0, "it stopped before the end");
+        app.stop().await;
+        test_db.cleanup().await;
+    }
+
+    async fn a_crash_mid_campaign_never_sends_twice(test_db: TestDb) {
+        let graph = FakeGraph::start().await;
+        let extra = [("SCHEDULER_JOB_LOCK_SECONDS", "1"), ("CAMPAIGNS_SENDS_IN_FLIGHT", "4")];
+        let first = app(&test_db, &graph, &extra).await;
+        let db = first.state.db.clone();
+        approved_template(&db).await;
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            ids.push(contact(&db, &format!("346000005{i:02}"), Some("Ana"), true).await);
+        }
+        let admin = token(&first, Role::Admin).await;
+        let mut body = campaign("Crash", &ids);
+        body["max_delay_seconds"] = json!(0);
+        let id = launch(&first, &admin, &body).await;
+        eventually(10, "some messages go", || async { graph.sent().len() >= 10 }).await;
+        // WhatsApp stops answering with sends in its hands; then the process dies.
+        graph.hang(true);
+        eventually(10, "sends are in flight", || async { status_count(&db, id, "sending").await == 4 }).await;
+        first.kill().await;
+        graph.hang(false);
+        let sent_before = graph.sent().len();
+
+        let second = app(&test_db, &graph, &extra).await;
+        let db = second.state.db.clone();
+        eventually(15, "the campaign finishes after the restart", || async { super::campaign_done(&db, id).await }).await;
+        let mut per_number = std::collections::HashMap::<String, usize>::new();
+        for message in graph.sent() {
+            *per_number.entry(message.to).or_default() += 1;
+        }
+        assert!(per_number.values().all(|n| *n == 1), "nobody got two messages: {per_number:?}");
+        let unknown = status_count(&db, id, "unknown").await;
+        let sent = status_count(&db, id, "sent").await;
+        assert_eq!(unknown, 4, "the sends cut off by the crash wait for a person");
+        assert_eq!(sent + unknown, 30, "everyone else got exactly one");
+        assert_eq!(sent as usize, graph.sent().len());
+        assert!(graph.sent().len() > sent_before, "the restart carried on where it was");
+        second.stop().await;
+        test_db.cleanup().await;
+    }
+}
+
+/// Whether a campaign has nothing left to send.
+async fn campaign_done(db: &Db, campaign_id: i64) -> bool {
+    let status: String = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1")
+        .bind(campaign_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    status == "completed"
+}

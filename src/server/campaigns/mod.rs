@@ -559,6 +559,7 @@ pub async fn act(app: &AppState, campaign_id: i64, action: CampaignAction, by: &
                         let retried = store::retry_recipients(&mut *tx, campaign_id, &statuses, now).await?;
                         if retried > 0 {
                             store::change_status(&mut *tx, campaign_id, &[Completed], Sending, None, now).await?;
+                            store::set_next_send_at(&mut *tx, campaign_id, now).await?;
                         }
                         Ok::<_, DbError>(retried)
                     })

@@ -127,7 +127,8 @@ async fn send_due(
                 store::set_next_send_at(&app.db, campaign.id, tomorrow).await?;
             }
             Claim::NothingDue(next) => {
-                let later = next.unwrap_or(now + Duration::seconds(60));
+                // Sends still in flight settle soon (or become `unknown`): look again then.
+                let later = next.unwrap_or(now + Duration::from_std(HOUSEKEEPING).unwrap_or_default());
                 store::set_next_send_at(&app.db, campaign.id, later).await?;
             }
         }
@@ -287,8 +288,8 @@ async fn deliver(app: &AppState, campaign: &CampaignRow, template: Option<&Messa
         }
         Err(SendError::SpamRateLimited) => {
             store::reschedule_recipient(db, id, now, "not sent: the campaign paused", now).await?;
-            let reason = "WhatsApp limited this number's sending because of its spam rate (131048). \
-                          Check the campaign's content and audience before resuming.";
+            let reason = "Paused by WhatsApp's spam-rate limit (131048): too many people blocked or reported \
+                          this number's messages. Check the campaign's content and audience before resuming.";
             store::change_status(db, campaign.id, &[CampaignStatus::Sending], CampaignStatus::Paused, Some(reason), now)
                 .await?;
             tracing::warn!(campaign_id = campaign.id, "campaign paused: WhatsApp spam-rate limit (131048)");
@@ -312,7 +313,8 @@ async fn deliver(app: &AppState, campaign: &CampaignRow, template: Option<&Messa
         }
     }
     // Not sent: its place in the day's limit is free again.
-    store::release_daily_place(db, &send.day).await
+    store::release_daily_place(db, &send.day).await?;
+    pause_if_unhealthy(app, campaign.id).await
 }
 
 /// Expiry, sends cut off by a crash, and pausing campaigns whose sends go badly.
@@ -326,27 +328,37 @@ async fn housekeeping(app: &AppState) -> DbResult<()> {
     for id in store::expire_campaigns(&app.db, now).await? {
         tracing::info!(campaign_id = id, "campaign expired; what was left is marked expired");
     }
-    let settings = &app.settings.campaigns;
     for campaign in store::sending_campaign_ids(&app.db).await? {
-        let (settled, failed, opted_out) = store::health(&app.db, campaign).await?;
-        if settled < PAUSE_MIN_SAMPLE {
-            continue;
-        }
-        let reason = if failed * 100 >= settled * i64::from(settings.pause_failure_percent) {
-            format!("{failed} of {settled} sends failed (the limit is {} %)", settings.pause_failure_percent)
-        } else if opted_out * 100 >= settled * i64::from(settings.pause_opt_out_percent) {
-            format!(
-                "{opted_out} of {settled} recipients opted out after the message (the limit is {} %)",
-                settings.pause_opt_out_percent
-            )
-        } else {
-            continue;
-        };
-        if store::change_status(&app.db, campaign, &[CampaignStatus::Sending], CampaignStatus::Paused, Some(&reason), now)
-            .await?
-        {
-            tracing::warn!(campaign_id = campaign, %reason, "campaign paused itself");
-        }
+        pause_if_unhealthy(app, campaign).await?;
+    }
+    Ok(())
+}
+
+/// Pauses a campaign whose sends fail, or whose recipients opt out, beyond the set shares.
+async fn pause_if_unhealthy(app: &AppState, campaign: i64) -> DbResult<()> {
+    let settings = &app.settings.campaigns;
+    let (settled, failed, opted_out) = store::health(&app.db, campaign).await?;
+    if settled < PAUSE_MIN_SAMPLE {
+        return Ok(());
+    }
+    let reason = if failed * 100 >= settled * i64::from(settings.pause_failure_percent) {
+        format!(
+            "Paused by itself: {failed} of {settled} sends failed (the limit is {} %).",
+            settings.pause_failure_percent
+        )
+    } else if opted_out * 100 >= settled * i64::from(settings.pause_opt_out_percent) {
+        format!(
+            "Paused by itself: {opted_out} of {settled} recipients opted out after the message (the limit is {} %).",
+            settings.pause_opt_out_percent
+        )
+    } else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    if store::change_status(&app.db, campaign, &[CampaignStatus::Sending], CampaignStatus::Paused, Some(&reason), now)
+        .await?
+    {
+        tracing::warn!(campaign_id = campaign, %reason, "campaign paused itself");
     }
     Ok(())
 }

@@ -506,12 +506,12 @@ pub async fn reschedule_recipient(
 /// call, so whether WhatsApp got it is unknown. They are shown for a decision, not resent.
 pub async fn settle_interrupted(mut db: impl DbExecutor, claimed_before: DateTime<Utc>, now: DateTime<Utc>) -> DbResult<u64> {
     let done = sqlx::query(
-        "UPDATE campaign_recipients SET status = 'unknown', \
-         reason = 'interrupted during the send: check the customer's chat before sending again', updated_at = $1 \
+        "UPDATE campaign_recipients SET status = 'unknown', reason = $3, updated_at = $1 \
          WHERE status = 'sending' AND claimed_at < $2",
     )
     .bind(to_ms(now))
     .bind(to_ms(claimed_before))
+    .bind("interrupted during the send: check the customer's chat before sending again")
     .execute(&mut *db.writer().await?)
     .await?;
     Ok(done.rows_affected())
