@@ -84,7 +84,12 @@ async fn contact(db: &Db, wa: &str, name: Option<&str>, consent: bool) -> i64 {
 }
 
 async fn set(db: &Db, sql: &str, value: i64, contact_id: i64) {
-    sqlx::query(sql).bind(value).bind(contact_id).execute(db.pool()).await.unwrap();
+    sqlx::query(sql)
+        .bind(value)
+        .bind(contact_id)
+        .execute(db.pool())
+        .await
+        .unwrap();
 }
 
 /// An approved marketing template with a named parameter, as a Graph sync stores it.
@@ -125,7 +130,10 @@ async fn recipients(db: &Db, campaign_id: i64) -> Vec<(i64, String, Option<Strin
 }
 
 async fn campaign_count(db: &Db) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM campaigns").fetch_one(db.pool()).await.unwrap()
+    sqlx::query_scalar("SELECT COUNT(*) FROM campaigns")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
 }
 
 fn skipped(plan: &Value, reason: &str) -> u64 {
@@ -146,13 +154,29 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
     let eligible = contact(db, "34600000001", Some("Ana"), true).await;
     let unnamed = contact(db, "34600000002", None, true).await;
     let opted_out = contact(db, "34600000003", Some("Olga"), true).await;
-    set(db, "UPDATE contacts SET opted_out_at = $1 WHERE id = $2", now, opted_out).await;
+    set(
+        db,
+        "UPDATE contacts SET opted_out_at = $1 WHERE id = $2",
+        now,
+        opted_out,
+    )
+    .await;
     let stopped_promotions = contact(db, "34600000004", Some("Pia"), true).await;
-    set(db, "UPDATE contacts SET marketing_stopped_at = $1 WHERE id = $2", now, stopped_promotions).await;
+    set(
+        db,
+        "UPDATE contacts SET marketing_stopped_at = $1 WHERE id = $2",
+        now,
+        stopped_promotions,
+    )
+    .await;
     let no_consent = contact(db, "34600000005", Some("Nora"), false).await;
     let human = contact(db, "34600000006", Some("Hugo"), true).await;
-    let conversation = conversations::get_or_create_conversation(db, human, Utc::now()).await.unwrap();
-    conversations::set_mode(db, conversation.id, ConversationMode::Human).await.unwrap();
+    let conversation = conversations::get_or_create_conversation(db, human, Utc::now())
+        .await
+        .unwrap();
+    conversations::set_mode(db, conversation.id, ConversationMode::Human)
+        .await
+        .unwrap();
     let upcoming = contact(db, "34600000007", Some("Uma"), true).await;
     let booked_recently = contact(db, "34600000008", Some("Bea"), true).await;
     for statement in [
@@ -161,7 +185,10 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
     ] {
         sqlx::query(statement).execute(db.pool()).await.unwrap();
     }
-    for (contact_id, starts_at, created_at) in [(upcoming, now + 2 * day, now - 30 * day), (booked_recently, now - 3 * day, now - 5 * day)] {
+    for (contact_id, starts_at, created_at) in [
+        (upcoming, now + 2 * day, now - 30 * day),
+        (booked_recently, now - 3 * day, now - 5 * day),
+    ] {
         sqlx::query(
             "INSERT INTO appointments (contact_id, service_id, staff_id, starts_at, ends_at, status, source, price_cents, created_at) \
              VALUES ($1, (SELECT MIN(id) FROM services), (SELECT MIN(id) FROM staff), $2, $3, 'booked', 'bot', 0, $4)",
@@ -187,7 +214,10 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
         .execute(db.pool())
         .await
         .unwrap();
-    sqlx::query("UPDATE campaigns SET status = 'completed'").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE campaigns SET status = 'completed'")
+        .execute(db.pool())
+        .await
+        .unwrap();
 
     let body = json!({"name": "December offer", "template": "test_offer", "name_fallback": "friend",
         "min_delay_seconds": 0, "max_delay_seconds": 0, "sending_from": "00:00", "sending_until": "24:00",
@@ -212,21 +242,30 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
     assert_eq!(row(eligible).2, None);
     assert_ne!(row(eligible).1, "skipped");
     assert_eq!(row(opted_out).2.as_deref(), Some("opted_out"));
-    assert_eq!(row(stopped_promotions).2.as_deref(), Some("opted_out"), "WhatsApp's stop promotions");
+    assert_eq!(
+        row(stopped_promotions).2.as_deref(),
+        Some("opted_out"),
+        "WhatsApp's stop promotions"
+    );
     assert_eq!(row(no_consent).2.as_deref(), Some("no_consent"));
     assert_eq!(row(human).2.as_deref(), Some("human_mode"));
     assert_eq!(row(upcoming).2.as_deref(), Some("upcoming_appointment"));
     assert_eq!(row(booked_recently).2.as_deref(), Some("booked_recently"));
     assert_eq!(row(recent).2.as_deref(), Some("recency"));
     // Each recipient's text is personalised once, at launch.
-    let texts: Vec<(i64, String)> = sqlx::query_as("SELECT contact_id, rendered_text FROM campaign_recipients WHERE campaign_id = $1")
-        .bind(campaign_id)
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
+    let texts: Vec<(i64, String)> =
+        sqlx::query_as("SELECT contact_id, rendered_text FROM campaign_recipients WHERE campaign_id = $1")
+            .bind(campaign_id)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
     let text = |id: i64| texts.iter().find(|t| t.0 == id).unwrap().1.clone();
     assert_eq!(text(eligible), "Hi Ana, 20% off this week!");
-    assert_eq!(text(unnamed), "Hi friend, 20% off this week!", "the marketer's fallback");
+    assert_eq!(
+        text(unnamed),
+        "Hi friend, 20% off this week!",
+        "the marketer's fallback"
+    );
     app.stop().await;
     test_db.cleanup().await;
 }
@@ -235,9 +274,21 @@ async fn free_text_reaches_only_customers_whose_window_is_open(test_db: TestDb) 
     let app = app(&test_db).await;
     let db = &app.state.db;
     let open = contact(db, "34600000011", Some("Ana"), true).await;
-    set(db, "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2", (Utc::now() - Duration::hours(2)).timestamp_millis(), open).await;
+    set(
+        db,
+        "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2",
+        (Utc::now() - Duration::hours(2)).timestamp_millis(),
+        open,
+    )
+    .await;
     let closed = contact(db, "34600000012", Some("Bo"), true).await;
-    set(db, "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2", (Utc::now() - Duration::hours(30)).timestamp_millis(), closed).await;
+    set(
+        db,
+        "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2",
+        (Utc::now() - Duration::hours(30)).timestamp_millis(),
+        closed,
+    )
+    .await;
     let admin = token(&app, Role::Admin).await;
     let body = json!({"name": "Free text", "text": "Hi {customer_name}, a chair freed up at 5!",
         "acknowledge_disclaimer": true});
@@ -245,7 +296,10 @@ async fn free_text_reaches_only_customers_whose_window_is_open(test_db: TestDb) 
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(skipped(&answer["plan"], "window_closed"), 1, "{answer}");
     let rows = recipients(db, answer["campaign_id"].as_i64().unwrap()).await;
-    assert_eq!(rows.iter().find(|r| r.0 == closed).unwrap().2.as_deref(), Some("window_closed"));
+    assert_eq!(
+        rows.iter().find(|r| r.0 == closed).unwrap().2.as_deref(),
+        Some("window_closed")
+    );
     assert_eq!(rows.iter().find(|r| r.0 == open).unwrap().2, None);
     app.stop().await;
     test_db.cleanup().await;
@@ -260,16 +314,34 @@ async fn a_launch_repeated_with_its_key_makes_one_campaign(test_db: TestDb) {
     let body = json!({"name": "Once", "template": "test_offer", "acknowledge_disclaimer": true});
     let (first_status, first) = broadcast(&app, &marketer, &body, Some("launch-1")).await;
     let (again_status, again) = broadcast(&app, &marketer, &body, Some("launch-1")).await;
-    assert_eq!((first_status, again_status), (StatusCode::ACCEPTED, StatusCode::ACCEPTED), "{first} {again}");
+    assert_eq!(
+        (first_status, again_status),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED),
+        "{first} {again}"
+    );
     assert_eq!(first["campaign_id"], again["campaign_id"]);
-    assert_eq!((first["created"].as_bool(), again["created"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(
+        (first["created"].as_bool(), again["created"].as_bool()),
+        (Some(true), Some(false))
+    );
     // Launches racing with one key still make one campaign.
     let mut racing = tokio::task::JoinSet::new();
     for _ in 0..4 {
-        let (client, url, marketer) = (app.client.clone(), app.url("/api/campaigns/broadcast"), marketer.clone());
+        let (client, url, marketer) = (
+            app.client.clone(),
+            app.url("/api/campaigns/broadcast"),
+            marketer.clone(),
+        );
         racing.spawn(async move {
             let body = json!({"name": "Race", "template": "test_offer", "acknowledge_disclaimer": true});
-            let response = client.post(url).bearer_auth(marketer).header("Idempotency-Key", "launch-2").json(&body).send().await.unwrap();
+            let response = client
+                .post(url)
+                .bearer_auth(marketer)
+                .header("Idempotency-Key", "launch-2")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), StatusCode::ACCEPTED);
             response.json::<Value>().await.unwrap()["campaign_id"].as_i64().unwrap()
         });
@@ -280,7 +352,10 @@ async fn a_launch_repeated_with_its_key_makes_one_campaign(test_db: TestDb) {
     let other = json!({"name": "Another", "template": "test_offer", "acknowledge_disclaimer": true});
     let (status, refused) = broadcast(&app, &marketer, &other, Some("launch-1")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
-    assert!(refused["error"].as_str().unwrap().contains("Idempotency-Key"), "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("Idempotency-Key"),
+        "{refused}"
+    );
     assert_eq!(campaign_count(db).await, 2);
     app.stop().await;
     test_db.cleanup().await;
@@ -302,25 +377,73 @@ async fn bad_input_is_refused_and_creates_nothing(test_db: TestDb) {
         body
     };
     let cases = [
-        (with(json!({"text": "Hi {customer_nme}, 20% off"})), StatusCode::UNPROCESSABLE_ENTITY, "{customer_nme}"),
-        (with(json!({"text": "   "})), StatusCode::UNPROCESSABLE_ENTITY, "Write the message"),
-        (with(json!({"text": "x".repeat(4097)})), StatusCode::UNPROCESSABLE_ENTITY, "4,096"),
-        (with(json!({"template": "test_pending"})), StatusCode::UNPROCESSABLE_ENTITY, "not approved"),
-        (with(json!({"template": "no_such"})), StatusCode::UNPROCESSABLE_ENTITY, "no template"),
-        (with(json!({"acknowledge_disclaimer": false})), StatusCode::UNPROCESSABLE_ENTITY, "disclaimer"),
-        (with(json!({"audience": {"tags": ["nobody-has-this"]}})), StatusCode::UNPROCESSABLE_ENTITY, "audience is empty"),
+        (
+            with(json!({"text": "Hi {customer_nme}, 20% off"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{customer_nme}",
+        ),
+        (
+            with(json!({"text": "   "})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Write the message",
+        ),
+        (
+            with(json!({"text": "x".repeat(4097)})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "4,096",
+        ),
+        (
+            with(json!({"template": "test_pending"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not approved",
+        ),
+        (
+            with(json!({"template": "no_such"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no template",
+        ),
+        (
+            with(json!({"acknowledge_disclaimer": false})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "disclaimer",
+        ),
+        (
+            with(json!({"audience": {"tags": ["nobody-has-this"]}})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "audience is empty",
+        ),
         (with(json!({"name": ""})), StatusCode::UNPROCESSABLE_ENTITY, "name"),
-        (with(json!({"min_delay_seconds": 90, "max_delay_seconds": 20})), StatusCode::UNPROCESSABLE_ENTITY, "delay"),
-        (with(json!({"sending_from": "20:00", "sending_until": "09:00"})), StatusCode::UNPROCESSABLE_ENTITY, "Sending hours"),
-        (with(json!({"audience": "everyone"})), StatusCode::BAD_REQUEST, "not a campaign"),
+        (
+            with(json!({"min_delay_seconds": 90, "max_delay_seconds": 20})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "delay",
+        ),
+        (
+            with(json!({"sending_from": "20:00", "sending_until": "09:00"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Sending hours",
+        ),
+        (
+            with(json!({"audience": "everyone"})),
+            StatusCode::BAD_REQUEST,
+            "not a campaign",
+        ),
     ];
     for (body, expected, says) in cases {
         let (status, answer) = broadcast(&app, &admin, &body, None).await;
         assert_eq!(status, expected, "{body}: {answer}");
-        assert!(answer["error"].as_str().unwrap_or("").contains(says), "{says}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap_or("").contains(says),
+            "{says}: {answer}"
+        );
     }
-    let message = broadcast(&app, &admin, &with(json!({"text": "Hi {customer_nme}"})), None).await.1;
-    assert!(message["error"].as_str().unwrap().contains("character 4"), "the position: {message}");
+    let message = broadcast(&app, &admin, &with(json!({"text": "Hi {customer_nme}"})), None)
+        .await
+        .1;
+    assert!(
+        message["error"].as_str().unwrap().contains("character 4"),
+        "the position: {message}"
+    );
     let (status, answer) = broadcast(&app, &agent, &ok, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "agents do not launch: {answer}");
     let (status, _) = broadcast(&app, "fd_not_a_token", &ok, None).await;
@@ -336,7 +459,10 @@ async fn bad_input_is_refused_and_creates_nothing(test_db: TestDb) {
         .unwrap();
     assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
     assert_eq!(campaign_count(db).await, 0, "nothing was created");
-    let recipients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaign_recipients").fetch_one(db.pool()).await.unwrap();
+    let recipients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaign_recipients")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(recipients, 0);
     app.stop().await;
     test_db.cleanup().await;
@@ -444,8 +570,11 @@ mod sending {
         super::set(db, "UPDATE contacts SET opted_out_at = $1 WHERE id = $2", 1, opted_out).await;
         let admin = token(&app, Role::Admin).await;
         let id = launch(&app, &admin, &campaign("Names", &[ana, bo, nameless, opted_out])).await;
-        eventually(10, "the campaign completes", || async { super::campaign_done(db, id).await }).await;
-        let mut sent: Vec<(String, Vec<(Option<String>, String)>)> = graph
+        eventually(10, "the campaign completes", || async {
+            super::campaign_done(db, id).await
+        })
+        .await;
+        let mut sent: Vec<_> = graph
             .templates_sent()
             .into_iter()
             .map(|(to, t)| {
@@ -471,8 +600,15 @@ mod sending {
         // Delivery statuses move recipients on; a reply makes them `replied`.
         let wamid = |to: &str| graph.sent().into_iter().find(|m| m.to == to).unwrap().wamid;
         let (ana_wamid, bo_wamid) = (wamid("34600000101"), wamid("34600000102"));
-        for (wamid, status, to) in [(&ana_wamid, "delivered", "34600000101"), (&bo_wamid, "delivered", "34600000102"), (&bo_wamid, "read", "34600000102")] {
-            assert_eq!(post_signed(&app, status_payload(wamid, status, to)).await.status(), StatusCode::OK);
+        for (wamid, status, to) in [
+            (&ana_wamid, "delivered", "34600000101"),
+            (&bo_wamid, "delivered", "34600000102"),
+            (&bo_wamid, "read", "34600000102"),
+        ] {
+            assert_eq!(
+                post_signed(&app, status_payload(wamid, status, to)).await.status(),
+                StatusCode::OK
+            );
         }
         let statuses: Vec<(String,)> = sqlx::query_as("SELECT status FROM campaign_recipients WHERE campaign_id = $1 AND contact_id IN ($2, $3) ORDER BY contact_id")
             .bind(id).bind(ana).bind(bo).fetch_all(db.pool()).await.unwrap();
@@ -480,15 +616,32 @@ mod sending {
         // A late "delivered" never moves a read message back.
         post_signed(&app, status_payload(&bo_wamid, "delivered", "34600000102")).await;
         assert_eq!(status_count(db, id, "read").await, 1);
-        let reply = frontdesk::server::whatsapp::payload::text_message_payload("34600000101", None, "wamid.REPLY1", Utc::now(), "Yes please!");
+        let reply = frontdesk::server::whatsapp::payload::text_message_payload(
+            "34600000101",
+            None,
+            "wamid.REPLY1",
+            Utc::now(),
+            "Yes please!",
+        );
         post_signed(&app, reply.to_string()).await;
-        eventually(10, "the reply marks the recipient", || async { status_count(db, id, "replied").await == 1 }).await;
+        eventually(10, "the reply marks the recipient", || async {
+            status_count(db, id, "replied").await == 1
+        })
+        .await;
         // A booking now would be the campaign's (last touch, within the attribution window).
         assert_eq!(
-            frontdesk::server::db::campaigns::attributed_campaign(db, ana, Utc::now()).await.unwrap(),
+            frontdesk::server::db::campaigns::attributed_campaign(db, ana, Utc::now())
+                .await
+                .unwrap(),
             Some(id)
         );
-        assert_eq!(frontdesk::server::db::campaigns::attributed_campaign(db, nameless, Utc::now()).await.unwrap(), None, "not delivered yet");
+        assert_eq!(
+            frontdesk::server::db::campaigns::attributed_campaign(db, nameless, Utc::now())
+                .await
+                .unwrap(),
+            None,
+            "not delivered yet"
+        );
         app.stop().await;
         test_db.cleanup().await;
     }
@@ -496,13 +649,25 @@ mod sending {
     async fn the_daily_limit_holds_across_campaigns_and_business_days(test_db: TestDb) {
         let graph = FakeGraph::start().await;
         // Far from UTC, so the business day is not the UTC day for most of it.
-        let app = app(&test_db, &graph, &[("CAMPAIGNS_DAILY_LIMIT", "5"), ("FRONTDESK_TIMEZONE", "Pacific/Kiritimati")]).await;
+        let app = app(
+            &test_db,
+            &graph,
+            &[
+                ("CAMPAIGNS_DAILY_LIMIT", "5"),
+                ("FRONTDESK_TIMEZONE", "Pacific/Kiritimati"),
+            ],
+        )
+        .await;
         let db = &app.state.db;
         approved_template(db).await;
         let tz = chrono_tz::Pacific::Kiritimati;
         // Yesterday (business time) was full: today is a new day.
         let yesterday = business_day(tz, Utc::now() - chrono::Duration::days(1));
-        sqlx::query("INSERT INTO campaign_days (day, sent) VALUES ($1, 5)").bind(&yesterday).execute(db.pool()).await.unwrap();
+        sqlx::query("INSERT INTO campaign_days (day, sent) VALUES ($1, 5)")
+            .bind(&yesterday)
+            .execute(db.pool())
+            .await
+            .unwrap();
         let mut ids = Vec::new();
         for i in 0..8 {
             ids.push(contact(db, &format!("3460000020{i}"), Some("Ana"), true).await);
@@ -512,11 +677,19 @@ mod sending {
         let (first, second) = tokio::join!(launch(&app, &admin, &one), launch(&app, &admin, &two));
         eventually(10, "five messages go", || async { graph.sent().len() >= 5 }).await;
         tokio::time::sleep(StdDuration::from_millis(1500)).await;
-        assert_eq!(graph.sent().len(), 5, "never above the daily limit, with two campaigns at once");
+        assert_eq!(
+            graph.sent().len(),
+            5,
+            "never above the daily limit, with two campaigns at once"
+        );
         let waiting = status_count(db, first, "scheduled").await + status_count(db, second, "scheduled").await;
         assert_eq!(waiting, 3, "the rest wait for the next day");
         let today = business_day(tz, Utc::now());
-        let sent_today: i64 = sqlx::query_scalar("SELECT sent FROM campaign_days WHERE day = $1").bind(&today).fetch_one(db.pool()).await.unwrap();
+        let sent_today: i64 = sqlx::query_scalar("SELECT sent FROM campaign_days WHERE day = $1")
+            .bind(&today)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(sent_today, 5);
         let counter = campaigns::daily_counter(&app.state).await.unwrap();
         assert_eq!((counter.sent_today, counter.limit), (5, 5));
@@ -524,7 +697,11 @@ mod sending {
         let tomorrow = campaigns::next_day_sending_time(tz, Utc::now(), 0).timestamp_millis();
         for id in [first, second] {
             if status_count(db, id, "scheduled").await > 0 {
-                let next: i64 = sqlx::query_scalar("SELECT next_send_at FROM campaigns WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+                let next: i64 = sqlx::query_scalar("SELECT next_send_at FROM campaigns WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
                 assert_eq!(next, tomorrow, "campaign {id} waits for the next business day");
             }
         }
@@ -547,7 +724,9 @@ mod sending {
         let admin = token(&app, Role::Admin).await;
         let id = launch(&app, &admin, &campaign("Errors", &[limited, window, gone, fine])).await;
         eventually(10, "every recipient is settled", || async {
-            status_count(db, id, "sent").await == 1 && status_count(db, id, "failed").await == 1 && status_count(db, id, "skipped").await == 1
+            status_count(db, id, "sent").await == 1
+                && status_count(db, id, "failed").await == 1
+                && status_count(db, id, "skipped").await == 1
         })
         .await;
         let rows = recipients(db, id).await;
@@ -556,12 +735,21 @@ mod sending {
         assert!(row(gone).2.unwrap().contains("131026"));
         assert_eq!(row(limited).1, "scheduled", "131049 is tried again");
         assert!(row(limited).2.unwrap().contains("131049"));
-        let retry_at: i64 = sqlx::query_scalar("SELECT scheduled_at FROM campaign_recipients WHERE campaign_id = $1 AND contact_id = $2")
-            .bind(id).bind(limited).fetch_one(db.pool()).await.unwrap();
+        let retry_at: i64 = sqlx::query_scalar(
+            "SELECT scheduled_at FROM campaign_recipients WHERE campaign_id = $1 AND contact_id = $2",
+        )
+        .bind(id)
+        .bind(limited)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
         let in_a_day = (Utc::now() + chrono::Duration::hours(23)).timestamp_millis();
         assert!(retry_at > in_a_day, "a day later");
         let counter = campaigns::daily_counter(&app.state).await.unwrap();
-        assert_eq!(counter.sent_today, 1, "only what WhatsApp took counts against the limit");
+        assert_eq!(
+            counter.sent_today, 1,
+            "only what WhatsApp took counts against the limit"
+        );
 
         // 131048: the campaign pauses, with the reason.
         let spam = contact(db, "34600000305", Some("Spa"), true).await;
@@ -571,19 +759,37 @@ mod sending {
         body["min_delay_seconds"] = json!(2);
         body["max_delay_seconds"] = json!(2);
         let paused = launch(&app, &admin, &body).await;
-        eventually(10, "the campaign pauses", || async { campaign_status(db, paused).await.0 == "paused" }).await;
+        eventually(10, "the campaign pauses", || async {
+            campaign_status(db, paused).await.0 == "paused"
+        })
+        .await;
         assert!(campaign_status(db, paused).await.1.unwrap().contains("131048"));
         tokio::time::sleep(StdDuration::from_millis(2500)).await;
-        assert!(graph.sent_to("34600000306").is_empty(), "nothing more is sent while paused");
+        assert!(
+            graph.sent_to("34600000306").is_empty(),
+            "nothing more is sent while paused"
+        );
 
         // Retry of failed recipients really sends again; resume continues.
         let retried = contact(db, "34600000307", Some("Ret"), true).await;
         graph.fail_next(400, 131026);
         let once = launch(&app, &admin, &campaign("Retry", &[retried])).await;
-        eventually(10, "the send fails", || async { status_count(db, once, "failed").await == 1 }).await;
-        campaigns::act(&app.state, once, CampaignAction::RetryFailed, "admin").await.unwrap();
-        eventually(10, "the retry is sent", || async { status_count(db, once, "sent").await == 1 }).await;
-        assert_eq!(graph.sent_to("34600000307").len(), 1, "it really went out (the fake keeps what it accepted)");
+        eventually(10, "the send fails", || async {
+            status_count(db, once, "failed").await == 1
+        })
+        .await;
+        campaigns::act(&app.state, once, CampaignAction::RetryFailed, "admin")
+            .await
+            .unwrap();
+        eventually(10, "the retry is sent", || async {
+            status_count(db, once, "sent").await == 1
+        })
+        .await;
+        assert_eq!(
+            graph.sent_to("34600000307").len(),
+            1,
+            "it really went out (the fake keeps what it accepted)"
+        );
         app.stop().await;
         test_db.cleanup().await;
     }
@@ -601,7 +807,10 @@ mod sending {
         }
         let admin = token(&app, Role::Admin).await;
         let id = launch(&app, &admin, &campaign("Failing", &ids)).await;
-        eventually(10, "the campaign pauses itself", || async { campaign_status(db, id).await.0 == "paused" }).await;
+        eventually(10, "the campaign pauses itself", || async {
+            campaign_status(db, id).await.0 == "paused"
+        })
+        .await;
         let reason = campaign_status(db, id).await.1.unwrap();
         assert!(reason.contains("failed"), "{reason}");
         assert!(status_count(db, id, "scheduled").await > 0, "it stopped before the end");
@@ -626,19 +835,28 @@ mod sending {
         eventually(10, "some messages go", || async { graph.sent().len() >= 10 }).await;
         // WhatsApp stops answering with sends in its hands; then the process dies.
         graph.hang(true);
-        eventually(10, "sends are in flight", || async { status_count(&db, id, "sending").await == 4 }).await;
+        eventually(10, "sends are in flight", || async {
+            status_count(&db, id, "sending").await == 4
+        })
+        .await;
         first.kill().await;
         graph.hang(false);
         let sent_before = graph.sent().len();
 
         let second = app(&test_db, &graph, &extra).await;
         let db = second.state.db.clone();
-        eventually(15, "the campaign finishes after the restart", || async { super::campaign_done(&db, id).await }).await;
+        eventually(15, "the campaign finishes after the restart", || async {
+            super::campaign_done(&db, id).await
+        })
+        .await;
         let mut per_number = std::collections::HashMap::<String, usize>::new();
         for message in graph.sent() {
             *per_number.entry(message.to).or_default() += 1;
         }
-        assert!(per_number.values().all(|n| *n == 1), "nobody got two messages: {per_number:?}");
+        assert!(
+            per_number.values().all(|n| *n == 1),
+            "nobody got two messages: {per_number:?}"
+        );
         let unknown = status_count(&db, id, "unknown").await;
         let sent = status_count(&db, id, "sent").await;
         assert_eq!(unknown, 4, "the sends cut off by the crash wait for a person");

@@ -326,8 +326,6 @@ pub struct ApiToken {
 pub struct CampaignsOverview {
     pub campaigns: Vec<CampaignSummary>,
     pub counter: DailyCounter,
-    /// Whether the signed-in user may compose and control campaigns (marketers, admins).
-    pub can_act: bool,
 }
 
 /// What the composer offers: tags, services and templates to choose from.
@@ -366,6 +364,9 @@ pub const NAME_FALLBACK: &str = "there";
 pub fn name_or_fallback(name: Option<&str>) -> &str {
     name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(NAME_FALLBACK)
 }
+
+/// Roles that compose, launch and control campaigns; agents follow them read-only.
+pub const CAMPAIGN_ROLES: &[super::Role] = &[super::Role::Admin, super::Role::Marketer];
 
 /// The one placeholder campaigns know.
 pub const CUSTOMER_NAME: &str = "customer_name";

@@ -431,7 +431,11 @@ pub async fn book_first_free(
                     starts_at: request.starts_at,
                     ends_at,
                     status: AppointmentStatus::Booked,
-                    source: if campaign_id.is_some() { BookingSource::Campaign } else { request.source },
+                    source: if campaign_id.is_some() {
+                        BookingSource::Campaign
+                    } else {
+                        request.source
+                    },
                     campaign_id,
                     price_cents: request.service.price_cents,
                     created_at: now,

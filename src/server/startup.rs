@@ -26,11 +26,11 @@ use super::headers;
 use super::origin;
 use super::realtime::Hub;
 use super::routes;
-use super::{campaigns, scheduler};
 use super::session;
 use super::state::AppState;
 use super::whatsapp::sender::Sender;
 use super::whatsapp::templates::TemplateSource;
+use super::{campaigns, scheduler};
 use crate::app::{shell, App};
 use crate::model::Role;
 

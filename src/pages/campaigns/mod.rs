@@ -2,6 +2,7 @@
 //! plan and preview, the disclaimer before launch, and one campaign's recipients.
 
 mod server;
+mod tokens;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,11 +13,14 @@ use server::{
 };
 
 use crate::components::error::{ActionError, ErrorMessage};
-use crate::components::frame::AppFrame;
+use crate::components::frame::{load_session_info, AppFrame};
 use crate::model::{
     check_placeholders, Audience, CampaignAction, CampaignDraft, CampaignPlan, CampaignProgress, CampaignStatus,
-    CampaignSummary, ComposerOptions, DailyCounter, ExcludedOutcome, RecipientStatus, CUSTOMER_NAME,
+    CampaignSummary, ComposerOptions, DailyCounter, ExcludedOutcome, RecipientStatus, Role, CAMPAIGN_ROLES,
+    CUSTOMER_NAME,
 };
+use crate::pages::templates::TemplateLibrary;
+use tokens::ApiTokens;
 
 /// How often the counter and a sending campaign's progress are refreshed.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
@@ -36,6 +40,9 @@ fn ticker() -> ReadSignal<u32> {
 pub fn CampaignsPage() -> impl IntoView {
     let tick = ticker();
     let (launched, set_launched) = signal(0u32);
+    // Who is signed in decides what is shown; asked once, so the composer keeps its draft
+    // while the list and counter below refresh.
+    let session = Resource::new(|| (), |_| load_session_info());
     let overview = Resource::new(move || (tick.get(), launched.get()), |_| load_campaigns_overview());
     view! {
         <Title text="Campaigns · Frontdesk"/>
@@ -49,21 +56,35 @@ pub fn CampaignsPage() -> impl IntoView {
                         })}
                     </Transition>
                 </div>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let role = session.await.ok().map(|s| s.user.role);
+                        let can_act = role.is_some_and(|r| CAMPAIGN_ROLES.contains(&r));
+                        view! {
+                            {can_act.then(|| view! { <Composer on_launch=set_launched/> })}
+                            {(!can_act).then(|| view! {
+                                <p class="muted">"Your role can follow campaigns; marketers and admins create and control them."</p>
+                            })}
+                        }
+                    })}
+                </Suspense>
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match overview.await {
-                            Ok(overview) => view! {
-                                {overview.can_act.then(|| view! { <Composer on_launch=set_launched/> })}
-                                {(!overview.can_act).then(|| view! {
-                                    <p class="muted">"Your role can follow campaigns; marketers and admins create and control them."</p>
-                                })}
-                                <CampaignList campaigns=overview.campaigns/>
-                            }
-                            .into_any(),
+                            Ok(overview) => view! { <CampaignList campaigns=overview.campaigns/> }.into_any(),
                             Err(e) => view! { <ErrorMessage message=e.to_string()/> }.into_any(),
                         }
                     })}
                 </Transition>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let role = session.await.ok().map(|s| s.user.role);
+                        view! {
+                            {role.is_some_and(|r| CAMPAIGN_ROLES.contains(&r)).then(|| view! { <TemplateLibrary/> })}
+                            {(role == Some(Role::Admin)).then(|| view! { <ApiTokens/> })}
+                        }
+                    })}
+                </Suspense>
             </section>
         </AppFrame>
     }
@@ -405,7 +426,9 @@ fn ComposerForm(options: ComposerOptions, on_launch: WriteSignal<u32>, reset: Wr
 
 #[component]
 fn AudiencePicker(draft: RwSignal<CampaignDraft>, tags: Vec<String>, services: Vec<(i64, String)>) -> impl IntoView {
-    let date_input = move |label: &'static str, get: fn(&Audience) -> Option<chrono::NaiveDate>, set: fn(&mut Audience, Option<chrono::NaiveDate>)| {
+    let date_input = move |label: &'static str,
+                           get: fn(&Audience) -> Option<chrono::NaiveDate>,
+                           set: fn(&mut Audience, Option<chrono::NaiveDate>)| {
         view! {
             <label>{label}
                 <input type="date"

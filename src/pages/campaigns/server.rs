@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::model::{
-    ApiToken, AppError, CampaignAction, CampaignDetail, CampaignDraft, CampaignPlan, CampaignsOverview,
-    ComposerOptions,
+    ApiToken, AppError, CampaignAction, CampaignDetail, CampaignDraft, CampaignPlan, CampaignsOverview, ComposerOptions,
 };
 
 /// How many recipients the campaign page lists at once (the CSV export has them all).
@@ -27,23 +26,24 @@ impl From<crate::server::campaigns::CampaignError> for AppError {
 
 #[cfg(feature = "ssr")]
 async fn campaign_user() -> Result<crate::model::StaffUser, AppError> {
-    use crate::server::{routes::campaigns::CAMPAIGN_ROLES, session};
-    session::require_role(CAMPAIGN_ROLES).await.map_err(|error| match error {
-        AppError::Forbidden => AppError::Refused("Only marketers and admins can change campaigns.".into()),
-        other => other,
-    })
+    use crate::server::session;
+    session::require_role(crate::model::CAMPAIGN_ROLES)
+        .await
+        .map_err(|error| match error {
+            AppError::Forbidden => AppError::Refused("Only marketers and admins can change campaigns.".into()),
+            other => other,
+        })
 }
 
 #[server(endpoint = "campaigns/overview")]
 pub async fn load_campaigns_overview() -> Result<CampaignsOverview, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{campaigns, db, routes::campaigns::CAMPAIGN_ROLES, session};
-        let user = session::require_user().await?;
+        use crate::server::{campaigns, db, session};
+        session::require_user().await?;
         let state = session::app_state()?;
         Ok(CampaignsOverview {
             campaigns: db::campaigns::list_campaigns(&state.db, 100).await?,
             counter: campaigns::daily_counter(&state).await?,
-            can_act: CAMPAIGN_ROLES.contains(&user.role),
         })
     })
     .await
@@ -57,7 +57,11 @@ pub async fn load_composer_options() -> Result<ComposerOptions, AppError> {
         let state = session::app_state()?;
         let knowledge = state.knowledge.get(&state.db).await?;
         Ok(ComposerOptions {
-            tags: db::tags::list_tags(&state.db).await?.into_iter().map(|t| t.name).collect(),
+            tags: db::tags::list_tags(&state.db)
+                .await?
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
             services: knowledge
                 .services
                 .iter()
@@ -120,7 +124,9 @@ pub async fn launch_campaign(draft: CampaignDraft, schedule_local: String, key: 
         let state = session::app_state()?;
         let draft = with_schedule(&state, draft, &schedule_local)?;
         let key = format!("page:{}:{}", user.id, key.trim());
-        Ok(campaigns::launch(&state, &draft, user.id, Some(&key)).await?.campaign_id)
+        Ok(campaigns::launch(&state, &draft, user.id, Some(&key))
+            .await?
+            .campaign_id)
     })
     .await
 }
@@ -129,7 +135,7 @@ pub async fn launch_campaign(draft: CampaignDraft, schedule_local: String, key: 
 #[server(endpoint = "campaigns/detail")]
 pub async fn load_campaign_detail(campaign_id: i64, status: String) -> Result<CampaignDetail, AppError> {
     crate::server::error::respond(async move {
-        use crate::server::{db, routes::campaigns::CAMPAIGN_ROLES, session};
+        use crate::server::{db, session};
         let user = session::require_user().await?;
         let state = session::app_state()?;
         let status = match status.trim() {
@@ -142,7 +148,7 @@ pub async fn load_campaign_detail(campaign_id: i64, status: String) -> Result<Ca
         Ok(CampaignDetail {
             summary: db::campaigns::campaign_summary(&state.db, campaign_id).await?,
             recipients: db::campaigns::recipients(&state.db, campaign_id, status, RECIPIENTS_SHOWN).await?,
-            can_act: CAMPAIGN_ROLES.contains(&user.role),
+            can_act: crate::model::CAMPAIGN_ROLES.contains(&user.role),
         })
     })
     .await
@@ -188,7 +194,9 @@ pub async fn create_api_token(name: String) -> Result<String, AppError> {
         let state = crate::server::session::app_state()?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 {
-            return Err(AppError::Invalid("Name the token (1–60 characters), e.g. the system that uses it.".into()));
+            return Err(AppError::Invalid(
+                "Name the token (1–60 characters), e.g. the system that uses it.".into(),
+            ));
         }
         let token = format!("fd_{}", new_session_token());
         crate::server::db::tokens::create_token(&state.db, name, &token_hash(&token), user.id, chrono::Utc::now())

@@ -16,8 +16,8 @@ use super::db::campaigns::{self as store, AudienceBounds, Candidate, NewCampaign
 use super::db::{from_ms, templates, DbError, DbExecutor};
 use super::state::AppState;
 use crate::model::{
-    check_placeholders, render_text, Audience, CampaignAction, CampaignDraft, CampaignStatus, CampaignPlan, DailyCounter, ExcludedOutcome,
-    MessageTemplate, PreviewMessage, RecipientStatus, SkipCount, SkipReason,
+    check_placeholders, render_text, Audience, CampaignAction, CampaignDraft, CampaignPlan, CampaignStatus,
+    DailyCounter, ExcludedOutcome, MessageTemplate, PreviewMessage, RecipientStatus, SkipCount, SkipReason,
 };
 
 /// WhatsApp's limit for one text message.
@@ -85,7 +85,8 @@ pub fn skip_reason(candidate: &Candidate, rules: &Rules, now: DateTime<Utc>) -> 
     if rules.excluded.contains(&ExcludedOutcome::UpcomingAppointment) && candidate.next_appointment_at.is_some() {
         return Some(SkipReason::UpcomingAppointment);
     }
-    if rules.excluded.contains(&ExcludedOutcome::BookedRecently) && within(candidate.last_booked_at, rules.booked_recently)
+    if rules.excluded.contains(&ExcludedOutcome::BookedRecently)
+        && within(candidate.last_booked_at, rules.booked_recently)
     {
         return Some(SkipReason::BookedRecently);
     }
@@ -139,7 +140,11 @@ pub fn next_sending_time(tz: Tz, now: DateTime<Utc>, from: i64, until: i64) -> D
     if minute >= from && minute < until {
         return now;
     }
-    let day = if minute < from { today } else { today.succ_opt().unwrap_or(today) };
+    let day = if minute < from {
+        today
+    } else {
+        today.succ_opt().unwrap_or(today)
+    };
     day_start(tz, day) + Duration::minutes(from)
 }
 
@@ -179,7 +184,10 @@ async fn check(app: &AppState, draft: &CampaignDraft) -> Result<Checked, Campaig
         Some(wanted) => {
             let language = app.settings.business.language.code();
             let Some(template) = templates::find_approved(&app.db, wanted, &[language]).await? else {
-                let known = templates::list_templates(&app.db).await?.into_iter().find(|t| t.name == wanted);
+                let known = templates::list_templates(&app.db)
+                    .await?
+                    .into_iter()
+                    .find(|t| t.name == wanted);
                 return Err(CampaignError::Invalid(match known {
                     Some(t) => format!(
                         "The template `{wanted}` is {}, not approved: WhatsApp only sends approved templates.",
@@ -260,8 +268,13 @@ async fn plan_recipients(
 ) -> Result<Planned, CampaignError> {
     let tz = app.settings.business.timezone;
     let starts_at = draft.schedule_at.unwrap_or(now).max(now);
-    let candidates =
-        store::audience_candidates(&app.db, &draft.audience, &audience_bounds(tz, &draft.audience), starts_at).await?;
+    let candidates = store::audience_candidates(
+        &app.db,
+        &draft.audience,
+        &audience_bounds(tz, &draft.audience),
+        starts_at,
+    )
+    .await?;
     let rules = Rules::new(app, draft.excluded_outcomes.clone(), checked.template.is_none());
     let mut recipients = Vec::with_capacity(candidates.len());
     let mut skipped: Vec<SkipCount> = Vec::new();
@@ -304,7 +317,9 @@ async fn plan_recipients(
         .copied()
         .filter(|&i| recipients[i].status == RecipientStatus::Scheduled)
         .collect();
-    let sending_today = today_capacity(app, checked, draft, starts_at).await?.min(to_send.len() as u64);
+    let sending_today = today_capacity(app, checked, draft, starts_at)
+        .await?
+        .min(to_send.len() as u64);
     let preview = to_send
         .iter()
         .take(PREVIEW_SIZE)
@@ -389,7 +404,9 @@ pub async fn launch(
     let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(draft).expect("a draft serializes")));
     if let Some(key) = idempotency_key {
         if key.is_empty() || key.len() > 200 {
-            return Err(CampaignError::Invalid("An idempotency key has 1 to 200 characters.".into()));
+            return Err(CampaignError::Invalid(
+                "An idempotency key has 1 to 200 characters.".into(),
+            ));
         }
         if let Some(done) = same_launch(app, key, &request_hash).await? {
             return Ok(done);
@@ -467,8 +484,7 @@ async fn same_launch(app: &AppState, key: &str, request_hash: &str) -> Result<Op
     };
     if hash != request_hash {
         return Err(CampaignError::Conflict(
-            "This Idempotency-Key was already used for a different campaign. Use a new key for a new campaign."
-                .into(),
+            "This Idempotency-Key was already used for a different campaign. Use a new key for a new campaign.".into(),
         ));
     }
     Ok(Some(Launched {
@@ -508,7 +524,8 @@ pub async fn act(app: &AppState, campaign_id: i64, action: CampaignAction, by: &
     use CampaignStatus::{Cancelled, Completed, Paused, Sending};
     let now = Utc::now();
     let campaign = store::get_campaign(&app.db, campaign_id).await?;
-    let refused = |what: &str| CampaignError::Invalid(format!("This campaign is {}: it cannot be {what}.", campaign.status));
+    let refused =
+        |what: &str| CampaignError::Invalid(format!("This campaign is {}: it cannot be {what}.", campaign.status));
     match action {
         CampaignAction::Pause => {
             let reason = format!("paused by {by}");
@@ -518,7 +535,9 @@ pub async fn act(app: &AppState, campaign_id: i64, action: CampaignAction, by: &
         }
         CampaignAction::Resume => {
             if now >= from_ms(campaign.expires_at) {
-                return Err(CampaignError::Invalid("This campaign has expired: launch a new one.".into()));
+                return Err(CampaignError::Invalid(
+                    "This campaign has expired: launch a new one.".into(),
+                ));
             }
             if !store::change_status(&app.db, campaign_id, &[Paused], Sending, None, now).await? {
                 return Err(refused("resumed"));
@@ -529,7 +548,9 @@ pub async fn act(app: &AppState, campaign_id: i64, action: CampaignAction, by: &
                 .db
                 .transaction(|tx| {
                     Box::pin(async move {
-                        if !store::change_status(&mut *tx, campaign_id, &[Sending, Paused], Cancelled, None, now).await? {
+                        if !store::change_status(&mut *tx, campaign_id, &[Sending, Paused], Cancelled, None, now)
+                            .await?
+                        {
                             return Ok::<_, DbError>(false);
                         }
                         store::cancel_waiting(&mut *tx, campaign_id, now).await?;
@@ -543,7 +564,9 @@ pub async fn act(app: &AppState, campaign_id: i64, action: CampaignAction, by: &
         }
         CampaignAction::RetryFailed | CampaignAction::ResendUnknown => {
             if now >= from_ms(campaign.expires_at) {
-                return Err(CampaignError::Invalid("This campaign has expired: launch a new one.".into()));
+                return Err(CampaignError::Invalid(
+                    "This campaign has expired: launch a new one.".into(),
+                ));
             }
             if campaign.status()? == Cancelled {
                 return Err(refused("sent again"));
@@ -611,14 +634,24 @@ mod tests {
         let day = 86_400_000;
         let at = now.timestamp_millis();
         assert_eq!(skip_reason(&candidate(), &rules(), now), None);
-        let cases: Vec<(Box<dyn Fn(&mut Candidate)>, SkipReason)> = vec![
+        type Change = Box<dyn Fn(&mut Candidate)>;
+        let cases: Vec<(Change, SkipReason)> = vec![
             (Box::new(|c| c.opted_out_at = Some(0)), SkipReason::OptedOut),
             (Box::new(|c| c.marketing_stopped_at = Some(0)), SkipReason::OptedOut),
             (Box::new(|c| c.consent_at = None), SkipReason::NoConsent),
             (Box::new(|c| c.mode = Some("human".into())), SkipReason::HumanMode),
-            (Box::new(move |c| c.last_campaign_at = Some(at - 6 * day)), SkipReason::Recency),
-            (Box::new(move |c| c.last_booked_at = Some(at - 13 * day)), SkipReason::BookedRecently),
-            (Box::new(move |c| c.next_appointment_at = Some(at + day)), SkipReason::UpcomingAppointment),
+            (
+                Box::new(move |c| c.last_campaign_at = Some(at - 6 * day)),
+                SkipReason::Recency,
+            ),
+            (
+                Box::new(move |c| c.last_booked_at = Some(at - 13 * day)),
+                SkipReason::BookedRecently,
+            ),
+            (
+                Box::new(move |c| c.next_appointment_at = Some(at + day)),
+                SkipReason::UpcomingAppointment,
+            ),
         ];
         for (change, reason) in cases {
             let mut c = candidate();
@@ -628,7 +661,11 @@ mod tests {
         let mut old = candidate();
         old.last_campaign_at = Some(at - 8 * day);
         old.last_booked_at = Some(at - 15 * day);
-        assert_eq!(skip_reason(&old, &rules(), now), None, "old sends and bookings do not count");
+        assert_eq!(
+            skip_reason(&old, &rules(), now),
+            None,
+            "old sends and bookings do not count"
+        );
         let mut booked = candidate();
         booked.next_appointment_at = Some(at + day);
         let lenient = Rules {
@@ -653,7 +690,11 @@ mod tests {
         let late = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
         assert_eq!(business_day(tz, late), "2026-12-01");
         let next = next_sending_time(tz, late, 9 * 60, 20 * 60);
-        assert_eq!(next, Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap(), "09:00 Madrid");
+        assert_eq!(
+            next,
+            Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap(),
+            "09:00 Madrid"
+        );
         let inside = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
         assert_eq!(next_sending_time(tz, inside, 9 * 60, 20 * 60), inside);
         let evening = Utc.with_ymd_and_hms(2026, 12, 1, 19, 30, 0).unwrap();

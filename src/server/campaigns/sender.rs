@@ -112,7 +112,7 @@ async fn send_due(
                 started = true;
                 let (app, freed) = (app.clone(), freed.clone());
                 tasks.spawn(async move {
-                    if let Err(error) = deliver(&app, &campaign, template.as_deref(), send).await {
+                    if let Err(error) = deliver(&app, &campaign, template.as_deref(), *send).await {
                         tracing::error!(campaign_id = campaign.id, %error, "cannot record a campaign send");
                     }
                     drop(permit);
@@ -123,7 +123,10 @@ async fn send_due(
             Claim::Skipped => started = true,
             Claim::LimitReached => {
                 let tomorrow = next_day_sending_time(tz, now, campaign.sending_from_minute);
-                tracing::info!(campaign_id = campaign.id, "daily campaign limit reached; waiting for the next day");
+                tracing::info!(
+                    campaign_id = campaign.id,
+                    "daily campaign limit reached; waiting for the next day"
+                );
                 store::set_next_send_at(&app.db, campaign.id, tomorrow).await?;
             }
             Claim::NothingDue(next) => {
@@ -144,7 +147,7 @@ struct Send {
 }
 
 enum Claim {
-    Send(Send),
+    Send(Box<Send>),
     Skipped,
     LimitReached,
     /// Nobody's turn yet; the earliest waiting recipient's time, if any.
@@ -182,7 +185,10 @@ async fn claim_next(app: &AppState, campaign: &CampaignRow, free_text: bool, now
     let day = business_day(app.settings.business.timezone, now);
     let limit = i64::from(app.settings.campaigns.daily_limit);
     let delay = {
-        let (min, max) = (campaign.min_delay_seconds, campaign.max_delay_seconds.max(campaign.min_delay_seconds));
+        let (min, max) = (
+            campaign.min_delay_seconds,
+            campaign.max_delay_seconds.max(campaign.min_delay_seconds),
+        );
         // Milliseconds, so short delays still vary.
         Duration::milliseconds(rand::thread_rng().gen_range(min * 1000..=max * 1000))
     };
@@ -210,19 +216,24 @@ async fn claim_next(app: &AppState, campaign: &CampaignRow, free_text: bool, now
                     return Err(DbError::Conflict("campaign recipient claimed elsewhere".into()));
                 }
                 store::set_next_send_at(&mut *tx, campaign_id, now + delay).await?;
-                Ok(Claim::Send(Send {
+                Ok(Claim::Send(Box::new(Send {
                     recipient_id,
                     candidate,
                     text,
                     day,
-                }))
+                })))
             })
         })
         .await
 }
 
 /// Hands one claimed message to WhatsApp and records what happened.
-async fn deliver(app: &AppState, campaign: &CampaignRow, template: Option<&MessageTemplate>, send: Send) -> DbResult<()> {
+async fn deliver(
+    app: &AppState,
+    campaign: &CampaignRow,
+    template: Option<&MessageTemplate>,
+    send: Send,
+) -> DbResult<()> {
     let result = match template {
         Some(template) => {
             let name = send
@@ -272,7 +283,8 @@ async fn deliver(app: &AppState, campaign: &CampaignRow, template: Option<&Messa
         Err(SendError::MarketingLimit) => {
             let attempts = store::attempts(db, id).await?;
             if attempts < MARKETING_LIMIT_ATTEMPTS {
-                let reason = "WhatsApp held it back to limit marketing messages to this person (131049); tried again tomorrow";
+                let reason =
+                    "WhatsApp held it back to limit marketing messages to this person (131049); tried again tomorrow";
                 store::reschedule_recipient(db, id, now + Duration::days(1), reason, now).await?;
             } else {
                 store::set_recipient_status(
@@ -290,15 +302,32 @@ async fn deliver(app: &AppState, campaign: &CampaignRow, template: Option<&Messa
             store::reschedule_recipient(db, id, now, "not sent: the campaign paused", now).await?;
             let reason = "Paused by WhatsApp's spam-rate limit (131048): too many people blocked or reported \
                           this number's messages. Check the campaign's content and audience before resuming.";
-            store::change_status(db, campaign.id, &[CampaignStatus::Sending], CampaignStatus::Paused, Some(reason), now)
-                .await?;
-            tracing::warn!(campaign_id = campaign.id, "campaign paused: WhatsApp spam-rate limit (131048)");
+            store::change_status(
+                db,
+                campaign.id,
+                &[CampaignStatus::Sending],
+                CampaignStatus::Paused,
+                Some(reason),
+                now,
+            )
+            .await?;
+            tracing::warn!(
+                campaign_id = campaign.id,
+                "campaign paused: WhatsApp spam-rate limit (131048)"
+            );
         }
         Err(SendError::Uncertain(detail)) => {
             // WhatsApp may have it: not sent again without a person's decision.
             let reason = format!("unknown: {detail}; check the customer's chat before sending again");
-            store::set_recipient_status(db, id, RecipientStatus::Sending, RecipientStatus::Unknown, Some(&reason), now)
-                .await?;
+            store::set_recipient_status(
+                db,
+                id,
+                RecipientStatus::Sending,
+                RecipientStatus::Unknown,
+                Some(&reason),
+                now,
+            )
+            .await?;
             return Ok(());
         }
         Err(SendError::RetryLater(detail)) => {
@@ -308,8 +337,15 @@ async fn deliver(app: &AppState, campaign: &CampaignRow, template: Option<&Messa
             store::set_next_send_at(db, campaign.id, later).await?;
         }
         Err(SendError::Rejected(detail)) => {
-            store::set_recipient_status(db, id, RecipientStatus::Sending, RecipientStatus::Failed, Some(&detail), now)
-                .await?;
+            store::set_recipient_status(
+                db,
+                id,
+                RecipientStatus::Sending,
+                RecipientStatus::Failed,
+                Some(&detail),
+                now,
+            )
+            .await?;
         }
     }
     // Not sent: its place in the day's limit is free again.
@@ -355,8 +391,15 @@ async fn pause_if_unhealthy(app: &AppState, campaign: i64) -> DbResult<()> {
         return Ok(());
     };
     let now = Utc::now();
-    if store::change_status(&app.db, campaign, &[CampaignStatus::Sending], CampaignStatus::Paused, Some(&reason), now)
-        .await?
+    if store::change_status(
+        &app.db,
+        campaign,
+        &[CampaignStatus::Sending],
+        CampaignStatus::Paused,
+        Some(&reason),
+        now,
+    )
+    .await?
     {
         tracing::warn!(campaign_id = campaign, %reason, "campaign paused itself");
     }

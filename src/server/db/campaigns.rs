@@ -6,8 +6,7 @@ use sqlx::FromRow;
 
 use super::{from_ms, id_list, parse_stored, to_ms, DbError, DbExecutor, DbResult};
 use crate::model::{
-    Audience, CampaignProgress, CampaignStatus, CampaignSummary, RecipientRow, RecipientStatus,
-    SkipCount, SkipReason,
+    Audience, CampaignProgress, CampaignStatus, CampaignSummary, RecipientRow, RecipientStatus, SkipCount, SkipReason,
 };
 
 /// What the safety checks need to know about one contact, read in one statement.
@@ -57,7 +56,12 @@ pub struct AudienceBounds {
     pub last_booking_after: Option<DateTime<Utc>>,
 }
 
-fn audience_conditions(audience: &Audience, bounds: &AudienceBounds, now: DateTime<Utc>, binds: &mut Vec<Bind>) -> String {
+fn audience_conditions(
+    audience: &Audience,
+    bounds: &AudienceBounds,
+    now: DateTime<Utc>,
+    binds: &mut Vec<Bind>,
+) -> String {
     let mut conditions = Vec::new();
     let bind = |binds: &mut Vec<Bind>, value: Bind| {
         binds.push(value);
@@ -468,7 +472,12 @@ pub async fn set_recipient_status(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn mark_sent(mut db: impl DbExecutor, recipient_id: i64, wa_message_id: &str, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn mark_sent(
+    mut db: impl DbExecutor,
+    recipient_id: i64,
+    wa_message_id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     sqlx::query(
         "UPDATE campaign_recipients SET status = 'sent', wa_message_id = $1, sent_at = $2, reason = NULL, \
          updated_at = $2 WHERE id = $3 AND status = 'sending'",
@@ -504,7 +513,11 @@ pub async fn reschedule_recipient(
 
 /// Recipients claimed before `claimed_before` and never settled: the process died during the
 /// call, so whether WhatsApp got it is unknown. They are shown for a decision, not resent.
-pub async fn settle_interrupted(mut db: impl DbExecutor, claimed_before: DateTime<Utc>, now: DateTime<Utc>) -> DbResult<u64> {
+pub async fn settle_interrupted(
+    mut db: impl DbExecutor,
+    claimed_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DbResult<u64> {
     let done = sqlx::query(
         "UPDATE campaign_recipients SET status = 'unknown', reason = $3, updated_at = $1 \
          WHERE status = 'sending' AND claimed_at < $2",
@@ -520,12 +533,11 @@ pub async fn settle_interrupted(mut db: impl DbExecutor, claimed_before: DateTim
 /// Marks what is still waiting in campaigns past their expiry `expired`, and completes them.
 pub async fn expire_campaigns(mut db: impl DbExecutor, now: DateTime<Utc>) -> DbResult<Vec<i64>> {
     let mut conn = db.writer().await?;
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM campaigns WHERE status IN ('sending', 'paused') AND expires_at <= $1",
-    )
-    .bind(to_ms(now))
-    .fetch_all(&mut *conn)
-    .await?;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE status IN ('sending', 'paused') AND expires_at <= $1")
+            .bind(to_ms(now))
+            .fetch_all(&mut *conn)
+            .await?;
     if ids.is_empty() {
         return Ok(ids);
     }
@@ -634,7 +646,11 @@ pub async fn mark_replied(mut db: impl DbExecutor, contact_id: i64, now: DateTim
 
 /// The campaign a booking made now by this contact is credited to: the last one delivered
 /// to them within its attribution window (last touch).
-pub async fn attributed_campaign(mut db: impl DbExecutor, contact_id: i64, now: DateTime<Utc>) -> DbResult<Option<i64>> {
+pub async fn attributed_campaign(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    now: DateTime<Utc>,
+) -> DbResult<Option<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT r.campaign_id FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
          WHERE r.contact_id = $1 AND r.status IN ('delivered', 'read', 'replied') AND r.sent_at <= $2 \
@@ -663,18 +679,16 @@ pub async fn health(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<(i64,
 }
 
 async fn progress(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<CampaignProgress> {
-    let counts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 GROUP BY status",
-    )
-    .bind(campaign_id)
-    .fetch_all(&mut *db.reader().await?)
-    .await?;
-    let booked: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM appointments WHERE campaign_id = $1 AND status <> 'cancelled'",
-    )
-    .bind(campaign_id)
-    .fetch_one(&mut *db.reader().await?)
-    .await?;
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 GROUP BY status")
+            .bind(campaign_id)
+            .fetch_all(&mut *db.reader().await?)
+            .await?;
+    let booked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM appointments WHERE campaign_id = $1 AND status <> 'cancelled'")
+            .bind(campaign_id)
+            .fetch_one(&mut *db.reader().await?)
+            .await?;
     let mut progress = CampaignProgress {
         booked: booked as u64,
         ..CampaignProgress::default()
@@ -706,7 +720,12 @@ async fn progress(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<Campaig
             Some(RecipientStatus::HeldOut) => progress.held_out += count,
             Some(RecipientStatus::Unknown) => progress.unknown += count,
             Some(RecipientStatus::Expired) => progress.expired += count,
-            None => return Err(DbError::Corrupt { what: "recipient status", value: status }),
+            None => {
+                return Err(DbError::Corrupt {
+                    what: "recipient status",
+                    value: status,
+                })
+            }
         }
     }
     Ok(progress)
@@ -746,10 +765,12 @@ pub async fn list_campaigns(mut db: impl DbExecutor, limit: i64) -> DbResult<Vec
 pub async fn campaign_summary(mut db: impl DbExecutor, id: i64) -> DbResult<CampaignSummary> {
     let row = get_campaign(&mut db, id).await?;
     let template: Option<String> = match row.template_id {
-        Some(template_id) => sqlx::query_scalar("SELECT name FROM message_templates WHERE id = $1")
-            .bind(template_id)
-            .fetch_optional(&mut *db.reader().await?)
-            .await?,
+        Some(template_id) => {
+            sqlx::query_scalar("SELECT name FROM message_templates WHERE id = $1")
+                .bind(template_id)
+                .fetch_optional(&mut *db.reader().await?)
+                .await?
+        }
         None => None,
     };
     summary(&mut db, row, template).await
@@ -840,14 +861,21 @@ pub async fn attempts(mut db: impl DbExecutor, recipient_id: i64) -> DbResult<i6
 }
 
 pub async fn sending_campaign_ids(mut db: impl DbExecutor) -> DbResult<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'sending' ORDER BY id")
-        .fetch_all(&mut *db.reader().await?)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'sending' ORDER BY id")
+            .fetch_all(&mut *db.reader().await?)
+            .await?,
+    )
 }
 
 /// WhatsApp's "stop promotions" (or "resume") for a number; a number we do not know is
 /// nobody to send campaigns to anyway.
-pub async fn set_marketing_stopped(mut db: impl DbExecutor, wa_id: &str, stop: bool, at: DateTime<Utc>) -> DbResult<()> {
+pub async fn set_marketing_stopped(
+    mut db: impl DbExecutor,
+    wa_id: &str,
+    stop: bool,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
     sqlx::query("UPDATE contacts SET marketing_stopped_at = $1 WHERE wa_id = $2")
         .bind(stop.then(|| to_ms(at)))
         .bind(wa_id)

@@ -12,15 +12,12 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::Routes;
-use crate::model::{CampaignDraft, CampaignPlan, Role, StaffUser};
+use crate::model::{CampaignDraft, CampaignPlan, StaffUser, CAMPAIGN_ROLES};
 use crate::server::auth::token_hash;
 use crate::server::campaigns::{self, CampaignError};
 use crate::server::db::{campaigns as store, tokens, users};
 use crate::server::session::session_token;
 use crate::server::state::AppState;
-
-/// Roles that may launch and control campaigns.
-pub const CAMPAIGN_ROLES: &[Role] = &[Role::Admin, Role::Marketer];
 
 /// Open to everyone: the handler checks the session or API token itself.
 pub fn public_router() -> Routes {
@@ -128,7 +125,10 @@ pub async fn broadcast(State(state): State<AppState>, headers: HeaderMap, body: 
         Err(CampaignError::Conflict(message)) => error(StatusCode::CONFLICT, message),
         Err(CampaignError::Db(e)) => {
             crate::server::error::internal(&e);
-            error(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Please try again.",
+            )
         }
     }
 }
@@ -188,7 +188,9 @@ pub async fn recipients_csv(
 /// A CSV field, quoted when needed. A field a spreadsheet would run as a formula (`=`, `-`,
 /// `@`, or `+` not followed by a phone number) is prefixed with `'` so it shows as text.
 fn csv_field(value: &str) -> String {
-    let phone = value.strip_prefix('+').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    let phone = value
+        .strip_prefix('+')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
     let value = if value.starts_with(['=', '-', '@', '+']) && !phone {
         format!("'{value}")
     } else {
