@@ -223,7 +223,11 @@ async fn check(app: &AppState, draft: &CampaignDraft) -> Result<Checked, Campaig
         return invalid("Delays between messages are at most an hour.");
     }
     let sending_from_minute = minute_of_day(&draft.sending_from, "The start of sending hours")?;
-    let sending_until_minute = minute_of_day(&draft.sending_until, "The end of sending hours")?;
+    // Until "00:00" is until midnight: the end of the day, as a time box can only say it.
+    let sending_until_minute = match minute_of_day(&draft.sending_until, "The end of sending hours")? {
+        0 => 1440,
+        minute => minute,
+    };
     if sending_from_minute >= sending_until_minute || sending_from_minute >= 1440 {
         return invalid("Sending hours must start before they end, within one day.");
     }
