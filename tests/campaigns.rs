@@ -34,6 +34,7 @@ on_both_databases!(
     a_launch_repeated_with_its_key_makes_one_campaign,
     bad_input_is_refused_and_creates_nothing,
     the_holdout_is_never_sent,
+    integrators_use_revocable_tokens_and_the_api_is_documented,
 );
 
 /// The app without demo data: the test's contacts are the whole audience.
@@ -487,6 +488,48 @@ async fn the_holdout_is_never_sent(test_db: TestDb) {
     test_db.cleanup().await;
 }
 
+async fn integrators_use_revocable_tokens_and_the_api_is_documented(test_db: TestDb) {
+    let app = app(&test_db).await;
+    let db = &app.state.db;
+    approved_template(db).await;
+    contact(db, "34600000041", Some("Ana"), true).await;
+    let admin = token(&app, Role::Admin).await;
+    let body = json!({"name": "Token", "template": "test_offer", "acknowledge_disclaimer": true});
+    assert_eq!(broadcast(&app, &admin, &body, None).await.0, StatusCode::ACCEPTED);
+    let stored: Vec<(i64, String)> = sqlx::query_as("SELECT id, token_hash FROM api_tokens")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert!(
+        stored.iter().all(|(_, hash)| !hash.contains(&admin)),
+        "only a hash is kept"
+    );
+    tokens::revoke_token(db, stored[0].0, Utc::now()).await.unwrap();
+    let (status, answer) = broadcast(&app, &admin, &body, None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a revoked token opens nothing: {answer}"
+    );
+    let document: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operation = &document["paths"]["/api/campaigns/broadcast"]["post"];
+    for status in ["202", "400", "401", "403", "409", "422"] {
+        assert!(operation["responses"][status].is_object(), "{status}: {operation}");
+    }
+    assert_eq!(operation["parameters"][0]["name"], "Idempotency-Key");
+    assert!(document["components"]["schemas"]["CampaignDraft"]["properties"]["acknowledge_disclaimer"].is_object());
+    app.stop().await;
+    test_db.cleanup().await;
+}
+
 mod sending {
     use std::time::Duration as StdDuration;
 
@@ -508,6 +551,8 @@ mod sending {
         whatsapp_errors_are_handled_per_recipient,
         many_failures_pause_the_campaign,
         a_crash_mid_campaign_never_sends_twice,
+        staff_pause_resume_and_cancel_and_stale_campaigns_expire,
+        opt_outs_after_the_message_pause_the_campaign,
     );
 
     /// An app that sends through the fake Graph API.
@@ -864,6 +909,117 @@ mod sending {
         assert_eq!(sent as usize, graph.sent().len());
         assert!(graph.sent().len() > sent_before, "the restart carried on where it was");
         second.stop().await;
+        test_db.cleanup().await;
+    }
+    async fn staff_pause_resume_and_cancel_and_stale_campaigns_expire(test_db: TestDb) {
+        let graph = FakeGraph::start().await;
+        let app = app(&test_db, &graph, &[]).await;
+        let db = &app.state.db;
+        approved_template(db).await;
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            ids.push(contact(db, &format!("346000006{i:02}"), Some("Ana"), true).await);
+        }
+        let admin = token(&app, Role::Admin).await;
+        // One message every second: time enough to pause after the first.
+        let mut body = campaign("Controls", &ids);
+        body["min_delay_seconds"] = json!(1);
+        body["max_delay_seconds"] = json!(1);
+        let id = launch(&app, &admin, &body).await;
+        eventually(10, "the first message goes", || async { !graph.sent().is_empty() }).await;
+        campaigns::act(&app.state, id, CampaignAction::Pause, "admin@frontdesk.test")
+            .await
+            .unwrap();
+        let paused_at = graph.sent().len();
+        tokio::time::sleep(StdDuration::from_millis(2500)).await;
+        assert!(
+            graph.sent().len() <= paused_at + 1,
+            "at most the send in flight finishes while paused"
+        );
+        let (status, reason) = campaign_status(db, id).await;
+        assert_eq!(status, "paused");
+        assert!(
+            reason.unwrap().contains("admin@frontdesk.test"),
+            "who paused it is shown"
+        );
+        let error = campaigns::act(&app.state, id, CampaignAction::Pause, "admin")
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("cannot be paused"), "{error}");
+        campaigns::act(&app.state, id, CampaignAction::Resume, "admin")
+            .await
+            .unwrap();
+        eventually(10, "sending resumes", || async { graph.sent().len() > paused_at + 1 }).await;
+        campaigns::act(&app.state, id, CampaignAction::Cancel, "admin")
+            .await
+            .unwrap();
+        tokio::time::sleep(StdDuration::from_millis(1500)).await;
+        let after_cancel = graph.sent().len();
+        tokio::time::sleep(StdDuration::from_millis(1500)).await;
+        assert_eq!(graph.sent().len(), after_cancel, "nothing more after a cancel");
+        assert_eq!(campaign_status(db, id).await.0, "cancelled");
+        assert!(
+            status_count(db, id, "cancelled").await >= 1,
+            "who was left is marked cancelled"
+        );
+
+        // A campaign past its expiry marks the rest expired instead of sending stale offers.
+        let late = contact(db, "34600000699", Some("Late"), true).await;
+        let mut body = campaign("Stale", &[late]);
+        body["schedule_at"] = json!((Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+        let stale = launch(&app, &admin, &body).await;
+        sqlx::query("UPDATE campaigns SET expires_at = $1 WHERE id = $2")
+            .bind(Utc::now().timestamp_millis() - 1)
+            .bind(stale)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        eventually(10, "the stale campaign expires", || async {
+            status_count(db, stale, "expired").await == 1
+        })
+        .await;
+        assert_eq!(campaign_status(db, stale).await.0, "completed");
+        assert!(graph.sent_to("34600000699").is_empty());
+        app.stop().await;
+        test_db.cleanup().await;
+    }
+
+    async fn opt_outs_after_the_message_pause_the_campaign(test_db: TestDb) {
+        let graph = FakeGraph::start().await;
+        // 25 go today; the campaign is still sending (the rest wait for tomorrow).
+        let app = app(&test_db, &graph, &[("CAMPAIGNS_DAILY_LIMIT", "25")]).await;
+        let db = &app.state.db;
+        approved_template(db).await;
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            ids.push(contact(db, &format!("346000007{i:02}"), Some("Ana"), true).await);
+        }
+        let admin = token(&app, Role::Admin).await;
+        let id = launch(&app, &admin, &campaign("Annoying", &ids)).await;
+        eventually(10, "today's messages go", || async {
+            status_count(db, id, "sent").await == 25
+        })
+        .await;
+        assert_eq!(campaign_status(db, id).await.0, "sending");
+        // Two of the 25 (8 %) answer STOP; the limit is 5 %.
+        let first_two: Vec<String> = graph.sent().into_iter().take(2).map(|m| m.to).collect();
+        for wa in &first_two {
+            let stop = frontdesk::server::whatsapp::payload::text_message_payload(
+                wa,
+                None,
+                &format!("wamid.STOP{wa}"),
+                Utc::now(),
+                "STOP",
+            );
+            post_signed(&app, stop.to_string()).await;
+        }
+        eventually(10, "the campaign pauses itself", || async {
+            campaign_status(db, id).await.0 == "paused"
+        })
+        .await;
+        let reason = campaign_status(db, id).await.1.unwrap();
+        assert!(reason.contains("2 of 25") && reason.contains("opted out"), "{reason}");
+        app.stop().await;
         test_db.cleanup().await;
     }
 }

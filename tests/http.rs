@@ -506,10 +506,12 @@ async fn every_documented_route_is_served_with_its_access() {
         routes,
         [
             "GET / (staff)",
+            "GET /api/campaigns/{id}/recipients.csv (staff)",
             "GET /api/health",
             "GET /api/openapi.json",
             "GET /webhook/whatsapp",
             "GET /ws/inbox-updates (staff)",
+            "POST /api/campaigns/broadcast (staff)",
             "POST /auth/login",
             "POST /auth/logout",
             "POST /webhook/whatsapp",
@@ -531,7 +533,9 @@ async fn check_access(app: &TestApp, cookie: &str, method: &reqwest::Method, pat
         .get(LOCATION)
         .is_some_and(|l| l.to_str().unwrap().starts_with("/login?next="));
     let body = anonymous.text().await.unwrap();
-    let refused = to_sign_in || status == StatusCode::UNAUTHORIZED && body.contains("Unauthorized");
+    // The gate's 401, or the broadcast route's own (it also takes API tokens).
+    let refused = to_sign_in
+        || status == StatusCode::UNAUTHORIZED && (body.contains("Unauthorized") || body.contains("Sign in"));
     assert_eq!(refused, staff, "{method} {path} without a session: {status} {body}");
 
     let served = if staff {
