@@ -359,7 +359,10 @@ mod tests {
         );
         assert_eq!(check_placeholders("a { b"), Err(TextError::Unclosed { position: 3 }));
         let message = check_placeholders("Hi {customer_nme}").unwrap_err().to_string();
-        assert!(message.contains("{customer_nme}") && message.contains("character 4"), "{message}");
+        assert!(
+            message.contains("{customer_nme}") && message.contains("character 4"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -171,6 +171,7 @@ pub async fn send_reply(conversation_id: i64, text: String) -> Result<Message, A
 }
 
 /// `language`: a language code from the detail's `languages`, or empty for "not known yet".
+/// `consent`: marketing consent given (`true`) or withdrawn (`false`); left as it is when absent.
 #[server(endpoint = "inbox/contact")]
 pub async fn save_contact(
     contact_id: i64,
@@ -178,6 +179,7 @@ pub async fn save_contact(
     notes: String,
     tags: String,
     language: String,
+    consent: Option<bool>,
 ) -> Result<(), AppError> {
     crate::server::error::respond(async move {
         use crate::server::{controller, db, session};
@@ -212,6 +214,7 @@ pub async fn save_contact(
             notes: notes.trim().to_string(),
             language,
             tags,
+            consent,
         };
         controller::staff::save_contact(&state, contact_id, edit).await?;
         Ok(())
