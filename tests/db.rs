@@ -91,6 +91,7 @@ async fn migrations_create_every_table_and_rerun_cleanly(db: &Db) {
         "contact_tags",
         "jobs",
         "closures",
+        "contact_imports",
     ] {
         assert_eq!(count(db, table).await, 0, "{table} exists and starts empty");
     }

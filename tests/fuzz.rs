@@ -1,6 +1,6 @@
 //! Hostile input, fuzzed with proptest on stable Rust: the WhatsApp webhook payload parser,
-//! a provider's JSON answer, and the offline receptionist's reading of messages (its parser
-//! of days, times and windows included). Each property runs a bounded number of cases from a
+//! a provider's JSON answer, the offline receptionist's reading of messages (its parser
+//! of days, times and windows included), and the contact import's phone numbers and CSV lines. Each property runs a bounded number of cases from a
 //! fixed seed, so CI sees the same cases every run; none may panic or take long.
 
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use frontdesk::server::ai::understanding;
 use frontdesk::server::ai::{offline, AiContext};
 use frontdesk::server::booking::KnowledgeSnapshot;
 use frontdesk::server::i18n::Lang;
+use frontdesk::server::import::{normalise_phone, read_file, ReadOptions};
 use frontdesk::server::whatsapp::payload;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -117,6 +118,88 @@ fn a_providers_answer_is_checked_whatever_it_is() {
             if let Ok((_, u)) = understanding::parse(&answer.to_string()) {
                 prop_assert!(!u.intents.is_empty(), "a parsed answer has an intent");
             }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Text that looks like a phone number, or nearly.
+fn phone_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[+0-9 ().-]{0,24}",
+        "(\\+|00)?[0-9]{1,3}[ -]?[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{0,4}",
+        ".{0,30}",
+    ]
+}
+
+#[test]
+fn phone_numbers_are_normalised_or_refused_never_panic() {
+    let countries = prop::sample::select(vec![
+        phonenumber::country::Id::ES,
+        phonenumber::country::Id::US,
+        phonenumber::country::Id::GB,
+        phonenumber::country::Id::BR,
+    ]);
+    runner(2_000)
+        .run(&(phone_like(), countries), |(raw, country)| {
+            if let Ok(wa_id) = normalise_phone(&raw, country) {
+                let digits = wa_id.as_str();
+                prop_assert!(
+                    (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
+                    "{raw:?} became {digits}"
+                );
+                prop_assert_eq!(
+                    normalise_phone(&format!("+{digits}"), country).ok(),
+                    Some(wa_id.clone())
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A CSV field: numbers, words, quotes, separators, consent words and dates.
+fn csv_field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        phone_like(),
+        "[a-zA-Zé ]{0,70}",
+        Just("\"".to_string()),
+        Just("\"a,b\"".to_string()),
+        Just("VIP;colour|nails".to_string()),
+        Just("yes".to_string()),
+        Just("2025-02-30".to_string()),
+        Just("2025-01-01".to_string()),
+        ".{0,20}",
+    ]
+}
+
+#[test]
+fn any_csv_file_is_read_with_every_line_accounted_for() {
+    let options = ReadOptions {
+        country: phonenumber::country::Id::ES,
+        timezone: chrono_tz::Europe::Madrid,
+        now: Utc::now(),
+    };
+    // U+FFFD marks a file the browser could not decode; such a file is refused as a whole.
+    let line = prop::collection::vec(csv_field(), 0..6).prop_map(|fields| fields.join(",").replace('\u{FFFD}', "?"));
+    runner(500)
+        .run(&prop::collection::vec(line, 0..30), |lines| {
+            let text = format!("phone,name,tags,consent\n{}", lines.join("\n"));
+            let file = read_file(text.as_bytes(), &options).expect("a file with a phone header is read");
+            prop_assert_eq!(
+                file.lines,
+                file.rejected.len() as u64 + file.duplicates + file.contacts.len() as u64
+            );
+            let last_line = text.lines().count() as u64;
+            for rejected in &file.rejected {
+                prop_assert!((2..=last_line).contains(&rejected.line), "{rejected:?} of {last_line}");
+            }
+            Ok(())
+        })
+        .unwrap();
+    runner(400)
+        .run(&prop::collection::vec(any::<u8>(), 0..1024), |bytes| {
+            let _ = read_file(&bytes, &options);
             Ok(())
         })
         .unwrap();

@@ -534,8 +534,8 @@ async fn check_access(app: &TestApp, cookie: &str, method: &reqwest::Method, pat
         .is_some_and(|l| l.to_str().unwrap().starts_with("/login?next="));
     let body = anonymous.text().await.unwrap();
     // The gate's 401, or the broadcast route's own (it also takes API tokens).
-    let refused = to_sign_in
-        || status == StatusCode::UNAUTHORIZED && (body.contains("Unauthorized") || body.contains("Sign in"));
+    let refused =
+        to_sign_in || status == StatusCode::UNAUTHORIZED && (body.contains("Unauthorized") || body.contains("Sign in"));
     assert_eq!(refused, staff, "{method} {path} without a session: {status} {body}");
 
     let served = if staff {
@@ -1041,4 +1041,43 @@ fn inbox_socket_request(
             .insert("origin", HeaderValue::from_str(origin).unwrap());
     }
     request
+}
+
+/// The contact import takes a file of megabytes, on its own endpoint only, and only from
+/// marketers and admins.
+#[tokio::test]
+async fn the_contact_import_takes_a_large_file_from_marketers_only() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let mut csv = String::from("phone,name,tags,consent\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("+34 6{i:08},Imported Client {i},imported,yes\n"));
+    }
+    assert!(csv.len() > 512 * 1024, "above the general body limit");
+    let body = serde_json::json!({ "csv": csv });
+    let post = |path: &'static str, cookie: String| {
+        let request = app.client.post(app.url(path)).header(COOKIE, cookie).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+
+    let agent = session_cookie_of(&app, "agent@frontdesk.local").await;
+    assert_eq!(
+        post("/api/contacts/import", agent).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let marketer = session_cookie_of(&app, "marketer@frontdesk.local").await;
+    // Other endpoints keep the small limit (a server function reports it as its own failure).
+    let other = post("/api/inbox/conversations", marketer.clone()).await;
+    assert!(!other.status().is_success());
+    let refusal = other.text().await.unwrap();
+    assert!(refusal.contains("length limit exceeded"), "{refusal}");
+    let response = post("/api/contacts/import", marketer).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: frontdesk::model::ImportReport = response.json().await.unwrap();
+    assert_eq!(report.lines, 20_000);
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected.first());
+    assert_eq!(report.created + report.merged, 20_000);
+    assert_eq!(report.consent_given, 20_000);
+    app.stop().await;
+    db.cleanup().await;
 }

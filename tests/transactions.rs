@@ -148,6 +148,7 @@ async fn a_contact_edit_refused_half_way_changes_nothing(db: TestDb) {
         notes: "Prefers mornings".into(),
         language: Some("es".into()),
         tags: vec!["VIP".into()],
+        consent: Some(true),
     };
     assert!(staff::save_contact(&app.state, contact.id, edit.clone()).await.is_err());
     assert_eq!(contact_as_stored(store, &contact).await, before);

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::AppError;
+use super::{AppError, ConsentSource};
 
 string_enum! {
     /// Where a contact's name came from; a name the customer told us wins over a profile name.
@@ -89,6 +89,9 @@ pub struct Contact {
     pub notes: String,
     /// The code of the language we write to them in (`en`, `es`); `None` until it is known.
     pub language: Option<String>,
+    /// Marketing consent: since when, and who recorded it. Campaigns skip contacts without it.
+    pub consent_at: Option<DateTime<Utc>>,
+    pub consent_source: Option<ConsentSource>,
 }
 
 impl Contact {
@@ -110,4 +113,30 @@ impl Contact {
 pub struct LanguageChoice {
     pub code: String,
     pub name: String,
+}
+
+/// One line of an imported file that was not imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedLine {
+    /// The line's number in the file, counting the header as line 1 (as a spreadsheet shows it).
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What a CSV import of contacts did. `lines = rejected + duplicates + created + merged`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// The stored record of this import.
+    pub import_id: i64,
+    /// Data lines read (the header is not counted).
+    pub lines: u64,
+    /// New contacts.
+    pub created: u64,
+    /// Existing contacts the file added to (name, tags, consent).
+    pub merged: u64,
+    /// Lines that repeated a number seen earlier in the file, merged into it.
+    pub duplicates: u64,
+    /// Contacts whose marketing consent this import recorded (consent already given is kept).
+    pub consent_given: u64,
+    pub rejected: Vec<RejectedLine>,
 }

@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod campaigns;
+pub mod contacts_import;
 pub mod inbox;
 pub mod knowledge;
 pub mod login;

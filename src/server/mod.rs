@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod headers;
 pub mod i18n;
+pub mod import;
 pub mod origin;
 pub mod realtime;
 pub mod routes;

@@ -245,6 +245,20 @@ async fn bootstrap_admin(db: &Db, admin: Option<&AdminBootstrap>, demo_staff: bo
 /// Form posts and JSON are small; anything bigger is refused before it is read.
 const BODY_LIMIT_BYTES: usize = 256 * 1024;
 
+/// A CSV file of contacts, sent as JSON text (100,000 lines are about 4 MB), is the one
+/// large body we take, and only on its own endpoint.
+const IMPORT_PATH: &str = "/api/contacts/import";
+const IMPORT_BODY_LIMIT_BYTES: usize = crate::pages::contacts_import::MAX_FILE_BYTES + 4 * 1024 * 1024;
+
+/// Raises the body limit for the import endpoint; it runs inside the general limit's layer,
+/// so its limit is the one the server function's body reader sees.
+async fn import_body_limit(mut request: Request, next: middleware::Next) -> axum::response::Response {
+    if request.uri().path() == IMPORT_PATH {
+        DefaultBodyLimit::max(IMPORT_BODY_LIMIT_BYTES).apply(&mut request);
+    }
+    next.run(request).await
+}
+
 /// The public routes and the sign-in page, the browser bundle, and the staff part behind
 /// the session gate.
 fn router(state: AppState) -> Router {
@@ -324,6 +338,7 @@ fn staff_app(state: &AppState, pages: Vec<AxumRouteListing>) -> Router<AppState>
             || (),
             shell,
         ))
+        .layer(middleware::from_fn(import_body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), session::require_staff))
 }
 

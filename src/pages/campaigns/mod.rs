@@ -19,6 +19,7 @@ use crate::model::{
     CampaignSummary, ComposerOptions, DailyCounter, ExcludedOutcome, RecipientStatus, Role, CAMPAIGN_ROLES,
     CUSTOMER_NAME,
 };
+use crate::pages::contacts_import::ContactImport;
 use crate::pages::templates::TemplateLibrary;
 use tokens::ApiTokens;
 
@@ -80,7 +81,10 @@ pub fn CampaignsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let role = session.await.ok().map(|s| s.user.role);
                         view! {
-                            {role.is_some_and(|r| CAMPAIGN_ROLES.contains(&r)).then(|| view! { <TemplateLibrary/> })}
+                            {role.is_some_and(|r| CAMPAIGN_ROLES.contains(&r)).then(|| view! {
+                                <TemplateLibrary/>
+                                <ContactImport/>
+                            })}
                             {(role == Some(Role::Admin)).then(|| view! { <ApiTokens/> })}
                         }
                     })}

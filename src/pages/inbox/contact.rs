@@ -1,12 +1,12 @@
 //! The contact panel beside the chat: who the customer is, their appointments, and the
-//! editor for name, language, tags and notes.
+//! editor for name, language, marketing consent, tags and notes.
 
 use leptos::prelude::*;
 
 use super::server::save_contact;
 use super::synced::LiveResource;
 use crate::components::error::ActionError;
-use crate::model::{format_wa_id, AppError, ConversationDetail, LanguageChoice};
+use crate::model::{format_wa_id, AppError, ConsentSource, ConversationDetail, LanguageChoice};
 
 /// A contact being edited in the side panel.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,6 +19,8 @@ struct ContactDraft {
     language: String,
     /// The languages the server can write in, to choose from.
     languages: Vec<LanguageChoice>,
+    /// Marketing consent, as shown when the editor opened and as ticked on save.
+    consent: bool,
 }
 
 #[component]
@@ -31,6 +33,7 @@ pub fn ContactPanel(detail: LiveResource<Option<ConversationDetail>>) -> impl In
             draft.notes.clone(),
             draft.tags.clone(),
             draft.language.clone(),
+            Some(draft.consent),
         )
     });
     Effect::new(move |_| {
@@ -67,6 +70,19 @@ fn ContactView(detail: ConversationDetail, editing: RwSignal<Option<ContactDraft
         tags: detail.tags.join(", "),
         language: contact.language.clone().unwrap_or_default(),
         languages: detail.languages.clone(),
+        consent: contact.consent_at.is_some(),
+    };
+    let consent = match (contact.consent_at, contact.consent_source) {
+        (Some(at), source) => format!(
+            "Given {} ({})",
+            clock.format(at),
+            source.map_or("unknown source", |s| match s {
+                ConsentSource::Staff => "by staff",
+                ConsentSource::Import => "imported",
+                ConsentSource::Customer => "by the customer",
+            })
+        ),
+        (None, _) => "Not given".to_string(),
     };
     let language = match &contact.language {
         None => "Not known yet".to_string(),
@@ -91,6 +107,8 @@ fn ContactView(detail: ConversationDetail, editing: RwSignal<Option<ContactDraft
             {contact.profile_name.clone().map(|p| view! { <dt>"Profile name"</dt><dd>{p}</dd> })}
             <dt>"Last outcome"</dt>
             <dd>{contact.last_outcome.map_or("—".to_string(), |o| o.as_str().replace('_', " "))}</dd>
+            <dt>"Marketing consent"</dt>
+            <dd>{consent}</dd>
             <dt>"Tags"</dt>
             <dd>{if detail.tags.is_empty() { "None".to_string() } else { detail.tags.join(", ") }}</dd>
             <dt>"Notes"</dt>
@@ -125,6 +143,7 @@ fn ContactEditor(
     let notes = RwSignal::new(draft.notes.clone());
     let tags = RwSignal::new(draft.tags.clone());
     let language = RwSignal::new(draft.language.clone());
+    let consent = RwSignal::new(draft.consent);
     let contact_id = draft.contact_id;
     let languages = draft.languages.clone();
     view! {
@@ -139,6 +158,7 @@ fn ContactEditor(
                     tags: tags.get_untracked(),
                     language: language.get_untracked(),
                     languages: Vec::new(),
+                    consent: consent.get_untracked(),
                 });
             }
         >
@@ -155,6 +175,10 @@ fn ContactEditor(
                 </select>
             </label>
             <label>"Tags (comma separated)"<input type="text" bind:value=tags/></label>
+            <label class="checkbox">
+                <input type="checkbox" bind:checked=consent/>
+                "Marketing consent (the customer agreed to receive offers)"
+            </label>
             <label>"Notes"<textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
             <ActionError action=save/>
             <div class="row">

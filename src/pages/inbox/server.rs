@@ -191,6 +191,7 @@ fn staff_reply_error(error: crate::server::controller::StaffReplyError) -> AppEr
 }
 
 /// `language`: a language code from the detail's `languages`, or empty for "not known yet".
+/// `consent`: marketing consent given (`true`) or withdrawn (`false`); left as it is when absent.
 #[server(endpoint = "inbox/contact")]
 pub async fn save_contact(
     contact_id: i64,
@@ -198,6 +199,7 @@ pub async fn save_contact(
     notes: String,
     tags: String,
     language: String,
+    consent: Option<bool>,
 ) -> Result<(), AppError> {
     crate::server::error::respond(async move {
         use crate::server::{controller, db, session};
@@ -232,6 +234,7 @@ pub async fn save_contact(
             notes: notes.trim().to_string(),
             language,
             tags,
+            consent,
         };
         controller::staff::save_contact(&state, contact_id, edit).await?;
         Ok(())

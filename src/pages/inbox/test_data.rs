@@ -24,6 +24,8 @@ pub fn conversation(id: i64, minute: i64, name: &str) -> Conversation {
             last_outcome: None,
             notes: String::new(),
             language: None,
+            consent_at: None,
+            consent_source: None,
         },
         mode: ConversationMode::Bot,
         assigned_user_id: None,

@@ -103,6 +103,8 @@ pub struct BusinessSettings {
     pub name: String,
     pub timezone: Tz,
     pub currency: String,
+    /// Phone numbers without a country code are read as this country's.
+    pub country: phonenumber::country::Id,
     /// Customers are written to in this language until theirs is known.
     pub language: Lang,
 }
@@ -251,6 +253,7 @@ impl Settings {
                 name: frontdesk.business_name,
                 timezone: frontdesk.timezone,
                 currency: frontdesk.currency.0,
+                country: frontdesk.country.0,
                 language: frontdesk.language,
             },
             demo_data: frontdesk.demo_data,

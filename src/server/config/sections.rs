@@ -49,6 +49,10 @@ declare_settings! {
             default: "EUR",
             meaning: "three-letter currency of prices",
         },
+        country: Country {
+            default: "ES",
+            meaning: "two-letter ISO 3166 country of the business: phone numbers written without a country code (in a CSV import) are read as this country's",
+        },
         demo_data: bool {
             default: "false",
             meaning: "load the demo salon into an empty database; the demo staff accounts sign in only while it is on",
@@ -279,6 +283,9 @@ pub(super) struct Port(u16);
 /// A three-letter currency code such as EUR.
 pub(super) struct Currency(pub String);
 
+/// A two-letter ISO 3166 country code such as ES, one the phone number metadata knows.
+pub(super) struct Country(pub phonenumber::country::Id);
+
 /// Leptos' environment, accepted in any case and in its long form too.
 #[derive(Serialize)]
 #[serde(transparent)]
@@ -318,6 +325,16 @@ impl Parse for Currency {
             Ok(Currency(text.to_string()))
         } else {
             Err(expected("a three-letter code such as EUR", text))
+        }
+    }
+}
+
+impl Parse for Country {
+    fn parse(text: &str) -> Result<Self, String> {
+        let known = text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase());
+        match text.parse() {
+            Ok(id) if known => Ok(Country(id)),
+            _ => Err(expected("a two-letter country code such as ES", text)),
         }
     }
 }

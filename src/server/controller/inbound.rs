@@ -10,8 +10,8 @@ use super::jobs::{schedule, ConversationJob, JobKind};
 use super::outbound::{self, Delivery, Reply};
 use super::{sentences, ProcessError};
 use crate::model::{
-    Author, Contact, Conversation, ConversationMode, CustomerContext, DeliveryStatus, InboxEvent, Intent, Message,
-    NameSource, Outcome,
+    Author, ConsentSource, Contact, Conversation, ConversationMode, CustomerContext, DeliveryStatus, InboxEvent,
+    Intent, Message, NameSource, Outcome,
 };
 use crate::server::ai::{AiContext, AiError, AiReply, Turn, Understanding, MAX_NAME_ASKS};
 use crate::server::db::conversations::{self, ConversationState, NewMessage};
@@ -56,8 +56,21 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
     }
     match inbound.body.trim().to_uppercase().as_str() {
         "STOP" | "UNSUBSCRIBE" => return opt_out(app, &contact, &conversation, &message, &lang, now).await,
-        "START" if contact.opted_out_at.is_some() => {
-            contacts::set_opted_out(&app.db, contact.id, false, now).await?;
+        // START is the customer's own marketing consent, whether or not they had opted out.
+        "START" if contact.opted_out_at.is_none() => {
+            contacts::set_consent(&app.db, contact.id, Some(ConsentSource::Customer), now).await?;
+        }
+        "START" => {
+            let contact_id = contact.id;
+            app.db
+                .transaction(move |tx| {
+                    Box::pin(async move {
+                        contacts::set_opted_out(&mut *tx, contact_id, false, now).await?;
+                        contacts::set_consent(&mut *tx, contact_id, Some(ConsentSource::Customer), now).await
+                    })
+                })
+                .await
+                .map_err(ProcessError::Db)?;
             let text = sentences::opted_in(&lang);
             let welcome = Reply::answer(&message, &text, Intent::Other);
             outbound::reply(app, &contact, conversation.id, welcome).await?;

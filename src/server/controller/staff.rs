@@ -6,8 +6,8 @@ use chrono::Utc;
 use super::outbound::{self, Delivery, Outgoing};
 use super::{sentences, ProcessError};
 use crate::model::{
-    name_or_fallback, Author, Conversation, ConversationMode, DeliveryStatus, InboxEvent, Message, NameSource, Outcome,
-    StaffUser,
+    name_or_fallback, Author, ConsentSource, Conversation, ConversationMode, DeliveryStatus, InboxEvent, Message,
+    NameSource, Outcome, StaffUser,
 };
 use crate::server::db::conversations::{self, NewMessage};
 use crate::server::db::{contacts, tags, templates, DbError};
@@ -168,9 +168,12 @@ pub struct ContactEdit {
     /// A catalog's language code (`es`); `None`: not known yet.
     pub language: Option<String>,
     pub tags: Vec<String>,
+    /// Marketing consent: `Some(true)` gives it (kept as it was if already given),
+    /// `Some(false)` withdraws it, `None` leaves it alone.
+    pub consent: Option<bool>,
 }
 
-/// Saves a contact edit: name, notes, language and tags change together, or (when the database
+/// Saves a contact edit: name, notes, language, consent and tags change together, or (when the database
 /// refuses any of it) nothing changes.
 pub async fn save_contact(app: &AppState, contact_id: i64, edit: ContactEdit) -> Result<(), DbError> {
     app.db
@@ -179,6 +182,10 @@ pub async fn save_contact(app: &AppState, contact_id: i64, edit: ContactEdit) ->
                 contacts::set_name(&mut *tx, contact_id, edit.name.as_deref(), NameSource::Staff).await?;
                 contacts::set_notes(&mut *tx, contact_id, &edit.notes).await?;
                 contacts::set_language(&mut *tx, contact_id, edit.language.as_deref()).await?;
+                if let Some(consent) = edit.consent {
+                    let source = consent.then_some(ConsentSource::Staff);
+                    contacts::set_consent(&mut *tx, contact_id, source, Utc::now()).await?;
+                }
                 tags::replace_contact_tags(&mut *tx, contact_id, &edit.tags).await
             })
         })

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::{from_ms, parse_stored, to_ms, DbError, DbExecutor, DbResult};
-use crate::model::{Contact, NameSource, Outcome, WaId};
+use crate::model::{ConsentSource, Contact, NameSource, Outcome, WaId};
 
 /// The contact columns [`ContactRow`] reads, qualified by `alias` (e.g. `"ct."`, or `""`
 /// where SQLite allows no qualifier, as in `RETURNING`).
@@ -22,6 +22,8 @@ pub fn contact_columns(alias: &str) -> String {
         "last_outcome",
         "notes",
         "language",
+        "consent_at",
+        "consent_source",
     ]
     .map(|column| format!("{alias}{column}"))
     .join(", ")
@@ -41,6 +43,8 @@ pub struct ContactRow {
     pub last_outcome: Option<String>,
     pub notes: String,
     pub language: Option<String>,
+    pub consent_at: Option<i64>,
+    pub consent_source: Option<String>,
 }
 
 impl ContactRow {
@@ -64,6 +68,11 @@ impl ContactRow {
                 .transpose()?,
             notes: self.notes,
             language: self.language,
+            consent_at: self.consent_at.map(from_ms),
+            consent_source: self
+                .consent_source
+                .map(|s| parse_stored("consent source", &s, ConsentSource::parse))
+                .transpose()?,
         })
     }
 }
@@ -205,6 +214,36 @@ pub async fn set_opted_out(
             .bind(contact_id)
             .execute(&mut *db.writer().await?)
             .await?
+    };
+    expect_one(done.rows_affected(), "contact")
+}
+
+/// Records marketing consent given now by `source`, or (with `None`) withdraws it. Consent
+/// already given keeps its original time and source: it answers "since when, and who said so".
+pub async fn set_consent(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    source: Option<ConsentSource>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    let done = match source {
+        Some(source) => {
+            sqlx::query(
+                "UPDATE contacts SET consent_at = COALESCE(consent_at, $1), \
+                 consent_source = COALESCE(consent_source, $2) WHERE id = $3",
+            )
+            .bind(to_ms(now))
+            .bind(source.as_str())
+            .bind(contact_id)
+            .execute(&mut *db.writer().await?)
+            .await?
+        }
+        None => {
+            sqlx::query("UPDATE contacts SET consent_at = NULL, consent_source = NULL WHERE id = $1")
+                .bind(contact_id)
+                .execute(&mut *db.writer().await?)
+                .await?
+        }
     };
     expect_one(done.rows_affected(), "contact")
 }

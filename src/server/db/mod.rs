@@ -10,6 +10,7 @@ pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;
+pub mod imports;
 pub mod jobs;
 pub mod knowledge;
 pub mod tags;
