@@ -12,6 +12,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
+use sqlx::AnyConnection;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 
@@ -254,13 +255,37 @@ async fn deliver(
         None => app.sender.send_text(&send.candidate.wa_id, &send.text).await,
     };
     let now = Utc::now();
-    let db = &app.db;
-    let id = send.recipient_id;
+    let (id, campaign_id, day) = (send.recipient_id, campaign.id, send.day);
+    // What happened is recorded in one transaction: the recipient's state, the campaign's
+    // and the day's count stand or fall together.
+    let not_sent = app
+        .db
+        .transaction(|tx| Box::pin(async move { record_outcome(tx, campaign_id, id, &day, result, now).await }))
+        .await?;
+    if not_sent {
+        pause_if_unhealthy(app, campaign_id).await?;
+    }
+    Ok(())
+}
+
+/// Records what WhatsApp made of one send, in the caller's transaction: the recipient's
+/// state, the campaign's, and the day's count. True when the message was certainly not sent.
+async fn record_outcome(
+    tx: &mut AnyConnection,
+    campaign_id: i64,
+    id: i64,
+    day: &str,
+    result: Result<String, SendError>,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
     match result {
-        Ok(wa_message_id) => return store::mark_sent(db, id, &wa_message_id, now).await,
+        Ok(wa_message_id) => {
+            store::mark_sent(&mut *tx, id, &wa_message_id, now).await?;
+            return Ok(false);
+        }
         Err(SendError::OutsideWindow) => {
             store::set_recipient_status(
-                db,
+                &mut *tx,
                 id,
                 RecipientStatus::Sending,
                 RecipientStatus::Skipped,
@@ -271,7 +296,7 @@ async fn deliver(
         }
         Err(SendError::Undeliverable) => {
             store::set_recipient_status(
-                db,
+                &mut *tx,
                 id,
                 RecipientStatus::Sending,
                 RecipientStatus::Failed,
@@ -281,14 +306,14 @@ async fn deliver(
             .await?;
         }
         Err(SendError::MarketingLimit) => {
-            let attempts = store::attempts(db, id).await?;
+            let attempts = store::attempts(&mut *tx, id).await?;
             if attempts < MARKETING_LIMIT_ATTEMPTS {
                 let reason =
                     "WhatsApp held it back to limit marketing messages to this person (131049); tried again tomorrow";
-                store::reschedule_recipient(db, id, now + Duration::days(1), reason, now).await?;
+                store::reschedule_recipient(&mut *tx, id, now + Duration::days(1), reason, now).await?;
             } else {
                 store::set_recipient_status(
-                    db,
+                    &mut *tx,
                     id,
                     RecipientStatus::Sending,
                     RecipientStatus::Failed,
@@ -299,12 +324,12 @@ async fn deliver(
             }
         }
         Err(SendError::SpamRateLimited) => {
-            store::reschedule_recipient(db, id, now, "not sent: the campaign paused", now).await?;
+            store::reschedule_recipient(&mut *tx, id, now, "not sent: the campaign paused", now).await?;
             let reason = "Paused by WhatsApp's spam-rate limit (131048): too many people blocked or reported \
-                          this number's messages. Check the campaign's content and audience before resuming.";
+          this number's messages. Check the campaign's content and audience before resuming.";
             store::change_status(
-                db,
-                campaign.id,
+                &mut *tx,
+                campaign_id,
                 &[CampaignStatus::Sending],
                 CampaignStatus::Paused,
                 Some(reason),
@@ -312,7 +337,7 @@ async fn deliver(
             )
             .await?;
             tracing::warn!(
-                campaign_id = campaign.id,
+                campaign_id = campaign_id,
                 "campaign paused: WhatsApp spam-rate limit (131048)"
             );
         }
@@ -320,7 +345,7 @@ async fn deliver(
             // WhatsApp may have it: not sent again without a person's decision.
             let reason = format!("unknown: {detail}; check the customer's chat before sending again");
             store::set_recipient_status(
-                db,
+                &mut *tx,
                 id,
                 RecipientStatus::Sending,
                 RecipientStatus::Unknown,
@@ -328,17 +353,17 @@ async fn deliver(
                 now,
             )
             .await?;
-            return Ok(());
+            return Ok(false);
         }
         Err(SendError::RetryLater(detail)) => {
             let reason = format!("WhatsApp asked to slow down ({detail}); tried again shortly");
-            store::reschedule_recipient(db, id, now, &reason, now).await?;
+            store::reschedule_recipient(&mut *tx, id, now, &reason, now).await?;
             let later = now + Duration::from_std(SLOW_DOWN).unwrap_or_default();
-            store::set_next_send_at(db, campaign.id, later).await?;
+            store::set_next_send_at(&mut *tx, campaign_id, later).await?;
         }
         Err(SendError::Rejected(detail)) => {
             store::set_recipient_status(
-                db,
+                &mut *tx,
                 id,
                 RecipientStatus::Sending,
                 RecipientStatus::Failed,
@@ -349,8 +374,8 @@ async fn deliver(
         }
     }
     // Not sent: its place in the day's limit is free again.
-    store::release_daily_place(db, &send.day).await?;
-    pause_if_unhealthy(app, campaign.id).await
+    store::release_daily_place(&mut *tx, day).await?;
+    Ok(true)
 }
 
 /// Expiry, sends cut off by a crash, and pausing campaigns whose sends go badly.
@@ -361,7 +386,11 @@ async fn housekeeping(app: &AppState) -> DbResult<()> {
     if interrupted > 0 {
         tracing::warn!(interrupted, "campaign sends interrupted mid-call are marked unknown");
     }
-    for id in store::expire_campaigns(&app.db, now).await? {
+    let expired = app
+        .db
+        .transaction(|tx| Box::pin(async move { store::expire_campaigns(&mut *tx, now).await }))
+        .await?;
+    for id in expired {
         tracing::info!(campaign_id = id, "campaign expired; what was left is marked expired");
     }
     for campaign in store::sending_campaign_ids(&app.db).await? {

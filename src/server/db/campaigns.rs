@@ -530,7 +530,8 @@ pub async fn settle_interrupted(
     Ok(done.rows_affected())
 }
 
-/// Marks what is still waiting in campaigns past their expiry `expired`, and completes them.
+/// Marks what is still waiting in campaigns past their expiry `expired`, and completes them
+/// (run it in a transaction: both statements or neither).
 pub async fn expire_campaigns(mut db: impl DbExecutor, now: DateTime<Utc>) -> DbResult<Vec<i64>> {
     let mut conn = db.writer().await?;
     let ids: Vec<i64> =
