@@ -1,7 +1,9 @@
 //! Hostile input, fuzzed with proptest on stable Rust: the WhatsApp webhook payload parser,
 //! a provider's JSON answer, the offline receptionist's reading of messages (its parser
-//! of days, times and windows included), and the contact import's phone numbers and CSV lines. Each property runs a bounded number of cases from a
-//! fixed seed, so CI sees the same cases every run; none may panic or take long.
+//! of days, times and windows included), the contact import's phone numbers and CSV lines,
+//! and the campaign texts' `{customer_name}` check and rendering. Each property runs a
+//! bounded number of cases from a fixed seed, so CI sees the same cases every run; none may
+//! panic or take long.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +28,43 @@ fn runner(cases: u32) -> TestRunner {
         ..Config::default()
     };
     TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+}
+
+/// Campaign texts: braces, near-miss placeholders and any characters, mixed.
+fn campaign_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("{customer_name}".to_string()),
+        Just("{customer_nme}".to_string()),
+        Just("{".to_string()),
+        Just("}".to_string()),
+        Just("{{customer_name}}".to_string()),
+        "[a-zA-Z0-9_ ]{1,12}".prop_map(|p| format!("{{{p}}}")),
+        ".{0,12}",
+    ];
+    prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+}
+
+#[test]
+fn campaign_texts_are_checked_and_rendered_whatever_they_hold() {
+    use frontdesk::model::{check_placeholders, render_text, TextError};
+    let names = prop_oneof![Just(None), ".{0,20}".prop_map(Some)];
+    runner(3_000)
+        .run(&(campaign_text(), names), |(text, name)| {
+            match check_placeholders(&text) {
+                Ok(()) => {
+                    // An accepted text leaves no placeholder behind once rendered.
+                    let rendered = render_text(&text, name.as_deref(), "there");
+                    let name_has_it = name.as_deref().is_some_and(|n| n.contains("{customer_name}"));
+                    prop_assert!(name_has_it || !rendered.contains("{customer_name}"), "{text:?} → {rendered:?}");
+                }
+                Err(TextError::UnknownPlaceholder { position, .. } | TextError::Unclosed { position }) => {
+                    // The position points at a `{` of the text, counted in characters from 1.
+                    prop_assert_eq!(text.chars().nth(position - 1), Some('{'), "{:?} at {}", text, position);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
 }
 
 /// Arbitrary JSON values, a few levels deep.
