@@ -55,7 +55,10 @@ fn campaign_texts_are_checked_and_rendered_whatever_they_hold() {
                     // An accepted text leaves no placeholder behind once rendered.
                     let rendered = render_text(&text, name.as_deref(), "there");
                     let name_has_it = name.as_deref().is_some_and(|n| n.contains("{customer_name}"));
-                    prop_assert!(name_has_it || !rendered.contains("{customer_name}"), "{text:?} → {rendered:?}");
+                    prop_assert!(
+                        name_has_it || !rendered.contains("{customer_name}"),
+                        "{text:?} → {rendered:?}"
+                    );
                 }
                 Err(TextError::UnknownPlaceholder { position, .. } | TextError::Unclosed { position }) => {
                     // The position points at a `{` of the text, counted in characters from 1.

@@ -23,6 +23,9 @@ use crate::pages::contacts_import::ContactImport;
 use crate::pages::templates::TemplateLibrary;
 use tokens::ApiTokens;
 
+/// How long the composer waits after the last change before counting the audience again.
+const PLAN_PAUSE: std::time::Duration = std::time::Duration::from_millis(400);
+
 /// How often the counter and a sending campaign's progress are refreshed.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -205,9 +208,18 @@ fn ComposerForm(options: ComposerOptions, on_launch: WriteSignal<u32>, reset: Wr
     let text_box = NodeRef::<leptos::html::Textarea>::new();
     let key = options.launch_key.clone();
 
-    // The live plan: asked again whenever the draft changes (what the server says is the truth).
+    // The live plan: asked again when the marketer pauses typing (what the server says is
+    // the truth; a big audience takes a moment to count).
+    let (settled, set_settled) = signal(CampaignDraft::default());
+    Effect::new(move |pending: Option<Option<TimeoutHandle>>| {
+        let latest = draft.get();
+        if let Some(Some(handle)) = pending {
+            handle.clear();
+        }
+        set_timeout_with_handle(move || set_settled.set(latest), PLAN_PAUSE).ok()
+    });
     let plan = Resource::new(
-        move || (draft.get(), schedule.get()),
+        move || (settled.get(), schedule.get()),
         |(draft, schedule)| async move {
             if draft.template.is_none() && draft.text.trim().is_empty() {
                 return None;
