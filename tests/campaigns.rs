@@ -641,6 +641,12 @@ mod sending {
         assert_eq!(status_count(db, id, "sent").await, 3);
         let counter = campaigns::daily_counter(&app.state).await.unwrap();
         assert_eq!(counter.sent_today, 3, "the daily counter moved");
+        let listed = frontdesk::server::db::campaigns::list_campaigns(db, 10).await.unwrap();
+        let progress = &listed[0].progress;
+        assert_eq!(
+            (listed[0].id, progress.total, progress.sent, progress.skipped),
+            (id, 4, 3, 1)
+        );
 
         // Delivery statuses move recipients on; a reply makes them `replied`.
         let wamid = |to: &str| graph.sent().into_iter().find(|m| m.to == to).unwrap().wamid;

@@ -1,8 +1,10 @@
 //! Campaigns, their recipients and the daily counter. The decisions (who is eligible, when
 //! to send) are in `server::campaigns`; this module stores and finds.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 
 use super::{from_ms, id_list, parse_stored, to_ms, DbError, DbExecutor, DbResult};
 use crate::model::{
@@ -679,22 +681,33 @@ pub async fn health(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<(i64,
     .await?)
 }
 
-async fn progress(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<CampaignProgress> {
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM campaign_recipients WHERE campaign_id = $1 GROUP BY status")
-            .bind(campaign_id)
-            .fetch_all(&mut *db.reader().await?)
-            .await?;
-    let booked: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM appointments WHERE campaign_id = $1 AND status <> 'cancelled'")
-            .bind(campaign_id)
-            .fetch_one(&mut *db.reader().await?)
-            .await?;
-    let mut progress = CampaignProgress {
-        booked: booked as u64,
-        ..CampaignProgress::default()
-    };
-    for (status, count) in counts {
+/// Progress of each of these campaigns: two grouped statements for any number of them.
+async fn progress_of(mut db: impl DbExecutor, campaign_ids: &[i64]) -> DbResult<HashMap<i64, CampaignProgress>> {
+    let mut all: HashMap<i64, CampaignProgress> = campaign_ids
+        .iter()
+        .map(|id| (*id, CampaignProgress::default()))
+        .collect();
+    if campaign_ids.is_empty() {
+        return Ok(all);
+    }
+    let ids = id_list(campaign_ids);
+    let counts: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+        "SELECT campaign_id, status, COUNT(*) FROM campaign_recipients WHERE campaign_id IN ({ids}) \
+         GROUP BY campaign_id, status"
+    ))
+    .fetch_all(&mut *db.reader().await?)
+    .await?;
+    let booked: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT campaign_id, COUNT(*) FROM appointments WHERE campaign_id IN ({ids}) AND status <> 'cancelled' \
+         GROUP BY campaign_id"
+    ))
+    .fetch_all(&mut *db.reader().await?)
+    .await?;
+    for (campaign_id, count) in booked {
+        all.entry(campaign_id).or_default().booked = count as u64;
+    }
+    for (campaign_id, status, count) in counts {
+        let progress = all.entry(campaign_id).or_default();
         let count = count as u64;
         progress.total += count;
         // Each later stage was also reached through the earlier ones.
@@ -729,52 +742,57 @@ async fn progress(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<Campaig
             }
         }
     }
-    Ok(progress)
+    Ok(all)
 }
 
-async fn summary(mut db: impl DbExecutor, row: CampaignRow, template: Option<String>) -> DbResult<CampaignSummary> {
-    Ok(CampaignSummary {
-        id: row.id,
-        status: row.status()?,
-        progress: progress(&mut db, row.id).await?,
-        name: row.name,
-        pause_reason: row.pause_reason,
-        message_text: row.message_text,
-        template,
-        created_at: from_ms(row.created_at),
-        starts_at: from_ms(row.starts_at),
-    })
+/// Campaigns (newest first, or the one asked for) with their progress: three statements.
+async fn summaries(mut db: impl DbExecutor, only: Option<i64>, limit: i64) -> DbResult<Vec<CampaignSummary>> {
+    let columns = CAMPAIGN_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<(CampaignRow, Option<String>)> = sqlx::query(&format!(
+        "SELECT {columns}, t.name AS template_name FROM campaigns c \
+         LEFT JOIN message_templates t ON t.id = c.template_id \
+         WHERE ($1 = 0 OR c.id = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2"
+    ))
+    .bind(only.unwrap_or(0))
+    .bind(limit)
+    .fetch_all(&mut *db.reader().await?)
+    .await?
+    .iter()
+    .map(|row| Ok((CampaignRow::from_row(row)?, row.try_get("template_name")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    let ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
+    let mut progress = progress_of(&mut db, &ids).await?;
+    rows.into_iter()
+        .map(|(row, template)| {
+            Ok(CampaignSummary {
+                id: row.id,
+                status: row.status()?,
+                progress: progress.remove(&row.id).unwrap_or_default(),
+                name: row.name,
+                pause_reason: row.pause_reason,
+                message_text: row.message_text,
+                template,
+                created_at: from_ms(row.created_at),
+                starts_at: from_ms(row.starts_at),
+            })
+        })
+        .collect()
 }
 
 /// Campaigns, newest first, with their progress.
-pub async fn list_campaigns(mut db: impl DbExecutor, limit: i64) -> DbResult<Vec<CampaignSummary>> {
-    let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT c.id, t.name FROM campaigns c LEFT JOIN message_templates t ON t.id = c.template_id \
-         ORDER BY c.created_at DESC, c.id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&mut *db.reader().await?)
-    .await?;
-    let mut summaries = Vec::with_capacity(rows.len());
-    for (id, template) in rows {
-        let row = get_campaign(&mut db, id).await?;
-        summaries.push(summary(&mut db, row, template).await?);
-    }
-    Ok(summaries)
+pub async fn list_campaigns(db: impl DbExecutor, limit: i64) -> DbResult<Vec<CampaignSummary>> {
+    summaries(db, None, limit).await
 }
 
-pub async fn campaign_summary(mut db: impl DbExecutor, id: i64) -> DbResult<CampaignSummary> {
-    let row = get_campaign(&mut db, id).await?;
-    let template: Option<String> = match row.template_id {
-        Some(template_id) => {
-            sqlx::query_scalar("SELECT name FROM message_templates WHERE id = $1")
-                .bind(template_id)
-                .fetch_optional(&mut *db.reader().await?)
-                .await?
-        }
-        None => None,
-    };
-    summary(&mut db, row, template).await
+pub async fn campaign_summary(db: impl DbExecutor, id: i64) -> DbResult<CampaignSummary> {
+    summaries(db, Some(id), 1)
+        .await?
+        .pop()
+        .ok_or(DbError::NotFound("campaign"))
 }
 
 #[derive(FromRow)]
