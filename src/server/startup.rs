@@ -51,6 +51,8 @@ pub enum StartupError {
     Bind(SocketAddr, std::io::Error),
     #[error("the server stopped with an error ({0})")]
     Serve(std::io::Error),
+    #[error("backup: {0}")]
+    Backup(crate::server::db::BackupError),
 }
 
 /// Reads the settings and serves until Ctrl-C or SIGTERM.
@@ -60,6 +62,18 @@ pub async fn run() -> Result<(), StartupError> {
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), "Frontdesk is listening");
     app.run_until(shutdown_signal()).await
+}
+
+/// `frontdesk backup PATH`: a consistent copy of the configured SQLite database, taken while
+/// the app may be running.
+pub async fn backup(path: &std::path::Path) -> Result<(), StartupError> {
+    let settings = Settings::load()?;
+    let db = Db::connect(&settings.database.url, 1)
+        .await
+        .map_err(StartupError::Database)?;
+    let copied = db.backup_to(path).await;
+    db.close().await;
+    copied.map_err(StartupError::Backup)
 }
 
 fn init_tracing() {

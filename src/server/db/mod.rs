@@ -76,6 +76,18 @@ impl From<sqlx::Error> for DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("PostgreSQL is backed up with pg_dump (see the README's \"Backups\"), not by Frontdesk")]
+    Postgres,
+    #[error("{0} already exists: choose a new file, so no backup is overwritten")]
+    Exists(String),
+    #[error("the backup path must be valid UTF-8")]
+    NotUtf8,
+    #[error("the copy failed ({0})")]
+    Db(#[from] DbError),
+}
+
 /// The work of one [`Db::transaction`]: `|tx| Box::pin(async move { … })`.
 pub type TxFuture<'t, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 't>>;
 
@@ -281,6 +293,26 @@ impl Db {
                 Err(error)
             }
         }
+    }
+
+    /// Writes a consistent copy of a live SQLite database to `path` (a new file), while the
+    /// app keeps serving: SQLite's `VACUUM INTO` reads one snapshot. PostgreSQL is backed up
+    /// with its own tools (`pg_dump`), as the README says.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), BackupError> {
+        if self.backend != Backend::Sqlite {
+            return Err(BackupError::Postgres);
+        }
+        if path.exists() {
+            return Err(BackupError::Exists(path.display().to_string()));
+        }
+        let target = path.to_str().ok_or(BackupError::NotUtf8)?;
+        let mut conn = self.pool.acquire().await.map_err(DbError::from)?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
     }
 
     pub async fn ping(&self) -> DbResult<()> {
