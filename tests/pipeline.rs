@@ -634,3 +634,45 @@ async fn the_webhook_refuses_bad_input_and_stores_nothing_half() {
     rig.replies("34614141414", 1).await;
     rig.finish().await;
 }
+
+/// On SIGTERM (a graceful stop) running jobs get `SCHEDULER_SHUTDOWN_GRACE_SECONDS`; what is
+/// still running then is handed back at once, not left locked until its lock time ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_graceful_stop_hands_unfinished_jobs_back() {
+    let rig = Rig::start(Brain::Offline, &[("SCHEDULER_SHUTDOWN_GRACE_SECONDS", "1")]).await;
+    rig.graph.hang(true);
+    rig.say("34600880001", "wamid.HANGS1", "hi").await;
+    let db = rig.db().clone();
+    let running = || async {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'running'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    testing::eventually(10, "the reply is in WhatsApp's hands", || async {
+        running().await == 1
+    })
+    .await;
+    let Rig {
+        app,
+        graph,
+        db: test_db,
+        ..
+    } = rig;
+    let stopping = std::time::Instant::now();
+    app.stop().await;
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(5),
+        "the grace time is kept"
+    );
+    let still_locked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'running' AND locked_until > $1")
+            .bind(chrono::Utc::now().timestamp_millis())
+            .fetch_one(test_db.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(still_locked, 0, "handed back for the next start");
+    graph.hang(false);
+    test_db.cleanup().await;
+}

@@ -89,12 +89,18 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
             }
         }
     }
-    // Let running jobs finish briefly; whatever is left is taken up after the restart.
+    // Running jobs get the grace time to finish; what is left is handed back (its lock ends
+    // now), so the next start, or another instance, takes it up at once.
     let _ = tokio::time::timeout(app.settings.scheduler.shutdown_grace, async {
         while tasks.join_next().await.is_some() {}
     })
     .await;
+    tasks.abort_all();
     mark_done(&app, &finished).await;
+    let left: Vec<i64> = running.lock().expect("running set").iter().copied().collect();
+    if let Err(error) = jobs::extend_locks(&app.db, &left, Utc::now()).await {
+        tracing::error!(%error, "cannot hand back unfinished jobs; they are taken up when their lock ends");
+    }
 }
 
 /// Marks the jobs that succeeded since the last round done. If that fails, they stay on the

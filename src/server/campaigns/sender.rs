@@ -57,9 +57,14 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>, grace: StdD
         if started {
             continue;
         }
-        let wait = match store::next_due_at(&app.db).await {
-            Ok(Some(at)) => (at - Utc::now()).to_std().unwrap_or_default().min(HOUSEKEEPING),
-            _ => HOUSEKEEPING,
+        // With every send slot taken, a freed slot is what to wait for, not the clock.
+        let wait = if permits.available_permits() == 0 {
+            HOUSEKEEPING
+        } else {
+            match store::next_due_at(&app.db).await {
+                Ok(Some(at)) => (at - Utc::now()).to_std().unwrap_or_default().min(HOUSEKEEPING),
+                _ => HOUSEKEEPING,
+            }
         };
         tokio::select! {
             _ = app.wake_campaigns.notified() => {}
