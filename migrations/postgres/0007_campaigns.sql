@@ -44,7 +44,8 @@ CREATE TABLE campaigns (
     sending_until_minute BIGINT NOT NULL CHECK (sending_until_minute BETWEEN 1 AND 1440),
     holdout_percent BIGINT NOT NULL DEFAULT 0 CHECK (holdout_percent BETWEEN 0 AND 50),
     attribution_days BIGINT NOT NULL CHECK (attribution_days >= 0),
-    status TEXT NOT NULL CHECK (status IN ('sending', 'paused', 'completed', 'cancelled')),
+    -- `preparing` while launch writes the recipients in chunks; nothing is sent until `sending`.
+    status TEXT NOT NULL CHECK (status IN ('preparing', 'sending', 'paused', 'completed', 'cancelled')),
     pause_reason TEXT,
     disclaimer_accepted_by BIGINT NOT NULL REFERENCES users (id),
     disclaimer_accepted_at BIGINT NOT NULL,

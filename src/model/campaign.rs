@@ -14,6 +14,7 @@ string_enum! {
 
 string_enum! {
     CampaignStatus {
+        Preparing => "preparing",
         Sending => "sending",
         Paused => "paused",
         Completed => "completed",

@@ -142,6 +142,7 @@ fn CampaignList(campaigns: Vec<CampaignSummary>) -> impl IntoView {
 
 fn status_label(status: CampaignStatus) -> &'static str {
     match status {
+        CampaignStatus::Preparing => "Preparing",
         CampaignStatus::Sending => "Sending",
         CampaignStatus::Paused => "Paused",
         CampaignStatus::Completed => "Completed",

@@ -450,18 +450,11 @@ pub async fn launch(
         starts_at,
         expires_at: starts_at + Duration::days(draft.expires_after_days.into()),
     };
-    let recipients = planned.recipients;
-    let created = app
-        .db
-        .transaction(|tx| {
-            Box::pin(async move {
-                let id = store::create_campaign(&mut *tx, &new).await?;
-                store::add_recipients(&mut *tx, id, &recipients, starts_at, now).await?;
-                Ok::<_, DbError>(id)
-            })
-        })
-        .await;
-    let campaign_id = match (created, idempotency_key) {
+    // The campaign is created `preparing` (which claims the idempotency key), its recipients
+    // are written in short transactions so live traffic is not kept waiting behind a big
+    // audience on SQLite's one writer, and only then does it start sending. A launch that
+    // fails part way is removed; one cut off by a crash is removed by the sender.
+    let campaign_id = match (store::create_campaign(&app.db, &new).await, idempotency_key) {
         (Ok(id), _) => id,
         // Two launches with one key at once: the other one won; answer as it did.
         (Err(DbError::Conflict(_)), Some(key)) => {
@@ -471,6 +464,12 @@ pub async fn launch(
         }
         (Err(error), _) => return Err(error.into()),
     };
+    if let Err(error) = add_recipients(app, campaign_id, planned.recipients, starts_at, now).await {
+        if let Err(cleanup) = store::delete_preparing(&app.db, campaign_id).await {
+            tracing::error!(campaign_id, error = %cleanup, "cannot remove a half-launched campaign; the sender will");
+        }
+        return Err(error.into());
+    }
     tracing::info!(campaign_id, recipients = planned.plan.audience, "campaign launched");
     app.wake_campaigns.notify_one();
     Ok(Launched {
@@ -478,6 +477,44 @@ pub async fn launch(
         plan: planned.plan,
         created: true,
     })
+}
+
+/// Recipients per transaction while launching: small enough that a webhook's write waits
+/// milliseconds behind one, large enough to write 100,000 quickly.
+const LAUNCH_CHUNK: usize = 2000;
+
+/// Writes a preparing campaign's recipients, then starts it.
+async fn add_recipients(
+    app: &AppState,
+    campaign_id: i64,
+    recipients: Vec<NewRecipient>,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let mut recipients = recipients.into_iter().peekable();
+    while recipients.peek().is_some() {
+        let chunk: Vec<NewRecipient> = recipients.by_ref().take(LAUNCH_CHUNK).collect();
+        app.db
+            .transaction(|tx| {
+                Box::pin(async move { store::add_recipients(&mut *tx, campaign_id, &chunk, starts_at, now).await })
+            })
+            .await?;
+        tokio::task::yield_now().await;
+    }
+    let started = store::change_status(
+        &app.db,
+        campaign_id,
+        &[CampaignStatus::Preparing],
+        CampaignStatus::Sending,
+        None,
+        now,
+    )
+    .await?;
+    if started {
+        Ok(())
+    } else {
+        Err(DbError::NotFound("preparing campaign"))
+    }
 }
 
 /// The campaign an earlier launch with this key made, if its body was the same; a
@@ -491,9 +528,21 @@ async fn same_launch(app: &AppState, key: &str, request_hash: &str) -> Result<Op
             "This Idempotency-Key was already used for a different campaign. Use a new key for a new campaign.".into(),
         ));
     }
+    // The first launch may still be writing its recipients: answer once it has.
+    let mut waited = 0;
+    while store::get_campaign(&app.db, campaign_id).await?.status()? == CampaignStatus::Preparing {
+        if waited == 60 {
+            return Err(CampaignError::Conflict(
+                "This launch is still being prepared; ask again in a moment.".into(),
+            ));
+        }
+        waited += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let plan = stored_plan(&app.db, campaign_id).await?;
     Ok(Some(Launched {
         campaign_id,
-        plan: stored_plan(&app.db, campaign_id).await?,
+        plan,
         created: false,
     }))
 }

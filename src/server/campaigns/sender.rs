@@ -29,6 +29,8 @@ const HOUSEKEEPING: StdDuration = StdDuration::from_secs(1);
 const PAUSE_MIN_SAMPLE: i64 = 20;
 /// How often a recipient WhatsApp held back for its marketing limit (131049) is tried, a day apart.
 const MARKETING_LIMIT_ATTEMPTS: i64 = 3;
+/// A launch writes 100,000 recipients in seconds; one preparing this long was cut off.
+const STALE_LAUNCH: Duration = Duration::minutes(10);
 /// How long a campaign waits after WhatsApp asks to slow down.
 const SLOW_DOWN: StdDuration = StdDuration::from_secs(30);
 
@@ -387,6 +389,11 @@ async fn record_outcome(
 async fn housekeeping(app: &AppState) -> DbResult<()> {
     let now = Utc::now();
     let lock = Duration::from_std(app.settings.scheduler.job_lock).unwrap_or_else(|_| Duration::seconds(120));
+    // A launch still preparing long after it began was cut off: it never sent anything.
+    for id in store::stale_preparing(&app.db, now - STALE_LAUNCH).await? {
+        tracing::warn!(campaign_id = id, "removing a campaign whose launch was cut off");
+        store::delete_preparing(&app.db, id).await?;
+    }
     let interrupted = store::settle_interrupted(&app.db, now - lock, now).await?;
     if interrupted > 0 {
         tracing::warn!(interrupted, "campaign sends interrupted mid-call are marked unknown");

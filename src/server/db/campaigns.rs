@@ -192,13 +192,14 @@ pub struct NewCampaign {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Creates a campaign `preparing`: its recipients are added next, then it starts sending.
 pub async fn create_campaign(mut db: impl DbExecutor, new: &NewCampaign) -> DbResult<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO campaigns (name, message_text, template_id, name_fallback, audience, recency_days, \
          excluded_outcomes, min_delay_seconds, max_delay_seconds, sending_from_minute, sending_until_minute, \
          holdout_percent, attribution_days, status, disclaimer_accepted_by, disclaimer_accepted_at, \
          idempotency_key, request_hash, created_by, created_at, starts_at, expires_at, next_send_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'sending', $14, $15, $16, $17, $14, \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'preparing', $14, $15, $16, $17, $14, \
          $15, $18, $19, $18) RETURNING id",
     )
     .bind(new.name.as_str())
@@ -901,4 +902,23 @@ pub async fn set_marketing_stopped(
         .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
+}
+
+/// Removes a campaign whose launch did not finish (its recipients go with it).
+pub async fn delete_preparing(mut db: impl DbExecutor, campaign_id: i64) -> DbResult<()> {
+    sqlx::query("DELETE FROM campaigns WHERE id = $1 AND status = 'preparing'")
+        .bind(campaign_id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    Ok(())
+}
+
+/// Launches cut off by a crash: still `preparing` long after they began.
+pub async fn stale_preparing(mut db: impl DbExecutor, created_before: DateTime<Utc>) -> DbResult<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'preparing' AND created_at < $1")
+            .bind(to_ms(created_before))
+            .fetch_all(&mut *db.reader().await?)
+            .await?,
+    )
 }
