@@ -573,7 +573,7 @@ async fn recipient_statuses(db: &Db, campaign_id: i64) -> Vec<(String, i64)> {
 fn send_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> SendResult {
     let rig = start_rig(cfg, app_rt, load_rt);
     let (campaign_id, launched_at) = app_rt.block_on(launch_sending(&rig, cfg.send));
-    let profile = profile::start(cfg.profile);
+    let profile = frontdesk::testing::profile::start(cfg.profile);
     profile.reset();
     let expected = cfg.send as usize;
     let timeout = Duration::from_secs(60 + 2 * cfg.send as u64 / u64::from(cfg.messages_per_second));
@@ -595,7 +595,7 @@ fn send_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> Se
         }
         statuses
     });
-    profile.print(&format!("send run #{}", run + 1), expected);
+    profile.print(&format!("send run #{}", run + 1), Some(expected));
     let arrivals: Vec<Arrival> = rig.graph.arrivals().into_iter().filter(|a| a.template).collect();
     stop_rig(cfg, rig, app_rt);
     let mut per_recipient: HashMap<&str, usize> = HashMap::new();
@@ -768,7 +768,7 @@ fn load_run(cfg: &Config, run: usize, with_campaign: bool, app_rt: &Runtime, loa
             tokio::time::sleep(CAMPAIGN_LEAD).await;
         });
     }
-    let profile = profile::start(cfg.profile);
+    let profile = frontdesk::testing::profile::start(cfg.profile);
     profile.reset();
     let result = load_rt.block_on(open_loop(&rig, cfg, posts, &client));
     let label = if with_campaign {
@@ -776,141 +776,13 @@ fn load_run(cfg: &Config, run: usize, with_campaign: bool, app_rt: &Runtime, loa
     } else {
         "without a campaign"
     };
-    profile.print(&format!("webhook run #{} {label}, per post", run + 1), result.sent);
+    profile.print(
+        &format!("webhook run #{} {label}, per post", run + 1),
+        Some(result.sent),
+    );
     drop(client);
     stop_rig(cfg, rig, app_rt);
     result
-}
-
-// ---------------------------------------------------------------------------------------
-// Optional statement count (BENCH_PROFILE=1): sqlx reports each statement with its
-// execution time as a `sqlx::query` event at DEBUG level.
-
-mod profile {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-
-    use tracing::field::{Field, Visit};
-    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-    use tracing_subscriber::util::SubscriberInitExt;
-
-    #[derive(Default)]
-    struct Stat {
-        count: u64,
-        total: f64,
-        max: f64,
-    }
-
-    type Stats = Arc<Mutex<HashMap<String, Stat>>>;
-
-    static STATS: OnceLock<Stats> = OnceLock::new();
-
-    struct SqlLayer(Stats);
-
-    #[derive(Default)]
-    struct Fields {
-        summary: String,
-        statement: String,
-        elapsed: f64,
-    }
-
-    impl Visit for Fields {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            match field.name() {
-                "summary" => self.summary = value.to_string(),
-                "db.statement" => self.statement = value.to_string(),
-                _ => {}
-            }
-        }
-        fn record_f64(&mut self, field: &Field, value: f64) {
-            if field.name() == "elapsed_secs" {
-                self.elapsed = value;
-            }
-        }
-        fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
-    }
-
-    impl<S: tracing::Subscriber> Layer<S> for SqlLayer {
-        fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-            if event.metadata().target() != "sqlx::query" {
-                return;
-            }
-            let mut fields = Fields::default();
-            event.record(&mut fields);
-            let sql = if fields.statement.trim().is_empty() {
-                fields.summary
-            } else {
-                fields.statement
-            };
-            let mut key: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-            if key.len() > 120 {
-                let cut = (0..=120).rev().find(|i| key.is_char_boundary(*i)).unwrap_or(0);
-                key.truncate(cut);
-                key.push('…');
-            }
-            let mut stats = self.0.lock().unwrap();
-            let stat = stats.entry(key).or_default();
-            stat.count += 1;
-            stat.total += fields.elapsed;
-            stat.max = stat.max.max(fields.elapsed);
-        }
-    }
-
-    pub struct Profile(Option<Stats>);
-
-    pub fn start(enabled: bool) -> Profile {
-        if !enabled {
-            return Profile(None);
-        }
-        let stats = STATS
-            .get_or_init(|| {
-                let stats = Stats::default();
-                let filter = tracing_subscriber::EnvFilter::new("off,sqlx::query=debug");
-                tracing_subscriber::registry()
-                    .with(SqlLayer(stats.clone()).with_filter(filter))
-                    .init();
-                stats
-            })
-            .clone();
-        Profile(Some(stats))
-    }
-
-    impl Profile {
-        pub fn reset(&self) {
-            if let Some(stats) = &self.0 {
-                stats.lock().unwrap().clear();
-            }
-        }
-
-        /// The statements run, per `sends` (messages sent, or webhook posts).
-        pub fn print(&self, title: &str, sends: usize) {
-            let Some(stats) = &self.0 else { return };
-            let stats = std::mem::take(&mut *stats.lock().unwrap());
-            let count: u64 = stats.values().map(|s| s.count).sum();
-            let total: f64 = stats.values().map(|s| s.total).sum();
-            let mut rows: Vec<_> = stats.into_iter().collect();
-            rows.sort_by_key(|row| std::cmp::Reverse(row.1.count));
-            let per = |n: f64| n / sends.max(1) as f64;
-            println!(
-                "\nSQL statements, {title}: {count} in all, {:.1} per send, {:.3} ms per send on the SQLite threads",
-                per(count as f64),
-                1000.0 * per(total)
-            );
-            println!(
-                "{:>9} {:>9} {:>9} {:>9}  statement",
-                "per send", "mean ms", "max ms", "total s"
-            );
-            for (sql, stat) in rows.iter().take(20) {
-                println!(
-                    "{:>9.2} {:>9.3} {:>9.1} {:>9.3}  {sql}",
-                    per(stat.count as f64),
-                    1000.0 * stat.total / stat.count as f64,
-                    1000.0 * stat.max,
-                    stat.total
-                );
-            }
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 //! that ships.
 
 pub mod fakes;
+pub mod profile;
 pub mod rig;
 
 use std::collections::HashMap;
