@@ -64,6 +64,7 @@ use frontdesk::model::{CampaignDraft, CampaignPlan};
 use frontdesk::server::campaigns;
 use frontdesk::server::db::Db;
 use frontdesk::server::whatsapp::{payload, signature};
+use frontdesk::testing::load::{client, median, runtime, send, Post};
 use serde_json::{json, Value};
 use testing::{test_settings, TestApp, TestDb};
 use tokio::runtime::Runtime;
@@ -413,18 +414,6 @@ fn draft(name: &str) -> CampaignDraft {
 // ---------------------------------------------------------------------------------------
 // Statistics
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    let n = values.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 /// The most instants (sorted) in any window `[t, t + width)`.
 fn max_in_window(sorted: &[Instant], width: Duration) -> usize {
     let mut best = 0;
@@ -628,11 +617,6 @@ fn send_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> Se
 // ---------------------------------------------------------------------------------------
 // Part 3: webhook acknowledgement latency, with and without a campaign sending
 
-struct Post {
-    body: String,
-    signature: String,
-}
-
 fn make_posts(tag: &str, count: usize) -> Vec<Post> {
     (0..count)
         .map(|i| {
@@ -650,36 +634,6 @@ fn make_posts(tag: &str, count: usize) -> Vec<Post> {
             Post { body, signature }
         })
         .collect()
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(4096)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-/// Sends one post; its latency (send to complete answer) and whether it was 2xx.
-async fn send(client: &reqwest::Client, url: &str, post: &Post) -> (Duration, bool) {
-    let started = Instant::now();
-    let result = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", &post.signature)
-        .body(post.body.clone())
-        .send()
-        .await;
-    let ok = match result {
-        Ok(response) => {
-            let success = response.status().is_success();
-            success && response.bytes().await.is_ok()
-        }
-        Err(_) => false,
-    };
-    (started.elapsed(), ok)
 }
 
 #[derive(Clone, Debug, Default)]
@@ -786,15 +740,6 @@ fn load_run(cfg: &Config, run: usize, with_campaign: bool, app_rt: &Runtime, loa
 }
 
 // ---------------------------------------------------------------------------------------
-
-fn runtime(name: &str, threads: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn main() {
     // `cargo bench` passes `--bench`; there are no other arguments to read.

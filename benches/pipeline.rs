@@ -48,6 +48,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use frontdesk::server::db::jobs;
 use frontdesk::server::whatsapp::{payload, signature};
+use frontdesk::testing::load::{client, median, runtime, send, Post};
 use serde_json::{json, Value};
 use sqlx::Connection;
 use testing::{test_settings, TestApp, TestDb};
@@ -289,11 +290,6 @@ fn check_db(rig: &Rig, app_rt: &Runtime) -> DbCheck {
 // ---------------------------------------------------------------------------------------
 // Webhook posts
 
-struct Post {
-    body: String,
-    signature: String,
-}
-
 fn customer(prefix: &str, i: usize) -> String {
     format!("{prefix}{i:07}")
 }
@@ -319,36 +315,6 @@ fn make_posts(tag: &str, prefix: &str, count: usize, customers: usize) -> (Vec<P
         })
         .collect();
     (posts, expected)
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(4096)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-/// Sends one post; its latency (send to complete answer) and whether it was 2xx.
-async fn send(client: &reqwest::Client, url: &str, post: &Post) -> (Duration, bool) {
-    let started = Instant::now();
-    let result = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", &post.signature)
-        .body(post.body.clone())
-        .send()
-        .await;
-    let ok = match result {
-        Ok(response) => {
-            let success = response.status().is_success();
-            success && response.bytes().await.is_ok()
-        }
-        Err(_) => false,
-    };
-    (started.elapsed(), ok)
 }
 
 /// Posts with at most `concurrency` in flight; returns the latencies and the error count.
@@ -392,18 +358,6 @@ async fn warm_up(rig: &Rig, client: &reqwest::Client) {
 
 // ---------------------------------------------------------------------------------------
 // Statistics
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    let n = values.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Part 0: what one SQL statement costs through the app's own `Db` (same pragmas): reads on
@@ -684,15 +638,6 @@ fn e2e_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> E2e
 }
 
 // ---------------------------------------------------------------------------------------
-
-fn runtime(name: &str, threads: usize) -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// CPU time used so far (Linux, in clock ticks): by the whole machine, and by this process.
 fn cpu_ticks() -> Option<(u64, u64)> {

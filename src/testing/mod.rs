@@ -4,6 +4,7 @@
 //! that ships.
 
 pub mod fakes;
+pub mod load;
 pub mod profile;
 pub mod rig;
 
