@@ -3,6 +3,7 @@
 //! fake Graph API. Runs on SQLite and on PostgreSQL.
 
 use chrono::{Duration, Utc};
+use frontdesk::on_both_test_databases;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -11,24 +12,7 @@ use frontdesk::server::auth::token_hash;
 use frontdesk::server::db::{contacts, conversations, tokens, users, Db};
 use frontdesk::testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL};
 
-macro_rules! on_both_databases {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$test(super::TestDb::sqlite().await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(db) = super::TestDb::postgres().await else { return };
-                super::$test(db).await;
-            }
-        }
-    )*};
-}
-
-on_both_databases!(
+on_both_test_databases!(
     each_safety_check_skips_with_its_reason,
     free_text_reaches_only_customers_whose_window_is_open,
     a_launch_repeated_with_its_key_makes_one_campaign,
@@ -543,9 +527,11 @@ mod sending {
     use reqwest::StatusCode;
     use serde_json::{json, Value};
 
+    use frontdesk::on_both_test_databases;
+
     use super::{approved_template, broadcast, contact, recipients, token};
 
-    on_both_databases!(
+    on_both_test_databases!(
         each_eligible_customer_gets_one_message_with_their_name,
         the_daily_limit_holds_across_campaigns_and_business_days,
         whatsapp_errors_are_handled_per_recipient,

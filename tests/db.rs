@@ -1,34 +1,13 @@
 //! The storage layer against a real SQLite file and a real PostgreSQL server. Every test
 //! runs on both (PostgreSQL when TEST_DATABASE_URL is set).
 
-use frontdesk::testing;
+use frontdesk::on_both_databases;
 
 use chrono::{Duration, TimeZone, Utc};
 use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliveryStatus, NameSource, Outcome, Role, WaId};
 use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
 use frontdesk::server::db::jobs::{self, NewJob};
 use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
-use testing::TestDb;
-
-macro_rules! on_both_databases {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let db = super::TestDb::sqlite().await;
-                super::$test(&db.db).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(db) = super::TestDb::postgres().await else { return };
-                super::$test(&db.db).await;
-                db.cleanup().await;
-            }
-        }
-    )*};
-}
 
 on_both_databases!(
     migrations_create_every_table_and_rerun_cleanly,

@@ -4,31 +4,12 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use frontdesk::model::{ConsentSource, ImportReport, NameSource, RejectedLine, WaId};
+use frontdesk::on_both_databases;
 use frontdesk::server::db::{contacts, imports, tags, Db};
 use frontdesk::server::import::{import_contacts, FileError, ImportError, ReadOptions};
 use frontdesk::testing::rig::{Brain, Rig};
 use frontdesk::testing::TestDb;
 use phonenumber::country::Id as Country;
-
-macro_rules! on_both_databases {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let db = super::TestDb::sqlite().await;
-                super::$test(&db.db).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(db) = super::TestDb::postgres().await else { return };
-                super::$test(&db.db).await;
-                db.cleanup().await;
-            }
-        }
-    )*};
-}
 
 on_both_databases!(
     a_file_imports_with_exact_counts_and_reasons,

@@ -2,6 +2,7 @@
 //! over real HTTP on loopback, the template wire format and WhatsApp's send errors, and the
 //! inbox's template send over the app's HTTP interface.
 
+use frontdesk::on_both_databases;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -17,26 +18,6 @@ use frontdesk::testing::{TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::json;
-
-macro_rules! on_both_databases {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = super::TestDb::sqlite().await;
-                super::$test(&db.db).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(db) = super::TestDb::postgres().await else { return };
-                super::$test(&db.db).await;
-                db.cleanup().await;
-            }
-        }
-    )*};
-}
 
 on_both_databases!(
     a_sync_replaces_the_library_and_keeps_what_campaigns_refer_to,

@@ -1,6 +1,7 @@
 //! A change of several writes is one transaction: when the database refuses one of them,
 //! nothing of the change remains. Runs on SQLite and on PostgreSQL.
 
+use frontdesk::on_both_test_databases;
 use frontdesk::testing;
 
 use chrono::Utc;
@@ -10,24 +11,7 @@ use frontdesk::server::db::conversations::{self, NewMessage};
 use frontdesk::server::db::{contacts, tags, users, Backend, Db};
 use testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL};
 
-macro_rules! on_both_databases {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$test(super::TestDb::sqlite().await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(db) = super::TestDb::postgres().await else { return };
-                super::$test(db).await;
-            }
-        }
-    )*};
-}
-
-on_both_databases!(
+on_both_test_databases!(
     a_takeover_refused_half_way_leaves_the_conversation_as_it_was,
     a_contact_edit_refused_half_way_changes_nothing,
 );

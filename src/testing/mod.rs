@@ -207,3 +207,47 @@ pub fn percentile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration
 pub fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// One test per database: `on_both_databases!(a, b)` runs `async fn a(db: &Db)` on a fresh
+/// SQLite file and, when `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database, and
+/// removes each afterwards.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = $crate::testing::TestDb::sqlite().await;
+                super::$test(&db.db).await;
+                db.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) = $crate::testing::TestDb::postgres().await else { return };
+                super::$test(&db.db).await;
+                db.cleanup().await;
+            }
+        }
+    )*};
+}
+
+/// Like [`on_both_databases!`] for tests that start the app themselves: `async fn a(db:
+/// TestDb)` gets the database's URL with it and removes it when done.
+#[macro_export]
+macro_rules! on_both_test_databases {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$test($crate::testing::TestDb::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) = $crate::testing::TestDb::postgres().await else { return };
+                super::$test(db).await;
+            }
+        }
+    )*};
+}
