@@ -110,7 +110,7 @@ test("staff take over, reply by hand and hand back to the bot", async ({ page, r
   // A manual reply goes out through WhatsApp and shows as sent; with the fake Graph server,
   // which reports delivery like WhatsApp does, it then shows as read.
   await page.getByRole("textbox", { name: "Reply" }).fill("Hi, this is Ana from the salon!");
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
   const staffBubble = chat.locator(".bubble.staff").filter({ hasText: "Hi, this is Ana from the salon!" });
   await expect(staffBubble).toBeVisible();
   await expect(page.getByRole("textbox", { name: "Reply" })).toHaveValue("");
@@ -123,7 +123,7 @@ test("staff take over, reply by hand and hand back to the bot", async ({ page, r
   }
 
   // An empty reply is refused with a message; nothing is sent.
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
   await expect(chat.getByRole("alert")).toHaveText("Write a reply first.");
 
   await chat.getByRole("button", { name: "Hand back to bot" }).click();
@@ -182,7 +182,7 @@ test("an admin's reply outside the 24-hour window is explained, not sent", async
   await page.getByRole("region", { name: "Conversations" }).getByRole("link", { name: /Lena de Vries/ }).click();
   const chat = page.getByRole("region", { name: "Chat" });
   await page.getByRole("textbox", { name: "Reply" }).fill("Hello Lena");
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
   await expect(chat.getByRole("alert")).toContainText("more than 24 hours old");
   await expect(chat.locator(".bubble.staff")).toHaveCount(0);
   await expect(page.getByRole("textbox", { name: "Reply" })).toHaveValue("Hello Lena");

@@ -22,13 +22,13 @@ test("staff play a customer in the simulator and the bot answers through the pip
 
   const message = page.getByRole("textbox", { name: "Message as the customer" });
   await message.fill("hi");
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
   await expect(page.locator(".phone .bubble.mine")).toHaveText("hi");
   await expect(page.locator(".phone .bubble.theirs").first()).toContainText("May I have your name?");
   await expect(message).toHaveValue("");
 
   // An empty message is refused with an explanation.
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText("Type a message first.");
 
   // The conversation is in the inbox, by number.
