@@ -69,15 +69,16 @@ struct SentMessage {
     id: String,
 }
 
+/// Graph's error answer, for every Graph call of ours.
 #[derive(Deserialize)]
-struct ErrorResponse {
-    error: GraphError,
+pub(super) struct ErrorResponse {
+    pub(super) error: GraphError,
 }
 
 #[derive(Deserialize)]
-struct GraphError {
-    code: Option<i64>,
-    message: Option<String>,
+pub(super) struct GraphError {
+    pub(super) code: Option<i64>,
+    pub(super) message: Option<String>,
 }
 
 impl Sender {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::server::config::{Secret, WhatsAppSettings};
 use crate::server::db::templates::{self, SyncReport, TemplateDefinition};
 use crate::server::db::{Db, DbError};
+use crate::server::whatsapp::sender::ErrorResponse;
 
 /// Graph lists at most this many templates a page; a business has a few hundred at most.
 const PAGE_SIZE: u32 = 100;
@@ -72,17 +73,6 @@ struct Component {
     #[serde(rename = "type")]
     kind: String,
     text: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorResponse {
-    error: GraphError,
-}
-
-#[derive(Deserialize)]
-struct GraphError {
-    code: Option<i64>,
-    message: Option<String>,
 }
 
 impl TemplateSource {
