@@ -5,15 +5,13 @@
 
 use frontdesk::testing;
 
-use std::process::Stdio;
-
 use chrono::{NaiveDate, Utc};
 use frontdesk::server::booking::at_local;
 use frontdesk::server::whatsapp::{payload, signature};
 use serde_json::json;
 use testing::fakes::{FakeGemini, FakeGraph};
-use testing::rig::{next_friday, pipeline_env, Brain, Rig, APP_SECRET, TZ};
-use testing::{eventually, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
+use testing::rig::{free_port, next_friday, pipeline_env, start_process, Brain, Rig, APP_SECRET, TZ};
+use testing::{eventually, TestDb};
 
 const CUSTOMERS: usize = 50;
 
@@ -88,36 +86,6 @@ async fn fifty_customers_asking_for_one_slot_at_once_get_one_appointment_on_sqli
     rig.finish().await;
 }
 
-/// The Frontdesk binary, serving on `port` against the fake servers.
-async fn start_process(db_url: &str, port: u16, graph: &FakeGraph, gemini: &FakeGemini) -> tokio::process::Child {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_frontdesk"));
-    command
-        .envs(pipeline_env(graph, gemini, Brain::Gemini))
-        .env("DATABASE_URL", db_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("FRONTDESK_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("FRONTDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("FRONTDESK_DEMO_DATA", "true")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .kill_on_drop(true);
-    let child = command.spawn().expect("the frontdesk binary starts");
-    let health = format!("http://127.0.0.1:{port}/api/health");
-    eventually(60, "the app process to answer its health check", || async {
-        reqwest::get(&health).await.is_ok_and(|r| r.status().is_success())
-    })
-    .await;
-    child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_customers_asking_for_one_slot_through_two_processes_get_one_appointment_on_postgresql() {
     let Some(db) = TestDb::postgres().await else { return };
@@ -127,8 +95,20 @@ async fn fifty_customers_asking_for_one_slot_through_two_processes_get_one_appoi
     script_the_ai(&gemini, &friday, CUSTOMERS);
     // One after the other: the first loads the demo salon into the empty database.
     let ports = [free_port(), free_port()];
-    let mut first = start_process(&db.url, ports[0], &graph, &gemini).await;
-    let mut second = start_process(&db.url, ports[1], &graph, &gemini).await;
+    let mut first = start_process(
+        env!("CARGO_BIN_EXE_frontdesk"),
+        &db.url,
+        ports[0],
+        &pipeline_env(&graph, &gemini, Brain::Gemini),
+    )
+    .await;
+    let mut second = start_process(
+        env!("CARGO_BIN_EXE_frontdesk"),
+        &db.url,
+        ports[1],
+        &pipeline_env(&graph, &gemini, Brain::Gemini),
+    )
+    .await;
 
     let client = reqwest::Client::new();
     let posts = (0..CUSTOMERS).map(|i| {

@@ -7,7 +7,7 @@ use crate::server::whatsapp::{payload, signature};
 use chrono::{Datelike, Utc, Weekday};
 
 use super::fakes::{FakeGemini, FakeGraph};
-use super::{eventually, test_settings, TestApp, TestDb};
+use super::{eventually, test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 pub const APP_SECRET: &str = "test-app-secret";
 pub const TZ: chrono_tz::Tz = chrono_tz::Europe::Madrid;
@@ -131,4 +131,43 @@ pub fn next_friday() -> String {
         day = day.succ_opt().unwrap();
     }
     day.format("%Y-%m-%d").to_string()
+}
+
+/// The Frontdesk binary (`env!("CARGO_BIN_EXE_frontdesk")`, known only to test targets) in
+/// its own process, serving on `port` with the given environment (usually [`pipeline_env`])
+/// and demo data; returns once its health check answers. Killing the child is a real
+/// `kill -9`.
+pub async fn start_process(
+    binary: &str,
+    db_url: &str,
+    port: u16,
+    env: &[(&'static str, String)],
+) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(binary);
+    command
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("DATABASE_URL", db_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("FRONTDESK_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("FRONTDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("FRONTDESK_DEMO_DATA", "true")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let child = command.spawn().expect("the frontdesk binary starts");
+    let health = format!("http://127.0.0.1:{port}/api/health");
+    eventually(60, "the app process to answer its health check", || async {
+        reqwest::get(&health).await.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    child
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

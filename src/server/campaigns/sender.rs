@@ -200,23 +200,26 @@ async fn claim_next(app: &AppState, campaign: &CampaignRow, free_text: bool, now
         // Milliseconds, so short delays still vary.
         Duration::milliseconds(rand::thread_rng().gen_range(min * 1000..=max * 1000))
     };
+    // The checks read outside the write transaction: SQLite has one writer, and live
+    // traffic should not wait while a campaign reads. The claim below still only takes a
+    // recipient that is scheduled, so a racing pause or cancel wins.
+    let candidate = store::candidate(&app.db, contact_id, now).await?;
+    if let Some(reason) = skip_reason(&candidate, &rules, now) {
+        store::set_recipient_status(
+            &app.db,
+            recipient_id,
+            RecipientStatus::Scheduled,
+            RecipientStatus::Skipped,
+            Some(reason.as_str()),
+            now,
+        )
+        .await?;
+        return Ok(Claim::Skipped);
+    }
     let campaign_id = campaign.id;
     app.db
         .transaction(|tx| {
             Box::pin(async move {
-                let candidate = store::candidate(&mut *tx, contact_id, now).await?;
-                if let Some(reason) = skip_reason(&candidate, &rules, now) {
-                    store::set_recipient_status(
-                        &mut *tx,
-                        recipient_id,
-                        RecipientStatus::Scheduled,
-                        RecipientStatus::Skipped,
-                        Some(reason.as_str()),
-                        now,
-                    )
-                    .await?;
-                    return Ok(Claim::Skipped);
-                }
                 if !store::reserve_daily_place(&mut *tx, &day, limit).await? {
                     return Ok(Claim::LimitReached);
                 }
@@ -263,11 +266,16 @@ async fn deliver(
     };
     let now = Utc::now();
     let (id, campaign_id, day) = (send.recipient_id, campaign.id, send.day);
+    let error = match result {
+        // The common case is one statement, atomic without a transaction's round trips.
+        Ok(wa_message_id) => return store::mark_sent(&app.db, id, &wa_message_id, now).await,
+        Err(error) => error,
+    };
     // What happened is recorded in one transaction: the recipient's state, the campaign's
     // and the day's count stand or fall together.
     let not_sent = app
         .db
-        .transaction(|tx| Box::pin(async move { record_outcome(tx, campaign_id, id, &day, result, now).await }))
+        .transaction(|tx| Box::pin(async move { record_not_sent(tx, campaign_id, id, &day, error, now).await }))
         .await?;
     if not_sent {
         pause_if_unhealthy(app, campaign_id).await?;
@@ -275,22 +283,18 @@ async fn deliver(
     Ok(())
 }
 
-/// Records what WhatsApp made of one send, in the caller's transaction: the recipient's
+/// Records why WhatsApp did not take one send, in the caller's transaction: the recipient's
 /// state, the campaign's, and the day's count. True when the message was certainly not sent.
-async fn record_outcome(
+async fn record_not_sent(
     tx: &mut AnyConnection,
     campaign_id: i64,
     id: i64,
     day: &str,
-    result: Result<String, SendError>,
+    error: SendError,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
-    match result {
-        Ok(wa_message_id) => {
-            store::mark_sent(&mut *tx, id, &wa_message_id, now).await?;
-            return Ok(false);
-        }
-        Err(SendError::OutsideWindow) => {
+    match error {
+        SendError::OutsideWindow => {
             store::set_recipient_status(
                 &mut *tx,
                 id,
@@ -301,7 +305,7 @@ async fn record_outcome(
             )
             .await?;
         }
-        Err(SendError::Undeliverable) => {
+        SendError::Undeliverable => {
             store::set_recipient_status(
                 &mut *tx,
                 id,
@@ -312,7 +316,7 @@ async fn record_outcome(
             )
             .await?;
         }
-        Err(SendError::MarketingLimit) => {
+        SendError::MarketingLimit => {
             let attempts = store::attempts(&mut *tx, id).await?;
             if attempts < MARKETING_LIMIT_ATTEMPTS {
                 let reason =
@@ -330,7 +334,7 @@ async fn record_outcome(
                 .await?;
             }
         }
-        Err(SendError::SpamRateLimited) => {
+        SendError::SpamRateLimited => {
             store::reschedule_recipient(&mut *tx, id, now, "not sent: the campaign paused", now).await?;
             let reason = "Paused by WhatsApp's spam-rate limit (131048): too many people blocked or reported \
           this number's messages. Check the campaign's content and audience before resuming.";
@@ -348,7 +352,7 @@ async fn record_outcome(
                 "campaign paused: WhatsApp spam-rate limit (131048)"
             );
         }
-        Err(SendError::Uncertain(detail)) => {
+        SendError::Uncertain(detail) => {
             // WhatsApp may have it: not sent again without a person's decision.
             let reason = format!("unknown: {detail}; check the customer's chat before sending again");
             store::set_recipient_status(
@@ -362,13 +366,13 @@ async fn record_outcome(
             .await?;
             return Ok(false);
         }
-        Err(SendError::RetryLater(detail)) => {
+        SendError::RetryLater(detail) => {
             let reason = format!("WhatsApp asked to slow down ({detail}); tried again shortly");
             store::reschedule_recipient(&mut *tx, id, now, &reason, now).await?;
             let later = now + Duration::from_std(SLOW_DOWN).unwrap_or_default();
             store::set_next_send_at(&mut *tx, campaign_id, later).await?;
         }
-        Err(SendError::Rejected(detail)) => {
+        SendError::Rejected(detail) => {
             store::set_recipient_status(
                 &mut *tx,
                 id,

@@ -1,7 +1,7 @@
 //! Sends text messages through the WhatsApp Cloud API, paced as WhatsApp asks; without an
 //! access token it is an outbox that records messages instead (offline use, the simulator).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -272,10 +272,15 @@ fn classify(status: u16, error: Option<GraphError>) -> SendError {
 
 /// Spaces messages: at most one per `pair_interval` to the same person, and no more than
 /// `per_second` in all. Callers wait for their turn.
+///
+/// Turns are handed out evenly spaced, but a task woken late (a busy runtime) would go out
+/// together with the next ones; so each release is also checked against the last second's
+/// releases, which keeps "never above the rate" true in every one-second window.
 #[derive(Debug)]
 pub struct Pacer {
     pair_interval: Duration,
     global_interval: Duration,
+    per_second: usize,
     state: Mutex<PacerState>,
 }
 
@@ -283,13 +288,20 @@ pub struct Pacer {
 struct PacerState {
     next_global: Option<Instant>,
     next_for: HashMap<String, Instant>,
+    /// When the last `per_second` messages were let go, oldest first.
+    released: VecDeque<Instant>,
 }
+
+/// The window the release count is kept in: a second, and a little more for the jitter of
+/// the way to WhatsApp, so that messages let go a second apart cannot arrive closer.
+const RATE_WINDOW: Duration = Duration::from_millis(1_020);
 
 impl Pacer {
     pub fn new(pair_interval: Duration, per_second: u32) -> Pacer {
         Pacer {
             pair_interval,
             global_interval: Duration::from_secs(1) / per_second.max(1),
+            per_second: per_second.max(1) as usize,
             state: Mutex::new(PacerState::default()),
         }
     }
@@ -311,6 +323,25 @@ impl Pacer {
             at
         };
         tokio::time::sleep_until(at).await;
+        loop {
+            let free_at = {
+                let mut state = self.state.lock().await;
+                let now = Instant::now();
+                match state.released.front() {
+                    Some(&oldest) if state.released.len() >= self.per_second && oldest + RATE_WINDOW > now => {
+                        oldest + RATE_WINDOW
+                    }
+                    _ => {
+                        if state.released.len() >= self.per_second {
+                            state.released.pop_front();
+                        }
+                        state.released.push_back(now);
+                        return;
+                    }
+                }
+            };
+            tokio::time::sleep_until(free_at).await;
+        }
     }
 }
 
@@ -384,6 +415,41 @@ mod tests {
             None,
             "a second parameter cannot be filled from the name"
         );
+    }
+
+    /// A runtime too busy to wake the waiting sends on time must not let them out together.
+    #[tokio::test(flavor = "current_thread")]
+    async fn late_wake_ups_never_exceed_the_rate() {
+        let pacer = std::sync::Arc::new(Pacer::new(Duration::ZERO, 20));
+        let released = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let (pacer, released) = (pacer.clone(), released.clone());
+                tokio::spawn(async move {
+                    pacer.wait_turn(&format!("person {i}")).await;
+                    released.lock().unwrap().push(Instant::now());
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // Blocks the only worker thread: a second's worth of turns fall due meanwhile.
+        std::thread::sleep(Duration::from_millis(1_200));
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut released = released.lock().unwrap().clone();
+        released.sort();
+        let most_in_a_second = (0..released.len())
+            .map(|i| {
+                released[i..]
+                    .iter()
+                    .take_while(|at| **at < released[i] + Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap();
+        assert_eq!(released.len(), 50);
+        assert!(most_in_a_second <= 20, "{most_in_a_second} messages in one second");
     }
 
     #[tokio::test]
