@@ -114,7 +114,9 @@ async fn a_live_database_is_copied_whole_and_the_copy_opens() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test]
+/// PostgreSQL: the binary points to PostgreSQL's own tools, and the README's commands for
+/// them (`pg_dump --format=custom`, `pg_restore --clean`) make a copy that holds every message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_is_backed_up_with_its_own_tools() {
     let Some(test_db) = TestDb::postgres().await else {
         return;
@@ -127,6 +129,52 @@ async fn postgres_is_backed_up_with_its_own_tools() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    let app = TestApp::start(test_settings(&test_db.url, &[])).await;
+    let db = app.state.db.clone();
+    let wa_id = WaId::parse("34600990002").unwrap();
+    let contact = contacts::get_or_create_contact(&db, &wa_id, None, Utc::now(), Some(Utc::now()))
+        .await
+        .unwrap();
+    let conversation = conversations::get_or_create_conversation(&db, contact.id, Utc::now())
+        .await
+        .unwrap();
+    for n in 0..50 {
+        let body = format!("message {n:06}");
+        let message = NewMessage::new(
+            conversation.id,
+            Author::Customer,
+            &body,
+            DeliveryStatus::Received,
+            Utc::now(),
+        );
+        conversations::insert_message(&db, &message).await.unwrap();
+    }
+    let dump = dir.join("frontdesk.dump");
+    let out = Command::new("pg_dump")
+        .arg("--format=custom")
+        .arg(format!("--file={}", dump.display()))
+        .arg(&test_db.url)
+        .output()
+        .expect("pg_dump (PostgreSQL's client tools) is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.stop().await;
+
+    let restored = TestDb::postgres().await.unwrap();
+    let out = Command::new("pg_restore")
+        .arg("--clean")
+        .arg(format!("--dbname={}", restored.url))
+        .arg(&dump)
+        .output()
+        .expect("pg_restore is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(messages(&restored.db).await, messages(&test_db.db).await);
+    let ours: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE body LIKE 'message 0000%'")
+        .fetch_one(restored.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(ours, 50, "every message written before the dump");
+    restored.cleanup().await;
     test_db.cleanup().await;
     std::fs::remove_dir_all(dir).unwrap();
 }
