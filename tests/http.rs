@@ -2,6 +2,7 @@
 
 use frontdesk::testing;
 
+use frontdesk::model::{access, Role};
 use frontdesk::server::startup::Application;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
@@ -475,13 +476,14 @@ async fn only_sign_in_assets_health_and_webhook_are_public() {
 }
 
 /// Walks the served OpenAPI document, which is built from the same declarations as the
-/// router: every route in it is served, public ones without a session and staff ones only
-/// with one; and every plain route the app has is in it.
+/// router and names the roles that may call each operation: every route in it is served to
+/// those roles and refused to everyone else and to other sites; and every plain route the
+/// app has is in it.
 #[tokio::test]
 async fn every_documented_route_is_served_with_its_access() {
     let db = TestDb::sqlite().await;
     let app = start(&db.url).await;
-    let cookie = session_cookie(&app).await;
+    let staff = staff_cookies(&app).await;
     let document: serde_json::Value = app
         .client
         .get(app.url("/api/openapi.json"))
@@ -495,23 +497,37 @@ async fn every_documented_route_is_served_with_its_access() {
     let mut routes = Vec::new();
     for (path, item) in document["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().unwrap() {
-            let staff = operation.get("security").is_some();
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            check_access(&app, &cookie, &method, path, staff).await;
-            routes.push(format!("{method} {path}{}", if staff { " (staff)" } else { "" }));
+            let roles = operation["security"].as_array().map(|requirements| {
+                let session = requirements
+                    .iter()
+                    .find_map(|r| r.get("session"))
+                    .expect("a session requirement");
+                let names = session.as_array().unwrap().iter();
+                names
+                    .map(|role| Role::parse(role.as_str().unwrap()).unwrap())
+                    .collect::<Vec<_>>()
+            });
+            let endpoint = Declared {
+                method: reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                path: path.clone(),
+                roles,
+                call: Call::Empty,
+            };
+            check_declared_access(&app, &staff, &endpoint).await;
+            routes.push(endpoint.to_string());
         }
     }
     routes.sort();
     assert_eq!(
         routes,
         [
-            "GET / (staff)",
-            "GET /api/campaigns/{id}/recipients.csv (staff)",
+            "GET / (admin, agent, marketer)",
+            "GET /api/campaigns/{id}/recipients.csv (admin, agent, marketer)",
             "GET /api/health",
             "GET /api/openapi.json",
             "GET /webhook/whatsapp",
-            "GET /ws/inbox-updates (staff)",
-            "POST /api/campaigns/broadcast (staff)",
+            "GET /ws/inbox-updates (admin, agent, marketer)",
+            "POST /api/campaigns/broadcast (admin, marketer)",
             "POST /auth/login",
             "POST /auth/logout",
             "POST /webhook/whatsapp",
@@ -522,37 +538,257 @@ async fn every_documented_route_is_served_with_its_access() {
     db.cleanup().await;
 }
 
-/// Without a session the gate refuses a staff route and lets a public one through; with a
-/// session a staff route is served. A public route may still refuse on its own terms (the
-/// webhook's 401 for a missing signature), but never as the gate does.
-async fn check_access(app: &TestApp, cookie: &str, method: &reqwest::Method, path: &str, staff: bool) {
-    let anonymous = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
-    let status = anonymous.status();
-    let to_sign_in = anonymous
-        .headers()
-        .get(LOCATION)
-        .is_some_and(|l| l.to_str().unwrap().starts_with("/login?next="));
-    let body = anonymous.text().await.unwrap();
-    // The gate's 401, or the broadcast route's own (it also takes API tokens).
-    let refused =
-        to_sign_in || status == StatusCode::UNAUTHORIZED && (body.contains("Unauthorized") || body.contains("Sign in"));
-    assert_eq!(refused, staff, "{method} {path} without a session: {status} {body}");
+/// Walks the app's own registry of server functions, so a new one cannot be left out: each
+/// has a declared access, and is served to the roles it names and refused without a session,
+/// to every other role and to other sites, before it runs.
+#[tokio::test]
+async fn every_server_function_is_served_with_its_declared_access() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let staff = staff_cookies(&app).await;
+    let (conversation, contact): (i64, i64) =
+        sqlx::query_as("SELECT id, contact_id FROM conversations ORDER BY id LIMIT 1")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
 
-    let served = if staff {
-        let signed_in = app.client.request(method.clone(), app.url(path)).header(COOKIE, cookie);
-        signed_in.send().await.unwrap().status()
-    } else {
-        status
-    };
-    let unserved = [
-        StatusCode::NOT_FOUND,
-        StatusCode::METHOD_NOT_ALLOWED,
-        StatusCode::UNAUTHORIZED,
+    let mut walked = Vec::new();
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let declared = access::server_function(path).unwrap_or_else(|| panic!("{path} has no declared access"));
+        let endpoint = Declared {
+            method: reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
+            path: path.to_string(),
+            roles: declared.access.roles().map(<[Role]>::to_vec),
+            call: sample_call(path, conversation, contact),
+        };
+        check_declared_access(&app, &staff, &endpoint).await;
+        // A refused role is told what the declaration says, as the pages show it.
+        for (role, cookie) in &staff {
+            if let Err(refusal) = declared.admit(Some(*role)) {
+                let answer = send(&app, &endpoint, Some(cookie), &[]).await;
+                assert_eq!(
+                    serde_json::from_str(&answer.body).ok(),
+                    Some(refusal),
+                    "{endpoint} as {role}"
+                );
+            }
+        }
+        walked.push(endpoint.to_string());
+    }
+    // The declaration as reviewed: changing who may call what changes this list too.
+    walked.sort();
+    let expected = [
+        "POST /api/campaigns/act (admin, marketer)",
+        "POST /api/campaigns/detail (admin, agent, marketer)",
+        "POST /api/campaigns/launch (admin, marketer)",
+        "POST /api/campaigns/options (admin, agent, marketer)",
+        "POST /api/campaigns/overview (admin, agent, marketer)",
+        "POST /api/campaigns/plan (admin, marketer)",
+        "POST /api/campaigns/templates (admin, agent, marketer)",
+        "POST /api/campaigns/templates/sync (admin, marketer)",
+        "POST /api/campaigns/tokens (admin)",
+        "POST /api/campaigns/tokens/create (admin)",
+        "POST /api/campaigns/tokens/revoke (admin)",
+        "POST /api/contacts/import (admin, marketer)",
+        "POST /api/inbox/contact (admin, agent)",
+        "POST /api/inbox/conversation (admin, agent, marketer)",
+        "POST /api/inbox/conversations (admin, agent, marketer)",
+        "POST /api/inbox/mode (admin, agent)",
+        "POST /api/inbox/read (admin, agent, marketer)",
+        "POST /api/inbox/reply (admin, agent)",
+        "POST /api/inbox/template (admin, agent)",
+        "POST /api/knowledge (admin, agent, marketer)",
+        "POST /api/session/me (admin, agent, marketer)",
+        "POST /api/simulator/access (admin)",
+        "POST /api/simulator/send (admin)",
+        "POST /api/simulator/thread (admin)",
     ];
-    assert!(
-        !unserved.contains(&served) || !staff && served == StatusCode::UNAUTHORIZED,
-        "{method} {path} is not served: {served}"
-    );
+    assert_eq!(walked, expected);
+
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// A session cookie for each staff role: the admin's and the demo staff's.
+async fn staff_cookies(app: &TestApp) -> Vec<(Role, String)> {
+    let mut staff = vec![(Role::Admin, session_cookie(app).await)];
+    for (email, _, role) in frontdesk::server::startup::DEMO_STAFF {
+        staff.push((role, session_cookie_of(app, email).await));
+    }
+    assert_eq!(staff.len(), Role::ALL.len(), "one account of each role");
+    staff
+}
+
+/// An endpoint as the test found it: how to call it, and who may (`None`: anyone).
+struct Declared {
+    method: reqwest::Method,
+    path: String,
+    roles: Option<Vec<Role>>,
+    call: Call,
+}
+
+impl std::fmt::Display for Declared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)?;
+        if let Some(roles) = &self.roles {
+            let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+            write!(f, " ({})", names.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// What an endpoint is sent: server functions take a form or JSON (their `input =`).
+enum Call {
+    Empty,
+    Form(Vec<(&'static str, String)>),
+    Json(serde_json::Value),
+}
+
+/// Arguments each server function understands, so an admitted caller reaches its code: the
+/// answer is its own (often a refusal of the input, so nothing changes), never the gate's.
+/// One not listed here gets an empty form, which the gate judges all the same.
+fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
+    let conversation = || ("conversation_id", conversation.to_string());
+    let text = |value: &str| value.to_string();
+    match path {
+        "/api/inbox/conversations" => Call::Json(serde_json::json!({ "search": "", "filter": "all", "after": null })),
+        "/api/inbox/conversation" | "/api/inbox/read" => Call::Form(vec![conversation()]),
+        "/api/inbox/mode" => Call::Form(vec![conversation(), ("mode", text("bot"))]),
+        "/api/inbox/reply" => Call::Form(vec![conversation(), ("text", text(""))]),
+        "/api/inbox/template" => Call::Form(vec![conversation(), ("template_id", text("0"))]),
+        "/api/inbox/contact" => Call::Form(vec![
+            ("contact_id", contact.to_string()),
+            ("name", "x".repeat(61)),
+            ("notes", text("")),
+            ("tags", text("")),
+            ("language", text("")),
+        ]),
+        "/api/campaigns/plan" => Call::Json(serde_json::json!({ "draft": { "name": "Access" }, "schedule_local": "" })),
+        "/api/campaigns/launch" => Call::Json(serde_json::json!({
+            "draft": { "name": "Access", "text": "Hi" },
+            "schedule_local": "",
+            "key": "access-check",
+        })),
+        "/api/campaigns/detail" => Call::Form(vec![("campaign_id", text("1")), ("status", text("bogus"))]),
+        "/api/campaigns/act" => Call::Form(vec![("campaign_id", text("0")), ("action", text("pause"))]),
+        "/api/campaigns/tokens/create" => Call::Form(vec![("name", text(""))]),
+        "/api/campaigns/tokens/revoke" => Call::Form(vec![("token_id", text("0"))]),
+        "/api/contacts/import" => Call::Json(serde_json::json!({ "csv": "" })),
+        "/api/simulator/send" => Call::Form(vec![
+            ("wa_id", text("not a number")),
+            ("profile_name", text("")),
+            ("text", text("")),
+        ]),
+        "/api/simulator/thread" => Call::Form(vec![("wa_id", text("not a number"))]),
+        _ => Call::Form(Vec::new()),
+    }
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Answer {
+    /// Turned away as the gates turn away a caller without a session: a page is sent to
+    /// sign in, anything else gets 401 (the broadcast route's own 401 also asks for a token).
+    fn wants_a_session(&self) -> bool {
+        let to_sign_in = self.location.as_deref().is_some_and(|l| l.starts_with("/login?next="));
+        to_sign_in
+            || self.status == StatusCode::UNAUTHORIZED
+                && (self.body.contains("Unauthorized") || self.body.contains("Sign in"))
+    }
+
+    /// Answered by the endpoint itself: neither refused nor unrouted. (A server function may
+    /// answer 404 for what it was asked about, naming it.)
+    fn served(&self) -> bool {
+        let refused = [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
+            StatusCode::METHOD_NOT_ALLOWED,
+        ];
+        !refused.contains(&self.status) && (self.status != StatusCode::NOT_FOUND || self.body.contains("NotFound"))
+    }
+}
+
+async fn send(app: &TestApp, endpoint: &Declared, cookie: Option<&str>, headers: &[(&str, &str)]) -> Answer {
+    let mut request = app.client.request(endpoint.method.clone(), app.url(&endpoint.path));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request = match &endpoint.call {
+        Call::Empty => request,
+        Call::Form(fields) => request.form(fields),
+        Call::Json(value) => request.json(value),
+    };
+    let response = request.send().await.unwrap();
+    Answer {
+        status: response.status(),
+        location: response
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_string()),
+        body: response.text().await.unwrap(),
+    }
+}
+
+/// Without a session an endpoint for staff refuses and a public one answers; each role it
+/// names is served and each other role gets 403; and another site gets 403 for anything
+/// that changes something (GETs change nothing, so for them that is a websocket upgrade).
+/// A public route may still refuse on its own terms (the webhook's 401 for a missing
+/// signature), but never as the gate does; it is not called with a session (signing out
+/// would end it).
+async fn check_declared_access(app: &TestApp, staff: &[(Role, String)], endpoint: &Declared) {
+    let anonymous = send(app, endpoint, None, &[]).await;
+    let unrouted = [StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED];
+    match &endpoint.roles {
+        Some(_) => assert!(
+            anonymous.wants_a_session(),
+            "{endpoint} without a session: {anonymous:?}"
+        ),
+        None => assert!(
+            !anonymous.wants_a_session() && !unrouted.contains(&anonymous.status),
+            "{endpoint} is public: {anonymous:?}"
+        ),
+    }
+    let mut admitted = None;
+    if let Some(roles) = &endpoint.roles {
+        for (role, cookie) in staff {
+            let answer = send(app, endpoint, Some(cookie), &[]).await;
+            if roles.contains(role) {
+                assert!(answer.served(), "{endpoint} serves {role}: {answer:?}");
+                admitted = Some(cookie.as_str());
+            } else {
+                assert_eq!(
+                    answer.status,
+                    StatusCode::FORBIDDEN,
+                    "{endpoint} refuses {role}: {answer:?}"
+                );
+            }
+        }
+        assert!(admitted.is_some(), "{endpoint}: some role may call it");
+    }
+    let changes: &[(&str, &str)] = if endpoint.method == reqwest::Method::GET {
+        &[("upgrade", "websocket")]
+    } else {
+        &[]
+    };
+    for site in [("origin", "http://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let headers = [changes, std::slice::from_ref(&site)].concat();
+        let answer = send(app, endpoint, admitted, &headers).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{endpoint} from another site: {answer:?}"
+        );
+        assert!(answer.body.contains("another site"), "{endpoint}: {answer:?}");
+    }
 }
 
 /// The inbox socket only listens: a client that sends a big message is cut off rather than

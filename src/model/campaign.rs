@@ -366,9 +366,6 @@ pub fn name_or_fallback(name: Option<&str>) -> &str {
     name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or(NAME_FALLBACK)
 }
 
-/// Roles that compose, launch and control campaigns; agents follow them read-only.
-pub const CAMPAIGN_ROLES: &[super::Role] = &[super::Role::Admin, super::Role::Marketer];
-
 /// The one placeholder campaigns know.
 pub const CUSTOMER_NAME: &str = "customer_name";
 

@@ -1,6 +1,8 @@
 //! Wire types shared by the server and the browser, by area: serde only, no I/O. Storage
-//! rows live in `server::db`; these are what crosses the wire.
+//! rows live in `server::db`; these are what crosses the wire. `access` declares who may
+//! call each endpoint, for the server's gate and the pages alike.
 
+pub mod access;
 mod error;
 #[macro_use]
 mod string_enum;

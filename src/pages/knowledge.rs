@@ -11,7 +11,6 @@ use crate::model::{format_money, opening_hours_on, AppError, Knowledge, WEEKDAYS
 pub async fn load_knowledge() -> Result<Knowledge, AppError> {
     crate::server::error::respond(async move {
         use crate::server::{db::knowledge, session};
-        session::require_user().await?;
         let state = session::app_state()?;
         let db = &state.db;
         let business = &state.settings.business;

@@ -9,20 +9,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::error::{ActionError, ErrorMessage};
-use crate::components::frame::AppFrame;
-use crate::model::{AppError, Author, Message};
+use crate::components::frame::{load_session_info, AppFrame};
+use crate::model::{access, AppError, Author, Message};
 
-/// The admin's state when the simulator is open to them; otherwise the reason it is not.
+/// The state while the simulator is on; otherwise why it is not. (Who may use it is
+/// declared in `model::access`.)
 #[cfg(feature = "ssr")]
-async fn open_simulator() -> Result<crate::server::state::AppState, AppError> {
-    use crate::server::session;
-    session::require_role(&[crate::model::Role::Admin])
-        .await
-        .map_err(|error| match error {
-            AppError::Forbidden => AppError::Refused("Only an admin can play a customer in the simulator.".into()),
-            other => other,
-        })?;
-    let state = session::app_state()?;
+fn open_simulator() -> Result<crate::server::state::AppState, AppError> {
+    let state = crate::server::session::app_state()?;
     if state.sender.is_outbox() || state.settings.dev_mode {
         Ok(state)
     } else {
@@ -34,17 +28,17 @@ async fn open_simulator() -> Result<crate::server::state::AppState, AppError> {
     }
 }
 
-/// Whether the simulator is open to the signed-in user: nothing, or why not.
+/// Whether the simulator is on: nothing, or why not.
 #[server(endpoint = "simulator/access")]
 pub async fn simulator_access() -> Result<(), AppError> {
-    crate::server::error::respond(async move { open_simulator().await.map(drop) }).await
+    crate::server::error::respond(async move { open_simulator().map(drop) }).await
 }
 
 #[server(endpoint = "simulator/send")]
 pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -> Result<(), AppError> {
     crate::server::error::respond(async move {
         use crate::server::{routes::webhook, whatsapp::payload};
-        let state = open_simulator().await?;
+        let state = open_simulator()?;
         let wa_id = crate::model::WaId::parse(&wa_id)?;
         let text = text.trim();
         if text.is_empty() {
@@ -77,7 +71,7 @@ pub async fn simulator_send(wa_id: String, profile_name: String, text: String) -
 pub async fn simulator_thread(wa_id: String) -> Result<Vec<Message>, AppError> {
     crate::server::error::respond(async move {
         use crate::server::db;
-        let state = open_simulator().await?;
+        let state = open_simulator()?;
         let Ok(wa_id) = crate::model::WaId::parse(&wa_id) else {
             return Ok(Vec::new());
         };
@@ -127,7 +121,17 @@ fn Thread(thread: Resource<Result<Vec<Message>, AppError>>) -> impl IntoView {
 /// The simulator for an admin while it is on; for anyone else, why it is not there.
 #[component]
 pub fn SimulatorPage() -> impl IntoView {
-    let access = Resource::new(|| (), |_| simulator_access());
+    // Asked while the page renders on the server, where server functions are called
+    // directly rather than through the access gate: whether the role may use the simulator
+    // comes from the declaration first.
+    let open = Resource::new(
+        || (),
+        |_| async move {
+            let role = load_session_info().await?.user.role;
+            access::admit::<SimulatorSend>(Some(role))?;
+            simulator_access().await
+        },
+    );
     view! {
         <Title text="Simulator · Frontdesk"/>
         <AppFrame>
@@ -135,7 +139,7 @@ pub fn SimulatorPage() -> impl IntoView {
                 <h1>"Customer simulator"</h1>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
-                        match access.await {
+                        match open.await {
                             Ok(()) => view! { <SimulatorForm/> }.into_any(),
                             Err(e) => view! {
                                 <p class="notice" role="status">{e.to_string()}</p>

@@ -1,5 +1,9 @@
 //! How server-side failures reach users: what they can act on, never internals.
 
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+
 use super::db::DbError;
 use crate::model::AppError;
 
@@ -35,21 +39,37 @@ fn capitalize(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The HTTP status of a refusal or failure: clients and logs can tell a refused request
+/// from a server failure.
+pub fn status(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden | AppError::Refused(_) => StatusCode::FORBIDDEN,
+        AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A server function's refusal given before it runs, with a body its client decodes as the
+/// [`AppError`].
+pub fn server_fn_refusal(error: &AppError) -> Response {
+    use leptos::server_fn::error::FromServerFnError;
+    let mut response = Response::new(Body::from(error.ser()));
+    *response.status_mut() = status(error);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 /// Runs a server function's work and gives a refusal its proper HTTP status (400, 401, 403,
-/// 404), so clients and logs can tell a refused request from a server failure.
+/// 404).
 pub async fn respond<T>(work: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
     work.await.inspect_err(|error| {
-        use axum::http::StatusCode;
-        let status = match error {
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::Refused(_) => StatusCode::FORBIDDEN,
-            AppError::Invalid(_) => StatusCode::BAD_REQUEST,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(status);
+            response.set_status(status(error));
         }
     })
 }

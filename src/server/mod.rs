@@ -1,5 +1,6 @@
 //! Everything that never reaches the browser. No view code lives here.
 
+pub mod access;
 pub mod ai;
 pub mod auth;
 pub mod booking;

@@ -1,24 +1,23 @@
 //! The staff session layer: the session cookie, the gate in front of the staff routes, pages
-//! and server functions, and what server functions use to learn who is calling.
+//! and server functions (a session, whatever its role: `server::access` checks roles), and
+//! what server functions use to learn who is calling.
 //!
 //! Which routes are behind the gate is decided where they are grouped (`startup`), not here:
 //! the gate refuses everything it is layered on that has no session.
 
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use leptos::prelude::use_context;
-use leptos::server_fn::error::FromServerFnError;
 
 use super::auth::token_hash;
 use super::db::users;
 use super::state::AppState;
-use crate::model::{AppError, Role, StaffUser};
+use crate::model::{AppError, StaffUser};
 
 pub const SESSION_COOKIE: &str = "frontdesk_session";
 
@@ -85,7 +84,7 @@ pub async fn require_staff(State(state): State<AppState>, mut request: Request, 
         Ok(None) => {
             let path = request.uri().path();
             if path.starts_with("/api/") || path.starts_with("/ws/") {
-                return unauthorized();
+                return super::error::server_fn_refusal(&AppError::Unauthorized);
             }
             let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
             let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
@@ -103,32 +102,13 @@ pub async fn redirect_signed_in(State(state): State<AppState>, request: Request,
     }
 }
 
-/// A 401 whose body a server-function client decodes as [`AppError::Unauthorized`].
-fn unauthorized() -> Response {
-    let mut response = Response::new(Body::from(AppError::Unauthorized.ser()));
-    *response.status_mut() = StatusCode::UNAUTHORIZED;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-/// The signed-in staff user of the current server-function call (run it inside
-/// [`super::error::respond`], which turns a refusal into a 401 or 403).
+/// The signed-in staff user of the current server-function call. Who may call which server
+/// function is declared in `model::access` and enforced by the gate in front of them
+/// (`server::access`), not here.
 pub async fn require_user() -> Result<StaffUser, AppError> {
     match leptos_axum::extract::<Extension<StaffUser>>().await {
         Ok(Extension(user)) => Ok(user),
         Err(_) => Err(AppError::Unauthorized),
-    }
-}
-
-/// Like [`require_user`], for actions only some roles may take.
-pub async fn require_role(allowed: &[Role]) -> Result<StaffUser, AppError> {
-    let user = require_user().await?;
-    if allowed.contains(&user.role) {
-        Ok(user)
-    } else {
-        Err(AppError::Forbidden)
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, on, MethodFilter};
 use axum::{middleware, Router};
 use chrono::Utc;
 use leptos::prelude::provide_context;
@@ -18,6 +18,7 @@ use tokio::sync::{watch, Notify};
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
+use super::access;
 use super::ai::Ai;
 use super::auth::{hash_password, LoginThrottle};
 use super::config::{AdminBootstrap, ConfigError, Settings, LOG_FILTER};
@@ -321,32 +322,51 @@ fn request_span(request: &Request) -> tracing::Span {
 }
 
 /// The sign-in page, open to everyone; someone already signed in is sent on to the inbox.
-/// (Registered apart from the other pages because `leptos_routes_with_context` also adds
-/// every server function, and those are for staff only.)
 fn sign_in_page(state: &AppState, page: Vec<AxumRouteListing>) -> Router<AppState> {
+    pages(state, page).layer(middleware::from_fn_with_state(
+        state.clone(),
+        session::redirect_signed_in,
+    ))
+}
+
+/// Leptos pages, rendered on the server with the app state in their context. (Not with
+/// `leptos_routes_with_context`, which also adds every server function, without the access
+/// gate: `server_functions` adds them.)
+fn pages(state: &AppState, listings: Vec<AxumRouteListing>) -> Router<AppState> {
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
     let options = state.leptos_options.clone();
-    Router::new()
-        .leptos_routes_with_handler(
-            page.clone(),
-            render_route_with_context::<AppState, _>(page, context, move || shell(options.clone())),
-        )
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            session::redirect_signed_in,
-        ))
+    Router::new().leptos_routes_with_handler(
+        listings.clone(),
+        render_route_with_context::<AppState, _>(listings, context, move || shell(options.clone())),
+    )
+}
+
+/// Every server function in the registry, each behind the access gate (`model::access`
+/// declares who may call it; one without a declaration is refused).
+fn server_functions(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let state = state.clone();
+        let handler = move |request: Request| {
+            let state = state.clone();
+            leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), request)
+        };
+        let method = MethodFilter::try_from(method).expect("server functions use standard HTTP methods");
+        router = router.route(path, on(method, handler));
+    }
+    router.route_layer(middleware::from_fn(access::server_functions))
 }
 
 /// Everything that needs a signed-in staff user: the staff routes, every other page, every
 /// server function and the 404 page.
-fn staff_app(state: &AppState, pages: Vec<AxumRouteListing>) -> Router<AppState> {
+fn staff_app(state: &AppState, staff_pages: Vec<AxumRouteListing>) -> Router<AppState> {
     let (staff, _) = routes::staff_routes().split();
-    let options = state.leptos_options.clone();
     staff
-        .leptos_routes_with_context(state, pages, || (), move || shell(options.clone()))
+        .merge(pages(state, staff_pages))
+        .merge(server_functions(state))
         .route_layer(TraceLayer::new_for_http().make_span_with(request_span))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             || (),

@@ -14,13 +14,13 @@ use server::{
 
 use crate::components::error::{ActionError, ErrorMessage};
 use crate::components::frame::{load_session_info, AppFrame};
+use crate::model::access::may;
 use crate::model::{
     check_placeholders, Audience, CampaignAction, CampaignDraft, CampaignPlan, CampaignProgress, CampaignStatus,
-    CampaignSummary, ComposerOptions, DailyCounter, ExcludedOutcome, RecipientStatus, Role, CAMPAIGN_ROLES,
-    CUSTOMER_NAME,
+    CampaignSummary, ComposerOptions, DailyCounter, ExcludedOutcome, RecipientStatus, CUSTOMER_NAME,
 };
-use crate::pages::contacts_import::ContactImport;
-use crate::pages::templates::TemplateLibrary;
+use crate::pages::contacts_import::{ContactImport, ImportContacts};
+use crate::pages::templates::{SyncTemplates, TemplateLibrary};
 use tokens::ApiTokens;
 
 /// How long the composer waits after the last change before counting the audience again.
@@ -63,7 +63,7 @@ pub fn CampaignsPage() -> impl IntoView {
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         let role = session.await.ok().map(|s| s.user.role);
-                        let can_act = role.is_some_and(|r| CAMPAIGN_ROLES.contains(&r));
+                        let can_act = role.is_some_and(may::<server::LaunchCampaign>);
                         view! {
                             {can_act.then(|| view! { <Composer on_launch=set_launched/> })}
                             {(!can_act).then(|| view! {
@@ -84,11 +84,9 @@ pub fn CampaignsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let role = session.await.ok().map(|s| s.user.role);
                         view! {
-                            {role.is_some_and(|r| CAMPAIGN_ROLES.contains(&r)).then(|| view! {
-                                <TemplateLibrary/>
-                                <ContactImport/>
-                            })}
-                            {(role == Some(Role::Admin)).then(|| view! { <ApiTokens/> })}
+                            {role.is_some_and(may::<SyncTemplates>).then(|| view! { <TemplateLibrary/> })}
+                            {role.is_some_and(may::<ImportContacts>).then(|| view! { <ContactImport/> })}
+                            {role.is_some_and(may::<server::ApiTokens>).then(|| view! { <ApiTokens/> })}
                         }
                     })}
                 </Suspense>

@@ -1,5 +1,6 @@
 //! The campaign page's server functions. They call the same code as
-//! `POST /api/campaigns/broadcast`; their endpoints are part of the HTTP interface.
+//! `POST /api/campaigns/broadcast`; their endpoints are part of the HTTP interface. Who may
+//! call each is declared in `model::access`.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -24,22 +25,10 @@ impl From<crate::server::campaigns::CampaignError> for AppError {
     }
 }
 
-#[cfg(feature = "ssr")]
-async fn campaign_user() -> Result<crate::model::StaffUser, AppError> {
-    use crate::server::session;
-    session::require_role(crate::model::CAMPAIGN_ROLES)
-        .await
-        .map_err(|error| match error {
-            AppError::Forbidden => AppError::Refused("Only marketers and admins can change campaigns.".into()),
-            other => other,
-        })
-}
-
 #[server(endpoint = "campaigns/overview")]
 pub async fn load_campaigns_overview() -> Result<CampaignsOverview, AppError> {
     crate::server::error::respond(async move {
         use crate::server::{campaigns, db, session};
-        session::require_user().await?;
         let state = session::app_state()?;
         Ok(CampaignsOverview {
             campaigns: db::campaigns::list_campaigns(&state.db, 100).await?,
@@ -53,7 +42,6 @@ pub async fn load_campaigns_overview() -> Result<CampaignsOverview, AppError> {
 pub async fn load_composer_options() -> Result<ComposerOptions, AppError> {
     crate::server::error::respond(async move {
         use crate::server::{db, session};
-        session::require_user().await?;
         let state = session::app_state()?;
         let knowledge = state.knowledge.get(&state.db).await?;
         Ok(ComposerOptions {
@@ -106,7 +94,6 @@ fn with_schedule(
 pub async fn plan_campaign(draft: CampaignDraft, schedule_local: String) -> Result<CampaignPlan, AppError> {
     crate::server::error::respond(async move {
         use crate::server::{campaigns, session};
-        campaign_user().await?;
         let state = session::app_state()?;
         let draft = with_schedule(&state, draft, &schedule_local)?;
         Ok(campaigns::preview(&state, &draft).await?)
@@ -120,7 +107,7 @@ pub async fn plan_campaign(draft: CampaignDraft, schedule_local: String) -> Resu
 pub async fn launch_campaign(draft: CampaignDraft, schedule_local: String, key: String) -> Result<i64, AppError> {
     crate::server::error::respond(async move {
         use crate::server::{campaigns, session};
-        let user = campaign_user().await?;
+        let user = session::require_user().await?;
         let state = session::app_state()?;
         let draft = with_schedule(&state, draft, &schedule_local)?;
         let key = format!("page:{}:{}", user.id, key.trim());
@@ -148,7 +135,7 @@ pub async fn load_campaign_detail(campaign_id: i64, status: String) -> Result<Ca
         Ok(CampaignDetail {
             summary: db::campaigns::campaign_summary(&state.db, campaign_id).await?,
             recipients: db::campaigns::recipients(&state.db, campaign_id, status, RECIPIENTS_SHOWN).await?,
-            can_act: crate::model::CAMPAIGN_ROLES.contains(&user.role),
+            can_act: crate::model::access::may::<CampaignAct>(user.role),
         })
     })
     .await
@@ -158,27 +145,16 @@ pub async fn load_campaign_detail(campaign_id: i64, status: String) -> Result<Ca
 pub async fn campaign_act(campaign_id: i64, action: CampaignAction) -> Result<(), AppError> {
     crate::server::error::respond(async move {
         use crate::server::{campaigns, session};
-        let user = campaign_user().await?;
+        let user = session::require_user().await?;
         let state = session::app_state()?;
         Ok(campaigns::act(&state, campaign_id, action, &user.email).await?)
     })
     .await
 }
 
-#[cfg(feature = "ssr")]
-async fn admin() -> Result<crate::model::StaffUser, AppError> {
-    crate::server::session::require_role(&[crate::model::Role::Admin])
-        .await
-        .map_err(|error| match error {
-            AppError::Forbidden => AppError::Refused("Only an admin can manage API tokens.".into()),
-            other => other,
-        })
-}
-
 #[server(endpoint = "campaigns/tokens")]
 pub async fn api_tokens() -> Result<Vec<ApiToken>, AppError> {
     crate::server::error::respond(async move {
-        admin().await?;
         let state = crate::server::session::app_state()?;
         Ok(crate::server::db::tokens::list_tokens(&state.db).await?)
     })
@@ -190,7 +166,7 @@ pub async fn api_tokens() -> Result<Vec<ApiToken>, AppError> {
 pub async fn create_api_token(name: String) -> Result<String, AppError> {
     crate::server::error::respond(async move {
         use crate::server::auth::{new_session_token, token_hash};
-        let user = admin().await?;
+        let user = crate::server::session::require_user().await?;
         let state = crate::server::session::app_state()?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 {
@@ -210,7 +186,7 @@ pub async fn create_api_token(name: String) -> Result<String, AppError> {
 #[server(endpoint = "campaigns/tokens/revoke")]
 pub async fn revoke_api_token(token_id: i64) -> Result<(), AppError> {
     crate::server::error::respond(async move {
-        let user = admin().await?;
+        let user = crate::server::session::require_user().await?;
         let state = crate::server::session::app_state()?;
         crate::server::db::tokens::revoke_token(&state.db, token_id, chrono::Utc::now()).await?;
         tracing::info!(by = user.id, token_id, "API token revoked");

@@ -12,14 +12,16 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::Routes;
-use crate::model::{CampaignDraft, CampaignPlan, StaffUser, CAMPAIGN_ROLES};
+use crate::model::access::Endpoint;
+use crate::model::{CampaignDraft, CampaignPlan, StaffUser};
 use crate::server::auth::token_hash;
 use crate::server::campaigns::{self, CampaignError};
 use crate::server::db::{campaigns as store, tokens, users};
 use crate::server::session::session_token;
 use crate::server::state::AppState;
 
-/// Open to everyone: the handler checks the session or API token itself.
+/// Outside the session gate: the handler finds its caller (session or API token) itself and
+/// asks the route's declaration whether their role may launch.
 pub fn public_router() -> Routes {
     Routes::new().route(routes!(broadcast))
 }
@@ -91,16 +93,20 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, Resp
         (status = 403, description = "The caller's role may not launch campaigns", body = ApiError),
         (status = 409, description = "The Idempotency-Key was used for a different campaign", body = ApiError),
         (status = 422, description = "The campaign cannot be launched as it is (the error says why)", body = ApiError),
-    ),
-    security(("session" = []), ("api_token" = []))
+    )
 )]
-pub async fn broadcast(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn broadcast(
+    State(state): State<AppState>,
+    Extension(endpoint): Extension<&'static Endpoint>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let user = match caller(&state, &headers).await {
         Ok(user) => user,
         Err(response) => return response,
     };
-    if !CAMPAIGN_ROLES.contains(&user.role) {
-        return error(StatusCode::FORBIDDEN, "Only marketers and admins can launch campaigns.");
+    if let Err(refusal) = endpoint.admit(Some(user.role)) {
+        return error(StatusCode::FORBIDDEN, refusal.to_string());
     }
     let draft: CampaignDraft = match serde_json::from_slice(&body) {
         Ok(draft) => draft,

@@ -1,7 +1,8 @@
 //! Plain axum routes: the ones that are not Leptos pages or server functions. Each module
 //! owns its `router()`; this module sorts them into the public group and the staff group
-//! (which `startup` puts behind the session gate) and builds the OpenAPI document from the
-//! same declarations.
+//! (which `startup` puts behind the session gate), puts every route behind the access gate,
+//! and builds the OpenAPI document from the same declarations, with the roles that may call
+//! each operation from `model::access`.
 
 pub mod auth;
 pub mod campaigns;
@@ -11,15 +12,17 @@ pub mod inbox_updates;
 pub mod openapi;
 pub mod webhook;
 
-use axum::Router;
+use axum::{middleware, Router};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::OpenApi;
+use utoipa::openapi::{OpenApi, PathItem};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use super::session::SESSION_COOKIE;
 use super::state::AppState;
+use crate::model::access::{self, Access};
 
 /// Plain routes with their OpenAPI description. A route can only be added from a handler's
 /// `#[utoipa::path]` (through `utoipa_axum::routes!`), so the router and the document cannot
@@ -39,9 +42,11 @@ impl Routes {
         Routes(self.0.merge(other.0))
     }
 
-    /// The axum router and the OpenAPI paths it serves.
+    /// The axum router, each route behind the access gate, and the OpenAPI paths it serves.
     pub fn split(self) -> (Router<AppState>, OpenApi) {
-        self.0.split_for_parts()
+        let (router, paths) = self.0.split_for_parts();
+        let gated = router.route_layer(middleware::from_fn(super::access::plain_routes));
+        (gated, paths)
     }
 }
 
@@ -62,37 +67,55 @@ pub fn public_routes() -> Routes {
         .merge(webhook::router())
 }
 
-/// Routes for signed-in staff only. Their operations say so in the document, from this
-/// grouping, as the gate does in `startup`.
+/// Routes for signed-in staff only.
 pub fn staff_routes() -> Routes {
-    let mut routes = Routes::new()
+    Routes::new()
         .merge(home::router())
         .merge(inbox_updates::router())
-        .merge(campaigns::staff_router());
-    let requirement = SecurityRequirement::new(SESSION_SCHEME, Vec::<String>::new());
-    for item in routes.0.get_openapi_mut().paths.paths.values_mut() {
-        for operation in operations(item) {
-            operation.security = Some(vec![requirement.clone()]);
-        }
-    }
-    routes
+        .merge(campaigns::staff_router())
 }
 
 const SESSION_SCHEME: &str = "session";
+const API_TOKEN_SCHEME: &str = "api_token";
 
-fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.options,
-        &mut item.head,
-        &mut item.patch,
-        &mut item.trace,
+        ("GET", &mut item.get),
+        ("PUT", &mut item.put),
+        ("POST", &mut item.post),
+        ("DELETE", &mut item.delete),
+        ("OPTIONS", &mut item.options),
+        ("HEAD", &mut item.head),
+        ("PATCH", &mut item.patch),
+        ("TRACE", &mut item.trace),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(method, operation)| Some((method, operation.as_mut()?)))
+}
+
+/// Each operation's security requirement says who may call it, from `model::access`: the
+/// session (or API token) it needs, with the roles that may call it as the requirement's
+/// list (OpenAPI 3.1 lets a non-OAuth scheme list role names there). Public operations have
+/// none.
+fn declare_access(document: &mut OpenApi) {
+    for (path, item) in document.paths.paths.iter_mut() {
+        for (method, operation) in operations(item) {
+            let Some(endpoint) = access::plain_route(method, path) else {
+                continue; // refused by the gate, and named by the access tests
+            };
+            let requirement = |scheme: &str, roles: &[crate::model::Role]| {
+                SecurityRequirement::new(scheme, roles.iter().map(|role| role.as_str()))
+            };
+            operation.security = match endpoint.access {
+                Access::Public => None,
+                Access::Staff(roles) => Some(vec![requirement(SESSION_SCHEME, roles)]),
+                Access::StaffOrToken(roles) => Some(vec![
+                    requirement(SESSION_SCHEME, roles),
+                    requirement(API_TOKEN_SCHEME, roles),
+                ]),
+            };
+        }
+    }
 }
 
 /// The OpenAPI document of every plain route, built from the declarations the router is
@@ -101,6 +124,7 @@ pub fn document() -> OpenApi {
     let mut document = openapi::base_document();
     document.merge(public_routes().split().1);
     document.merge(staff_routes().split().1);
+    declare_access(&mut document);
     document
         .components
         .get_or_insert_with(Default::default)
@@ -115,7 +139,7 @@ pub fn document() -> OpenApi {
         .components
         .get_or_insert_with(Default::default)
         .add_security_scheme(
-            "api_token",
+            API_TOKEN_SCHEME,
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
@@ -175,5 +199,20 @@ mod tests {
             document["components"]["securitySchemes"]["session"]["name"],
             SESSION_COOKIE
         );
+    }
+
+    #[test]
+    fn the_document_names_the_roles_that_may_call_each_operation() {
+        let document: Value = serde_json::to_value(document()).unwrap();
+        let paths = &document["paths"];
+        assert_eq!(
+            paths["/api/campaigns/broadcast"]["post"]["security"],
+            serde_json::json!([{ "session": ["admin", "marketer"] }, { "api_token": ["admin", "marketer"] }])
+        );
+        assert_eq!(
+            paths["/ws/inbox-updates"]["get"]["security"],
+            serde_json::json!([{ "session": ["admin", "agent", "marketer"] }])
+        );
+        assert!(paths["/api/health"]["get"].get("security").is_none());
     }
 }
