@@ -4,6 +4,7 @@
 mod error;
 #[macro_use]
 mod string_enum;
+mod audit;
 mod campaign;
 mod contact;
 mod conversation;
@@ -11,6 +12,7 @@ mod inbox;
 mod knowledge;
 mod staff;
 
+pub use audit::*;
 pub use campaign::*;
 pub use contact::*;
 pub use conversation::*;

@@ -15,6 +15,7 @@ use super::Routes;
 use crate::model::{CampaignDraft, CampaignPlan, StaffUser, CAMPAIGN_ROLES};
 use crate::server::auth::token_hash;
 use crate::server::campaigns::{self, CampaignError};
+use crate::server::db::audit::Actor;
 use crate::server::db::{campaigns as store, tokens, users};
 use crate::server::session::session_token;
 use crate::server::state::AppState;
@@ -42,12 +43,13 @@ pub struct ApiError {
     error: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(ApiError { error: message.into() })).into_response()
 }
 
-/// Who is calling: an API token (`Authorization: Bearer …`) or a staff session cookie.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, Response> {
+/// Who is calling: an API token (`Authorization: Bearer …`) or a staff session cookie; the
+/// account, and the actor the audit log records.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<(StaffUser, Actor), Response> {
     let now = chrono::Utc::now();
     let unavailable = |e: crate::server::db::DbError| {
         crate::server::error::internal(&e);
@@ -57,16 +59,24 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, Resp
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let user = match (bearer, session_token(headers)) {
+    let caller = match (bearer, session_token(headers)) {
         (Some(token), _) => tokens::token_user(&state.db, &token_hash(token.trim()), now)
             .await
-            .map_err(unavailable)?,
+            .map_err(unavailable)?
+            .map(|caller| {
+                let actor = Actor {
+                    api_token: Some((caller.token_id, caller.token_name)),
+                    ..Actor::staff(&caller.user)
+                };
+                (caller.user, actor)
+            }),
         (None, Some(token)) => users::find_session_user(&state.db, &token_hash(token), now)
             .await
-            .map_err(unavailable)?,
+            .map_err(unavailable)?
+            .map(|user| (user.clone(), Actor::staff(&user))),
         (None, None) => None,
     };
-    user.ok_or_else(|| {
+    caller.ok_or_else(|| {
         error(
             StatusCode::UNAUTHORIZED,
             "Sign in, or send an API token as `Authorization: Bearer …`.",
@@ -95,8 +105,8 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, Resp
     security(("session" = []), ("api_token" = []))
 )]
 pub async fn broadcast(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let user = match caller(&state, &headers).await {
-        Ok(user) => user,
+    let (user, actor) = match caller(&state, &headers).await {
+        Ok(caller) => caller,
         Err(response) => return response,
     };
     if !CAMPAIGN_ROLES.contains(&user.role) {
@@ -111,7 +121,7 @@ pub async fn broadcast(State(state): State<AppState>, headers: HeaderMap, body: 
         Some(Ok(key)) => Some(key.trim()),
         Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "The Idempotency-Key must be plain text."),
     };
-    match campaigns::launch(&state, &draft, user.id, key).await {
+    match campaigns::launch(&state, &draft, &actor, key).await {
         Ok(launched) => (
             StatusCode::ACCEPTED,
             Json(BroadcastAccepted {

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod contacts;
 pub mod health;
 pub mod home;
 pub mod inbox_updates;
@@ -68,7 +69,8 @@ pub fn staff_routes() -> Routes {
     let mut routes = Routes::new()
         .merge(home::router())
         .merge(inbox_updates::router())
-        .merge(campaigns::staff_router());
+        .merge(campaigns::staff_router())
+        .merge(contacts::staff_router());
     let requirement = SecurityRequirement::new(SESSION_SCHEME, Vec::<String>::new());
     for item in routes.0.get_openapi_mut().paths.paths.values_mut() {
         for operation in operations(item) {
