@@ -1132,6 +1132,21 @@ async fn only_an_admin_exports_or_erases_a_customer_and_it_is_recorded() {
     let export = || vec![("contact_id", lena.to_string())];
     let erase = |typed: &str| vec![("contact_id", lena.to_string()), ("confirmation", typed.to_string())];
     let typed_back = format!("+{wa_id}");
+    let inbox_page = |cookie: String| {
+        let pool = pool.clone();
+        let client = app.client.clone();
+        let base = app.base.clone();
+        async move {
+            let conversation: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1")
+                .bind(lena)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let url = format!("{base}/inbox?c={conversation}");
+            let page = client.get(url).header(COOKIE, cookie).send().await.unwrap();
+            page.text().await.unwrap()
+        }
+    };
 
     // No session: 401 everywhere.
     for (path, form) in [
@@ -1170,10 +1185,20 @@ async fn only_an_admin_exports_or_erases_a_customer_and_it_is_recorded() {
             .await
             .unwrap();
         assert!(page.contains("Only an admin can read the audit log."), "{email}");
+        let inbox = inbox_page(cookie.clone()).await;
+        assert!(
+            inbox.contains("Lena de Vries") && !inbox.contains("Erase contact") && !inbox.contains("Export data"),
+            "{email} is offered neither"
+        );
     }
     assert_eq!(stored().await, before, "nothing erased");
 
     let admin = session_cookie(&app).await;
+    let inbox = inbox_page(admin.clone()).await;
+    assert!(
+        inbox.contains("Erase contact…") && inbox.contains(&format!("/api/contacts/{lena}/export.json")),
+        "the admin is offered both"
+    );
     // Hostile or mistaken input: a clear 4xx, nothing erased, no internals.
     for (form, status, says) in [
         (erase(""), StatusCode::BAD_REQUEST, "Type the contact's number"),

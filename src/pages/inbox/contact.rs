@@ -57,7 +57,8 @@ pub fn ContactPanel(
                     let admin = session.await.is_ok_and(|s| s.user.role == Role::Admin);
                     match detail.data().await {
                         Ok(Some(detail)) => {
-                            let (contact, conversation_id) = (detail.history.conversation.contact.clone(), detail.history.conversation.id);
+                            let conversation_id = detail.history.conversation.id;
+                            let contact = detail.history.conversation.contact.clone();
                             view! {
                                 <ContactView detail editing/>
                                 {admin.then(|| view! { <PrivacyActions contact conversation_id list erased/> })}
