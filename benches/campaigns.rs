@@ -62,7 +62,8 @@ use axum::{Json, Router};
 use chrono::Utc;
 use frontdesk::model::{CampaignDraft, CampaignPlan};
 use frontdesk::server::campaigns;
-use frontdesk::server::db::Db;
+use frontdesk::server::db::audit::Actor;
+use frontdesk::server::db::{users, Db};
 use frontdesk::server::whatsapp::{payload, signature};
 use frontdesk::testing::load::{client, median, runtime, send, Post};
 use serde_json::{json, Value};
@@ -393,8 +394,10 @@ async fn approved_template(db: &Db) {
     .unwrap();
 }
 
-async fn admin_id(db: &Db) -> i64 {
-    scalar(db, "SELECT MIN(id) FROM users").await
+/// The first admin, as the launches' actor.
+async fn admin(db: &Db) -> Actor {
+    let id = scalar(db, "SELECT MIN(id) FROM users").await;
+    Actor::staff(&users::get_user(db, id).await.expect("the first admin"))
 }
 
 /// A template campaign to everyone, with no delay, all day.
@@ -452,7 +455,7 @@ fn plan_part(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) -> PlanResult {
             .await
             .unwrap();
         let seed_s = started.elapsed().as_secs_f64();
-        let admin = admin_id(db).await;
+        let admin = admin(db).await;
         // Ten minutes ahead: the sender leaves it alone while it is measured.
         let mut draft = draft("Planning");
         draft.schedule_at = Some(Utc::now() + chrono::Duration::minutes(10));
@@ -464,7 +467,7 @@ fn plan_part(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) -> PlanResult {
             let previewed = campaigns::preview(app, &draft).await.expect("preview");
             preview_s.push(started.elapsed().as_secs_f64());
             let started = Instant::now();
-            let launched = campaigns::launch(app, &draft, admin, None).await.expect("launch");
+            let launched = campaigns::launch(app, &draft, &admin, None).await.expect("launch");
             launch_s.push(started.elapsed().as_secs_f64());
             assert_eq!(previewed.audience, launched.plan.audience, "preview and launch agree");
             rows = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = $1")
@@ -539,8 +542,8 @@ async fn launch_sending(rig: &Rig, n: i64) -> (i64, Instant) {
     let (app, db) = (&rig.app.state, &rig.app.state.db);
     seed_contacts(db, n, false).await;
     approved_template(db).await;
-    let admin = admin_id(db).await;
-    let launched = campaigns::launch(app, &draft("Sending"), admin, None)
+    let admin = admin(db).await;
+    let launched = campaigns::launch(app, &draft("Sending"), &admin, None)
         .await
         .expect("launch");
     // Part 3's warm-up customers are contacts too, without consent: skipped.

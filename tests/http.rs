@@ -523,6 +523,7 @@ async fn every_documented_route_is_served_with_its_access() {
         [
             "GET / (admin, agent, marketer)",
             "GET /api/campaigns/{id}/recipients.csv (admin, agent, marketer)",
+            "GET /api/contacts/{id}/export.json (admin)",
             "GET /api/health",
             "GET /api/openapi.json",
             "GET /webhook/whatsapp",
@@ -1314,6 +1315,203 @@ async fn the_contact_import_takes_a_large_file_from_marketers_only() {
     assert!(report.rejected.is_empty(), "{:?}", report.rejected.first());
     assert_eq!(report.created + report.merged, 20_000);
     assert_eq!(report.consent_given, 20_000);
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// A customer's data is exported and erased by admins only: without a session, or as an agent
+/// or a marketer, every way in is refused and nothing is erased; an admin's erasure needs the
+/// number typed back, and every export and erasure is in the audit log, which only admins read.
+#[tokio::test]
+async fn only_an_admin_exports_or_erases_a_customer_and_it_is_recorded() {
+    let db = TestDb::sqlite().await;
+    let app = start(&db.url).await;
+    let pool = app.state.db.pool().clone();
+    let (lena, wa_id): (i64, String) = sqlx::query_as("SELECT id, wa_id FROM contacts WHERE name = 'Lena de Vries'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let stored = || {
+        let pool = pool.clone();
+        async move {
+            let row: (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM contacts WHERE id = $1), \
+                 (SELECT COUNT(*) FROM messages m JOIN conversations cv ON cv.id = m.conversation_id \
+                  WHERE cv.contact_id = $1)",
+            )
+            .bind(lena)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            row
+        }
+    };
+    let before = stored().await;
+    assert!(before.0 == 1 && before.1 > 0, "{before:?}");
+    let post = |cookie: Option<&str>, path: &str, form: Vec<(&'static str, String)>| {
+        let mut request = app.client.post(app.url(path)).form(&form);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let download = |cookie: Option<&str>, id: i64| {
+        let mut request = app.client.get(app.url(&format!("/api/contacts/{id}/export.json")));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send()
+    };
+    let export = || vec![("contact_id", lena.to_string())];
+    let erase = |typed: &str| vec![("contact_id", lena.to_string()), ("confirmation", typed.to_string())];
+    let typed_back = format!("+{wa_id}");
+    let inbox_page = |cookie: String| {
+        let pool = pool.clone();
+        let client = app.client.clone();
+        let base = app.base.clone();
+        async move {
+            let conversation: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1")
+                .bind(lena)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let url = format!("{base}/inbox?c={conversation}");
+            let page = client.get(url).header(COOKIE, cookie).send().await.unwrap();
+            page.text().await.unwrap()
+        }
+    };
+
+    // No session: 401 everywhere.
+    for (path, form) in [
+        ("/api/contacts/export", export()),
+        ("/api/contacts/erase", erase(&typed_back)),
+        ("/api/audit/log", Vec::new()),
+    ] {
+        let (status, body) = post(None, path, form).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}: {body}");
+    }
+    assert_eq!(download(None, lena).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    // Agents and marketers: 403, and nothing of the customer in the answer.
+    for email in ["agent@frontdesk.local", "marketer@frontdesk.local"] {
+        let cookie = session_cookie_of(&app, email).await;
+        for (path, form) in [
+            ("/api/contacts/export", export()),
+            ("/api/contacts/erase", erase(&typed_back)),
+            ("/api/audit/log", Vec::new()),
+        ] {
+            let (status, body) = post(Some(&cookie), path, form).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{email} {path}: {body}");
+            assert!(body.contains("Only an admin") && !body.contains(&wa_id), "{body}");
+        }
+        let refused = download(Some(&cookie), lena).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{email}");
+        assert!(!refused.text().await.unwrap().contains(&wa_id));
+        let page = app
+            .client
+            .get(app.url("/audit"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Only an admin can read the audit log."), "{email}");
+        let inbox = inbox_page(cookie.clone()).await;
+        assert!(
+            inbox.contains("Lena de Vries") && !inbox.contains("Erase contact") && !inbox.contains("Export data"),
+            "{email} is offered neither"
+        );
+    }
+    assert_eq!(stored().await, before, "nothing erased");
+
+    let admin = session_cookie(&app).await;
+    let inbox = inbox_page(admin.clone()).await;
+    assert!(
+        inbox.contains("Erase contact…") && inbox.contains(&format!("/api/contacts/{lena}/export.json")),
+        "the admin is offered both"
+    );
+    // Hostile or mistaken input: a clear 4xx, nothing erased, no internals.
+    for (form, status, says) in [
+        (erase(""), StatusCode::BAD_REQUEST, "Type the contact's number"),
+        (erase("34600000000"), StatusCode::BAD_REQUEST, "nothing was erased"),
+        (erase("' OR 1=1 --"), StatusCode::BAD_REQUEST, "nothing was erased"),
+        (
+            vec![("contact_id", "999999".into()), ("confirmation", typed_back.clone())],
+            StatusCode::NOT_FOUND,
+            r#"{"NotFound":"Contact"}"#,
+        ),
+    ] {
+        let (got, body) = post(Some(&admin), "/api/contacts/erase", form).await;
+        assert_eq!(got, status, "{body}");
+        assert!(body.contains(says), "{body}");
+    }
+    let (status, body) = post(
+        Some(&admin),
+        "/api/contacts/erase",
+        vec![("contact_id", "lena".into()), ("confirmation", typed_back.clone())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "unreadable arguments: {body}");
+    for internal in ["sqlx", "panicked", "SELECT", "src/"] {
+        assert!(!body.contains(internal), "{body}");
+    }
+    assert_eq!(stored().await, before, "nothing erased");
+
+    // The admin downloads the data, then erases the contact.
+    let file = download(Some(&admin), lena).await.unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(
+        file.headers()["content-disposition"],
+        format!("attachment; filename=\"contact-{lena}.json\"").as_str()
+    );
+    let document: serde_json::Value = file.json().await.unwrap();
+    assert_eq!(document["contact"]["wa_id"], wa_id.as_str());
+    assert_eq!(
+        document["conversation"]["messages"].as_array().unwrap().len() as i64,
+        before.1
+    );
+    let (status, body) = post(Some(&admin), "/api/contacts/export", export()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(&wa_id));
+
+    let (status, body) = post(Some(&admin), "/api/contacts/erase", erase(&typed_back)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: frontdesk::model::ErasureReport = serde_json::from_str(&body).unwrap();
+    assert_eq!((report.conversations, report.messages), (1, before.1 as u64));
+    assert_eq!(stored().await, (0, 0), "erased");
+    assert_eq!(
+        download(Some(&admin), lena).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The audit log: the two exports and the erasure, newest first, without the customer.
+    let (status, body) = post(Some(&admin), "/api/audit/log", Vec::new()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let log: frontdesk::model::AuditPage = serde_json::from_str(&body).unwrap();
+    let actions: Vec<&str> = log.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["contact_erase", "contact_export", "contact_export"]);
+    assert!(log
+        .entries
+        .iter()
+        .all(|e| e.actor_email == ADMIN_EMAIL && e.subject_id == lena));
+    assert!(!body.contains(&wa_id) && !body.contains("Lena"), "{body}");
+    let page = app
+        .client
+        .get(app.url("/audit"))
+        .header(COOKIE, &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Erased a contact") && page.contains(&format!("contact #{lena}")));
+
     app.stop().await;
     db.cleanup().await;
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::model::{AppError, SessionInfo};
+use crate::model::{AppError, Role, SessionInfo};
 
 #[server(endpoint = "session/me")]
 pub async fn load_session_info() -> Result<SessionInfo, AppError> {
@@ -32,6 +32,12 @@ pub fn AppFrame(children: Children) -> impl IntoView {
                 <A href="/analytics">"Analytics"</A>
                 <A href="/knowledge">"Knowledge"</A>
                 <A href="/simulator">"Simulator"</A>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let admin = info.await.is_ok_and(|info| info.user.role == Role::Admin);
+                        admin.then(|| view! { <A href="/audit">"Audit log"</A> })
+                    })}
+                </Suspense>
             </nav>
             <div class="account">
                 <Suspense fallback=|| ()>

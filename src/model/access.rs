@@ -44,6 +44,7 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 const CAMPAIGNS_REFUSAL: &str = "Only marketers and admins can change campaigns.";
 const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
+const PRIVACY_REFUSAL: &str = "Only an admin can export or erase a customer's data.";
 
 /// An endpoint and who may call it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +131,9 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/simulator/access", ADMIN).told(SIMULATOR_REFUSAL),
     server_fn("/api/simulator/send", ADMIN).told(SIMULATOR_REFUSAL),
     server_fn("/api/simulator/thread", ADMIN).told(SIMULATOR_REFUSAL),
+    server_fn("/api/contacts/export", ADMIN).told(PRIVACY_REFUSAL),
+    server_fn("/api/contacts/erase", ADMIN).told(PRIVACY_REFUSAL),
+    server_fn("/api/audit/log", ADMIN).told("Only an admin can read the audit log."),
 ];
 
 /// Every plain route, as the OpenAPI document lists them. One missing here is refused.
@@ -143,6 +147,7 @@ pub const ROUTES: &[Endpoint] = &[
     route("GET", "/", Access::Staff(EVERY_ROLE)),
     route("GET", "/ws/inbox-updates", Access::Staff(EVERY_ROLE)),
     route("GET", "/api/campaigns/{id}/recipients.csv", Access::Staff(EVERY_ROLE)),
+    route("GET", "/api/contacts/{id}/export.json", Access::Staff(ADMIN)).told(PRIVACY_REFUSAL),
     route("POST", "/api/campaigns/broadcast", Access::StaffOrToken(CAMPAIGN_ROLES))
         .told("Only marketers and admins can launch campaigns."),
 ];

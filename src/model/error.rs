@@ -31,6 +31,15 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server these are a request whose arguments cannot be read: the caller's
+        // mistake (400), not a failure of ours (500).
+        #[cfg(feature = "ssr")]
+        if matches!(
+            value,
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
+        ) {
+            crate::server::error::answer_bad_request();
+        }
         AppError::Transport(value.to_string())
     }
 }

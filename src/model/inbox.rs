@@ -32,6 +32,10 @@ pub enum InboxEvent {
         status: DeliveryStatus,
         error: Option<String>,
     },
+    /// The conversation is gone: its contact was erased with everything that was theirs.
+    ConversationRemoved {
+        conversation_id: i64,
+    },
 }
 
 string_enum! {

@@ -6,6 +6,7 @@ pub mod access;
 mod error;
 #[macro_use]
 mod string_enum;
+mod audit;
 mod campaign;
 mod contact;
 mod conversation;
@@ -13,6 +14,7 @@ mod inbox;
 mod knowledge;
 mod staff;
 
+pub use audit::*;
 pub use campaign::*;
 pub use contact::*;
 pub use conversation::*;

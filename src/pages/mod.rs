@@ -1,6 +1,7 @@
 //! One module per page: its components and the server functions that feed them.
 
 pub mod analytics;
+pub mod audit;
 pub mod campaigns;
 pub mod contacts_import;
 pub mod inbox;

@@ -73,3 +73,11 @@ pub async fn respond<T>(work: impl std::future::Future<Output = Result<T, AppErr
         }
     })
 }
+
+/// Makes the server function being answered a 400, when its request could not be read (this
+/// runs where the server-function machinery reports that, before our code is reached).
+pub fn answer_bad_request() {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::BAD_REQUEST);
+    }
+}

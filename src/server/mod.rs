@@ -13,6 +13,7 @@ pub mod headers;
 pub mod i18n;
 pub mod import;
 pub mod origin;
+pub mod privacy;
 pub mod realtime;
 pub mod routes;
 pub mod scheduler;

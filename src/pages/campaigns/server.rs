@@ -111,9 +111,8 @@ pub async fn launch_campaign(draft: CampaignDraft, schedule_local: String, key: 
         let state = session::app_state()?;
         let draft = with_schedule(&state, draft, &schedule_local)?;
         let key = format!("page:{}:{}", user.id, key.trim());
-        Ok(campaigns::launch(&state, &draft, user.id, Some(&key))
-            .await?
-            .campaign_id)
+        let actor = crate::server::db::audit::Actor::staff(&user);
+        Ok(campaigns::launch(&state, &draft, &actor, Some(&key)).await?.campaign_id)
     })
     .await
 }

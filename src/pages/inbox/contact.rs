@@ -1,12 +1,14 @@
-//! The contact panel beside the chat: who the customer is, their appointments, and the
-//! editor for name, language, marketing consent, tags and notes.
+//! The contact panel beside the chat: who the customer is, their appointments, the editor for
+//! name, language, marketing consent, tags and notes, and (for admins) their data on request.
 
 use leptos::prelude::*;
 
+use super::list::ListState;
+use super::privacy::PrivacyActions;
 use super::server::save_contact;
 use super::synced::LiveResource;
 use crate::components::error::ActionError;
-use crate::model::{format_wa_id, AppError, ConsentSource, ConversationDetail, LanguageChoice};
+use crate::model::{format_wa_id, AppError, ConsentSource, ConversationDetail, LanguageChoice, Role, SessionInfo};
 
 /// A contact being edited in the side panel.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,7 +26,12 @@ struct ContactDraft {
 }
 
 #[component]
-pub fn ContactPanel(detail: LiveResource<Option<ConversationDetail>>) -> impl IntoView {
+pub fn ContactPanel(
+    detail: LiveResource<Option<ConversationDetail>>,
+    session: Resource<Result<SessionInfo, AppError>>,
+    list: LiveResource<ListState>,
+    erased: RwSignal<Option<String>>,
+) -> impl IntoView {
     let editing = RwSignal::new(None::<ContactDraft>);
     let save = Action::new(|draft: &ContactDraft| {
         save_contact(
@@ -47,8 +54,17 @@ pub fn ContactPanel(detail: LiveResource<Option<ConversationDetail>>) -> impl In
         <aside class="contact-panel" aria-label="Contact">
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
+                    let admin = session.await.is_ok_and(|s| s.user.role == Role::Admin);
                     match detail.data().await {
-                        Ok(Some(detail)) => view! { <ContactView detail editing/> }.into_any(),
+                        Ok(Some(detail)) => {
+                            let conversation_id = detail.history.conversation.id;
+                            let contact = detail.history.conversation.contact.clone();
+                            view! {
+                                <ContactView detail editing/>
+                                {admin.then(|| view! { <PrivacyActions contact conversation_id list erased/> })}
+                            }
+                            .into_any()
+                        }
                         _ => ().into_any(),
                     }
                 })}

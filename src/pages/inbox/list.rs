@@ -152,6 +152,13 @@ impl Live for ListState {
             InboxEvent::ConversationChanged { conversation } => self.conversation_changed(conversation.clone()),
             InboxEvent::MessageCreated { message, .. } => self.message_created(message),
             InboxEvent::DeliveryStatusChanged { .. } => Applied::Unchanged,
+            InboxEvent::ConversationRemoved { conversation_id } => match self.position(*conversation_id) {
+                Some(i) => {
+                    self.conversations.remove(i);
+                    Applied::Changed
+                }
+                None => Applied::Unchanged,
+            },
         }
     }
 

@@ -5,6 +5,7 @@
 mod chat;
 mod contact;
 mod list;
+mod privacy;
 mod server;
 mod synced;
 #[cfg(test)]
@@ -19,7 +20,7 @@ use self::contact::ContactPanel;
 use self::list::{ConversationList, ListState};
 use self::server::{list_conversations, load_conversation_detail, mark_conversation_read};
 use self::synced::LiveResource;
-use crate::components::frame::AppFrame;
+use crate::components::frame::{load_session_info, AppFrame};
 use crate::components::live::{use_inbox_updates, LiveStatus};
 use crate::model::{ConversationDetail, ConversationFilter, Direction, InboxEvent, InboxPush};
 
@@ -47,10 +48,20 @@ pub fn InboxPage() -> impl IntoView {
         },
     );
     let live = follow_live_updates(list, detail, selected);
+    // Who is signed in decides whether the contact panel offers export and erasure.
+    let session = Resource::new(|| (), |_| load_session_info());
+    // What the last erasure removed, shown until another conversation is opened.
+    let erased = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if selected.get().is_some() {
+            erased.set(None);
+        }
+    });
 
     view! {
         <Title text="Inbox · Frontdesk"/>
         <AppFrame>
+            {move || erased.get().map(|message| view! { <p class="notice" role="status">{message}</p> })}
             <div class="inbox" class:has-selection=move || selected.get().is_some()>
                 <ConversationList list search filter selected live/>
                 {move || match selected.get() {
@@ -62,7 +73,7 @@ pub fn InboxPage() -> impl IntoView {
                     .into_any(),
                     Some(id) => view! {
                         <ChatPane id detail/>
-                        <ContactPanel detail/>
+                        <ContactPanel detail session list erased/>
                     }
                     .into_any(),
                 }}

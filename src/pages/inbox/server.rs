@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::model::{
-    AppError, ConversationCursor, ConversationDetail, ConversationFilter, ConversationMode, InboxList, Message,
+    AppError, ContactExport, ConversationCursor, ConversationDetail, ConversationFilter, ConversationMode,
+    ErasureReport, InboxList, Message,
 };
 
 /// WhatsApp's limit for one text message.
@@ -231,6 +232,42 @@ pub async fn save_contact(
         };
         controller::staff::save_contact(&state, contact_id, edit).await?;
         Ok(())
+    })
+    .await
+}
+
+/// Everything stored about a contact, as one JSON document; recorded in the audit log.
+#[server(endpoint = "contacts/export")]
+pub async fn export_contact(contact_id: i64) -> Result<ContactExport, AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::{db::audit::Actor, privacy, session};
+        let user = session::require_user().await?;
+        let state = session::app_state()?;
+        Ok(privacy::export_contact(&state, contact_id, &Actor::staff(&user)).await?)
+    })
+    .await
+}
+
+/// Erases a contact and everything that is theirs. `confirmation`: their number (or
+/// WhatsApp user id) typed back, so a slip of the mouse erases nobody.
+#[server(endpoint = "contacts/erase")]
+pub async fn erase_contact(contact_id: i64, confirmation: String) -> Result<ErasureReport, AppError> {
+    crate::server::error::respond(async move {
+        use crate::server::privacy::{self, ErasureError};
+        use crate::server::{db::audit::Actor, session};
+        let user = session::require_user().await?;
+        let state = session::app_state()?;
+        if confirmation.trim().is_empty() {
+            return Err(AppError::Invalid(
+                "Type the contact's number to confirm the erasure.".into(),
+            ));
+        }
+        privacy::erase_contact(&state, contact_id, &confirmation, &Actor::staff(&user))
+            .await
+            .map_err(|error| match error {
+                ErasureError::NotConfirmed => AppError::Invalid(error.to_string()),
+                ErasureError::Db(error) => error.into(),
+            })
     })
     .await
 }

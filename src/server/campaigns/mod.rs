@@ -12,12 +12,14 @@ use rand::seq::SliceRandom;
 use sha2::{Digest, Sha256};
 
 use super::booking::local_parts;
+use super::db::audit::{self, Actor};
 use super::db::campaigns::{self as store, AudienceBounds, Candidate, NewCampaign, NewRecipient};
 use super::db::{from_ms, templates, DbError, DbExecutor};
 use super::state::AppState;
 use crate::model::{
-    check_placeholders, render_text, Audience, CampaignAction, CampaignDraft, CampaignPlan, CampaignStatus,
-    DailyCounter, ExcludedOutcome, MessageTemplate, PreviewMessage, RecipientStatus, SkipCount, SkipReason,
+    check_placeholders, render_text, Audience, AuditAction, AuditSubject, CampaignAction, CampaignDraft, CampaignPlan,
+    CampaignStatus, DailyCounter, ExcludedOutcome, MessageTemplate, PreviewMessage, RecipientStatus, SkipCount,
+    SkipReason,
 };
 
 /// WhatsApp's limit for one text message.
@@ -391,11 +393,12 @@ pub struct Launched {
 }
 
 /// Launches a campaign once: the campaign and one row per recipient in one transaction.
+/// `actor` accepted the disclaimer (and is recorded in the audit log as the launch starts);
 /// `idempotency_key`: the page's composer key or the integrator's `Idempotency-Key`.
 pub async fn launch(
     app: &AppState,
     draft: &CampaignDraft,
-    accepted_by: i64,
+    actor: &Actor,
     idempotency_key: Option<&str>,
 ) -> Result<Launched, CampaignError> {
     if !draft.acknowledge_disclaimer {
@@ -443,7 +446,7 @@ pub async fn launch(
         sending_until_minute: checked.sending_until_minute,
         holdout_percent: draft.holdout_percent.into(),
         attribution_days: app.settings.campaigns.attribution_days.into(),
-        accepted_by,
+        accepted_by: actor.user_id,
         idempotency_key: idempotency_key.map(String::from),
         request_hash: request_hash.clone(),
         created_at: now,
@@ -464,7 +467,11 @@ pub async fn launch(
         }
         (Err(error), _) => return Err(error.into()),
     };
-    if let Err(error) = add_recipients(app, campaign_id, planned.recipients, starts_at, now).await {
+    let started = Started {
+        actor,
+        detail: launch_detail(&new.name, &planned.plan),
+    };
+    if let Err(error) = add_recipients(app, campaign_id, planned.recipients, starts_at, now, started).await {
         if let Err(cleanup) = store::delete_preparing(&app.db, campaign_id).await {
             tracing::error!(campaign_id, error = %cleanup, "cannot remove a half-launched campaign; the sender will");
         }
@@ -483,13 +490,30 @@ pub async fn launch(
 /// milliseconds behind one, large enough to write 100,000 quickly.
 const LAUNCH_CHUNK: usize = 2000;
 
-/// Writes a preparing campaign's recipients, then starts it.
+/// Who launched a campaign and what it plans, for the audit entry written as it starts.
+struct Started<'a> {
+    actor: &'a Actor,
+    detail: String,
+}
+
+/// "“Spring offer”: audience of 120, 80 today, 20 on later days, 5 held out, 15 skipped".
+fn launch_detail(name: &str, plan: &CampaignPlan) -> String {
+    let skipped: u64 = plan.skipped.iter().map(|s| s.count).sum();
+    format!(
+        "“{name}”: audience of {}, {} today, {} on later days, {} held out, {skipped} skipped",
+        plan.audience, plan.sending_today, plan.later_days, plan.held_out
+    )
+}
+
+/// Writes a preparing campaign's recipients, then starts it and records the launch in the
+/// audit log, in one transaction: a launch that never starts is not recorded.
 async fn add_recipients(
     app: &AppState,
     campaign_id: i64,
     recipients: Vec<NewRecipient>,
     starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
+    started: Started<'_>,
 ) -> Result<(), DbError> {
     let mut recipients = recipients.into_iter().peekable();
     while recipients.peek().is_some() {
@@ -501,20 +525,27 @@ async fn add_recipients(
             .await?;
         tokio::task::yield_now().await;
     }
-    let started = store::change_status(
-        &app.db,
-        campaign_id,
-        &[CampaignStatus::Preparing],
-        CampaignStatus::Sending,
-        None,
-        now,
-    )
-    .await?;
-    if started {
-        Ok(())
-    } else {
-        Err(DbError::NotFound("preparing campaign"))
-    }
+    let (actor, detail) = (started.actor.clone(), started.detail);
+    app.db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                let preparing = [CampaignStatus::Preparing];
+                if !store::change_status(&mut *tx, campaign_id, &preparing, CampaignStatus::Sending, None, now).await? {
+                    return Err(DbError::NotFound("preparing campaign"));
+                }
+                let entry = audit::NewEntry {
+                    actor: &actor,
+                    action: AuditAction::CampaignLaunch,
+                    subject: AuditSubject::Campaign,
+                    subject_id: campaign_id,
+                    detail,
+                    at: now,
+                };
+                audit::record(&mut *tx, &entry).await?;
+                Ok(())
+            })
+        })
+        .await
 }
 
 /// The campaign an earlier launch with this key made, if its body was the same; a

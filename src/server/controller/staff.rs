@@ -6,11 +6,11 @@ use chrono::Utc;
 use super::outbound::{self, Delivery, Outgoing};
 use super::{sentences, ProcessError};
 use crate::model::{
-    name_or_fallback, Author, ConsentSource, Conversation, ConversationMode, DeliveryStatus, InboxEvent, Message,
-    NameSource, Outcome, StaffUser,
+    name_or_fallback, AuditAction, AuditSubject, Author, ConsentSource, Conversation, ConversationMode, DeliveryStatus,
+    InboxEvent, Message, NameSource, Outcome, StaffUser,
 };
 use crate::server::db::conversations::{self, NewMessage};
-use crate::server::db::{contacts, tags, templates, DbError};
+use crate::server::db::{audit, contacts, tags, templates, DbError};
 use crate::server::state::AppState;
 use crate::server::whatsapp::sender::TemplateMessage;
 
@@ -29,7 +29,7 @@ pub enum StaffReplyError {
 }
 
 /// "Take over" / "Hand back to bot" from the inbox. The mode, the assignment, the flag, the
-/// outcome and the note in the chat change together or not at all.
+/// outcome, the note in the chat and the audit entry change together or not at all.
 #[tracing::instrument(skip_all, fields(conversation_id = conversation_id))]
 pub async fn set_mode(
     app: &AppState,
@@ -60,7 +60,20 @@ pub async fn set_mode(
                 };
                 let mut new = NewMessage::new(conversation_id, Author::System, &text, DeliveryStatus::Read, Utc::now());
                 new.staff_user_id = Some(staff.id);
-                Ok::<_, DbError>(Some(conversations::insert_message(&mut *tx, &new).await?))
+                let note = conversations::insert_message(&mut *tx, &new).await?;
+                let entry = audit::NewEntry {
+                    actor: &audit::Actor::staff(&staff),
+                    action: match mode {
+                        ConversationMode::Human => AuditAction::TakeOver,
+                        ConversationMode::Bot => AuditAction::HandBack,
+                    },
+                    subject: AuditSubject::Conversation,
+                    subject_id: conversation_id,
+                    detail: String::new(),
+                    at: Utc::now(),
+                };
+                audit::record(&mut *tx, &entry).await?;
+                Ok::<_, DbError>(Some(note))
             })
         })
         .await?;

@@ -276,6 +276,16 @@ pub async fn history_for_contact(mut db: impl DbExecutor, contact_id: i64, limit
     .await
 }
 
+/// Every message of a conversation, oldest first (a customer's data export).
+pub async fn all_messages(mut db: impl DbExecutor, conversation_id: i64) -> DbResult<Vec<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY created_at, id");
+    let rows: Vec<MessageRow> = sqlx::query_as(&sql)
+        .bind(conversation_id)
+        .fetch_all(&mut *db.reader().await?)
+        .await?;
+    rows.into_iter().map(MessageRow::into_message).collect()
+}
+
 async fn latest_messages(mut db: impl DbExecutor, condition: &str, key: i64, limit: i64) -> DbResult<Vec<Message>> {
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {condition} \

@@ -6,6 +6,7 @@
 //! milliseconds. Aggregates that PostgreSQL widens to NUMERIC are cast back.
 
 pub mod analytics;
+pub mod audit;
 pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
@@ -13,6 +14,7 @@ pub mod demo;
 pub mod imports;
 pub mod jobs;
 pub mod knowledge;
+pub mod privacy;
 pub mod tags;
 pub mod templates;
 pub mod tokens;

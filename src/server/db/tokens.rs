@@ -65,17 +65,31 @@ pub async fn revoke_token(mut db: impl DbExecutor, id: i64, now: DateTime<Utc>) 
 
 #[derive(FromRow)]
 struct TokenUser {
+    token_id: i64,
+    token_name: String,
     id: i64,
     email: String,
     display_name: String,
     role: String,
 }
 
+/// A live token and the staff account it acts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenCaller {
+    pub user: StaffUser,
+    pub token_id: i64,
+    pub token_name: String,
+}
+
 /// The staff account a live token acts for, noting its use.
-pub async fn token_user(mut db: impl DbExecutor, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<StaffUser>> {
+pub async fn token_user(
+    mut db: impl DbExecutor,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<TokenCaller>> {
     let user: Option<TokenUser> = sqlx::query_as(
-        "SELECT u.id, u.email, u.display_name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        "SELECT t.id AS token_id, t.name AS token_name, u.id, u.email, u.display_name, u.role \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
     )
     .bind(token_hash)
     .fetch_optional(&mut *db.reader().await?)
@@ -90,10 +104,14 @@ pub async fn token_user(mut db: impl DbExecutor, token_hash: &str, now: DateTime
         what: "role",
         value: user.role.clone(),
     })?;
-    Ok(Some(StaffUser {
-        id: user.id,
-        email: user.email,
-        display_name: user.display_name,
-        role,
+    Ok(Some(TokenCaller {
+        user: StaffUser {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role,
+        },
+        token_id: user.token_id,
+        token_name: user.token_name,
     }))
 }

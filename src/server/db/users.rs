@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use super::{parse_stored, to_ms, DbExecutor, DbResult};
-use crate::model::{Role, StaffUser};
+use super::audit::{self, Actor, NewEntry};
+use super::{parse_stored, to_ms, Db, DbError, DbExecutor, DbResult};
+use crate::model::{AuditAction, AuditSubject, Role, StaffUser};
 
 #[derive(FromRow)]
 struct UserRow {
@@ -56,6 +57,76 @@ pub async fn count_users(mut db: impl DbExecutor) -> DbResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(&mut *db.reader().await?)
         .await?)
+}
+
+pub async fn get_user(mut db: impl DbExecutor, id: i64) -> DbResult<StaffUser> {
+    let row: Option<UserRow> = sqlx::query_as("SELECT id, email, display_name, role FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *db.reader().await?)
+        .await?;
+    row.ok_or(DbError::NotFound("user"))?.into_user()
+}
+
+/// Why a role was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RoleChangeError {
+    #[error("This is the last admin: make someone else an admin first, so the business keeps one.")]
+    LastAdmin,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Gives a staff account another role, recording who did it in the audit log in the same
+/// transaction. The last admin keeps the role, however many admins are demoted at once: the
+/// admins' rows are locked first (a no-op update), so concurrent changes are counted one
+/// after the other. Returns the role the account had; an unchanged role records nothing.
+pub async fn set_role(
+    db: &Db,
+    user_id: i64,
+    role: Role,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Role, RoleChangeError> {
+    let actor = actor.clone();
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            sqlx::query("UPDATE users SET role = role WHERE role = 'admin'")
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::from)?;
+            let user = get_user(&mut *tx, user_id).await?;
+            if user.role == role {
+                return Ok(role);
+            }
+            if user.role == Role::Admin {
+                let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(DbError::from)?;
+                if admins <= 1 {
+                    return Err(RoleChangeError::LastAdmin);
+                }
+            }
+            sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::from)?;
+            let entry = NewEntry {
+                actor: &actor,
+                action: AuditAction::RoleChange,
+                subject: AuditSubject::User,
+                subject_id: user_id,
+                // Staff, not customers: the account's email keeps the entry readable after it is gone.
+                detail: format!("{}: {} → {}", user.email, user.role.label(), role.label()),
+                at: now,
+            };
+            audit::record(&mut *tx, &entry).await?;
+            Ok(user.role)
+        })
+    })
+    .await
 }
 
 /// The user with this email and their password hash, for signing in.

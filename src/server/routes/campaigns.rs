@@ -16,6 +16,7 @@ use crate::model::access::Endpoint;
 use crate::model::{CampaignDraft, CampaignPlan, StaffUser};
 use crate::server::auth::token_hash;
 use crate::server::campaigns::{self, CampaignError};
+use crate::server::db::audit::Actor;
 use crate::server::db::{campaigns as store, tokens, users};
 use crate::server::session::session_token;
 use crate::server::state::AppState;
@@ -44,12 +45,13 @@ pub struct ApiError {
     error: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(ApiError { error: message.into() })).into_response()
 }
 
-/// Who is calling: an API token (`Authorization: Bearer …`) or a staff session cookie.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, Response> {
+/// Who is calling: an API token (`Authorization: Bearer …`) or a staff session cookie; the
+/// account, and the actor the audit log records.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<(StaffUser, Actor), Response> {
     let now = chrono::Utc::now();
     let unavailable = |e: crate::server::db::DbError| {
         crate::server::error::internal(&e);
@@ -59,16 +61,24 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, Resp
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let user = match (bearer, session_token(headers)) {
+    let caller = match (bearer, session_token(headers)) {
         (Some(token), _) => tokens::token_user(&state.db, &token_hash(token.trim()), now)
             .await
-            .map_err(unavailable)?,
+            .map_err(unavailable)?
+            .map(|caller| {
+                let actor = Actor {
+                    api_token: Some((caller.token_id, caller.token_name)),
+                    ..Actor::staff(&caller.user)
+                };
+                (caller.user, actor)
+            }),
         (None, Some(token)) => users::find_session_user(&state.db, &token_hash(token), now)
             .await
-            .map_err(unavailable)?,
+            .map_err(unavailable)?
+            .map(|user| (user.clone(), Actor::staff(&user))),
         (None, None) => None,
     };
-    user.ok_or_else(|| {
+    caller.ok_or_else(|| {
         error(
             StatusCode::UNAUTHORIZED,
             "Sign in, or send an API token as `Authorization: Bearer …`.",
@@ -101,8 +111,8 @@ pub async fn broadcast(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let user = match caller(&state, &headers).await {
-        Ok(user) => user,
+    let (user, actor) = match caller(&state, &headers).await {
+        Ok(caller) => caller,
         Err(response) => return response,
     };
     if let Err(refusal) = endpoint.admit(Some(user.role)) {
@@ -117,7 +127,7 @@ pub async fn broadcast(
         Some(Ok(key)) => Some(key.trim()),
         Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "The Idempotency-Key must be plain text."),
     };
-    match campaigns::launch(&state, &draft, user.id, key).await {
+    match campaigns::launch(&state, &draft, &actor, key).await {
         Ok(launched) => (
             StatusCode::ACCEPTED,
             Json(BroadcastAccepted {

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod contacts;
 pub mod health;
 pub mod home;
 pub mod inbox_updates;
@@ -73,6 +74,7 @@ pub fn staff_routes() -> Routes {
         .merge(home::router())
         .merge(inbox_updates::router())
         .merge(campaigns::staff_router())
+        .merge(contacts::staff_router())
 }
 
 const SESSION_SCHEME: &str = "session";

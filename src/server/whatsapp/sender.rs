@@ -52,7 +52,8 @@ pub enum Sender {
         http: reqwest::Client,
         messages_url: String,
         token: Secret,
-        pacer: Pacer,
+        // Boxed: the pacer's state is large beside the outbox's nothing.
+        pacer: Box<Pacer>,
     },
     /// Records instead of sending: every message "succeeds" with a local id. Nothing reaches
     /// WhatsApp, so its pacing rules do not apply.
@@ -93,7 +94,7 @@ impl Sender {
                     phone_number_id
                 ),
                 token: token.clone(),
-                pacer: Pacer::new(settings.pair_interval, settings.messages_per_second),
+                pacer: Box::new(Pacer::new(settings.pair_interval, settings.messages_per_second)),
             },
             _ => Sender::Outbox,
         }
