@@ -579,6 +579,7 @@ async fn every_server_function_is_served_with_its_declared_access() {
     // The declaration as reviewed: changing who may call what changes this list too.
     walked.sort();
     let expected = [
+        "POST /api/audit/log (admin)",
         "POST /api/campaigns/act (admin, marketer)",
         "POST /api/campaigns/detail (admin, agent, marketer)",
         "POST /api/campaigns/launch (admin, marketer)",
@@ -590,6 +591,8 @@ async fn every_server_function_is_served_with_its_declared_access() {
         "POST /api/campaigns/tokens (admin)",
         "POST /api/campaigns/tokens/create (admin)",
         "POST /api/campaigns/tokens/revoke (admin)",
+        "POST /api/contacts/erase (admin)",
+        "POST /api/contacts/export (admin)",
         "POST /api/contacts/import (admin, marketer)",
         "POST /api/inbox/contact (admin, agent)",
         "POST /api/inbox/conversation (admin, agent, marketer)",
@@ -682,6 +685,12 @@ fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
             ("text", text("")),
         ]),
         "/api/simulator/thread" => Call::Form(vec![("wa_id", text("not a number"))]),
+        "/api/contacts/export" => Call::Form(vec![("contact_id", contact.to_string())]),
+        // A confirmation that is not the number: reaches the function, erases nobody.
+        "/api/contacts/erase" => Call::Form(vec![
+            ("contact_id", contact.to_string()),
+            ("confirmation", text("not their number")),
+        ]),
         _ => Call::Form(Vec::new()),
     }
 }
