@@ -36,6 +36,31 @@ async fn messages(db: &Db) -> (i64, Option<String>) {
         .unwrap()
 }
 
+/// The conversation of a new customer with this number.
+async fn conversation_of(db: &Db, number: &str) -> i64 {
+    let wa_id = WaId::parse(number).unwrap();
+    let contact = contacts::get_or_create_contact(db, &wa_id, None, Utc::now(), Some(Utc::now()))
+        .await
+        .unwrap();
+    conversations::get_or_create_conversation(db, contact.id, Utc::now())
+        .await
+        .unwrap()
+        .id
+}
+
+/// The customer's `n`th message: "message 000n".
+async fn write_message(db: &Db, conversation_id: i64, n: u32) {
+    let body = format!("message {n:06}");
+    let message = NewMessage::new(
+        conversation_id,
+        Author::Customer,
+        &body,
+        DeliveryStatus::Received,
+        Utc::now(),
+    );
+    conversations::insert_message(db, &message).await.unwrap();
+}
+
 async fn open(path: &std::path::Path) -> Db {
     let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
     Db::connect(&url, 1).await.unwrap()
@@ -46,13 +71,7 @@ async fn a_live_database_is_copied_whole_and_the_copy_opens() {
     let test_db = TestDb::sqlite().await;
     let app = TestApp::start(test_settings(&test_db.url, &[])).await;
     let db = app.state.db.clone();
-    let wa_id = WaId::parse("34600990001").unwrap();
-    let contact = contacts::get_or_create_contact(&db, &wa_id, None, Utc::now(), Some(Utc::now()))
-        .await
-        .unwrap();
-    let conversation = conversations::get_or_create_conversation(&db, contact.id, Utc::now())
-        .await
-        .unwrap();
+    let conversation = conversation_of(&db, "34600990001").await;
 
     // Customers keep writing while the backup is taken.
     let writer = {
@@ -62,15 +81,7 @@ async fn a_live_database_is_copied_whole_and_the_copy_opens() {
             let mut n = 0u32;
             while Instant::now() < until {
                 n += 1;
-                let body = format!("message {n:06}");
-                let message = NewMessage::new(
-                    conversation.id,
-                    Author::Customer,
-                    &body,
-                    DeliveryStatus::Received,
-                    Utc::now(),
-                );
-                conversations::insert_message(&db, &message).await.unwrap();
+                write_message(&db, conversation, n).await;
             }
             n
         })
@@ -132,23 +143,9 @@ async fn postgres_is_backed_up_with_its_own_tools() {
 
     let app = TestApp::start(test_settings(&test_db.url, &[])).await;
     let db = app.state.db.clone();
-    let wa_id = WaId::parse("34600990002").unwrap();
-    let contact = contacts::get_or_create_contact(&db, &wa_id, None, Utc::now(), Some(Utc::now()))
-        .await
-        .unwrap();
-    let conversation = conversations::get_or_create_conversation(&db, contact.id, Utc::now())
-        .await
-        .unwrap();
+    let conversation = conversation_of(&db, "34600990002").await;
     for n in 0..50 {
-        let body = format!("message {n:06}");
-        let message = NewMessage::new(
-            conversation.id,
-            Author::Customer,
-            &body,
-            DeliveryStatus::Received,
-            Utc::now(),
-        );
-        conversations::insert_message(&db, &message).await.unwrap();
+        write_message(&db, conversation, n).await;
     }
     let dump = dir.join("frontdesk.dump");
     let out = Command::new("pg_dump")

@@ -849,6 +849,18 @@ async fn session_cookie_of(app: &TestApp, email: &str) -> String {
         .to_string()
 }
 
+/// A page's HTML as the staff member with `cookie` gets it.
+async fn page_text(app: &TestApp, path: &str, cookie: &str) -> String {
+    let page = app
+        .client
+        .get(app.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    page.text().await.unwrap()
+}
+
 async fn simulator_send(app: &TestApp, cookie: &str, number: &str) -> (StatusCode, String) {
     let response = app
         .client
@@ -900,16 +912,7 @@ async fn only_an_admin_plays_a_customer_and_only_with_the_outbox() {
             StatusCode::FORBIDDEN,
             "{email} reads no customer's phone"
         );
-        let page = app
-            .client
-            .get(app.url("/simulator"))
-            .header(COOKIE, &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&app, "/simulator", &cookie).await;
         assert!(
             page.contains("Only an admin") && !page.contains("Message as the customer"),
             "an explanation instead of the form"
@@ -920,16 +923,7 @@ async fn only_an_admin_plays_a_customer_and_only_with_the_outbox() {
     let admin = session_cookie(&app).await;
     let (status, body) = simulator_send(&app, &admin, "34600777002").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let page = app
-        .client
-        .get(app.url("/simulator"))
-        .header(COOKIE, &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, "/simulator", &admin).await;
     assert!(page.contains("Message as the customer"), "the admin gets the form");
     let conversation = std::cell::Cell::new(0i64);
     testing::eventually(10, "the simulated message is stored", || async {
@@ -1419,16 +1413,7 @@ async fn only_an_admin_exports_or_erases_a_customer_and_it_is_recorded() {
         let refused = download(Some(&cookie), lena).await.unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{email}");
         assert!(!refused.text().await.unwrap().contains(&wa_id));
-        let page = app
-            .client
-            .get(app.url("/audit"))
-            .header(COOKIE, &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&app, "/audit", &cookie).await;
         assert!(page.contains("Only an admin can read the audit log."), "{email}");
         let inbox = inbox_page(cookie.clone()).await;
         assert!(
@@ -1509,16 +1494,7 @@ async fn only_an_admin_exports_or_erases_a_customer_and_it_is_recorded() {
         .iter()
         .all(|e| e.actor_email == ADMIN_EMAIL && e.subject_id == lena));
     assert!(!body.contains(&wa_id) && !body.contains("Lena"), "{body}");
-    let page = app
-        .client
-        .get(app.url("/audit"))
-        .header(COOKIE, &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, "/audit", &admin).await;
     assert!(page.contains("Erased a contact") && page.contains(&format!("contact #{lena}")));
 
     app.stop().await;
