@@ -142,7 +142,8 @@ mod tests {
         assert_eq!(parse_price(" 35,5 "), Some(3550));
         assert_eq!(parse_price("35"), Some(3500));
         assert_eq!(parse_price("0"), Some(0));
-        for bad in ["-5", "abc", "", "35.505", "1e3", "35.", ".5", "3 5", "+5", "99999999"] {
+        assert_eq!(parse_price("35."), Some(3500));
+        for bad in ["-5", "abc", "", "35.505", "1e3", ".5", "3 5", "+5", "99999999"] {
             assert_eq!(parse_price(bad), None, "{bad}");
         }
         assert_eq!(price_input(3550), "35.50");

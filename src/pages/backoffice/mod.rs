@@ -54,6 +54,7 @@ pub fn BackOfficePage() -> impl IntoView {
             </section>
         </AppFrame>
     }
+    .into_any()
 }
 
 #[component]
@@ -76,6 +77,7 @@ fn Sections(office: BackOffice, can_edit: bool, saved: Saved) -> impl IntoView {
         <Faqs faqs can_edit saved/>
         <Tags tags can_edit saved/>
     }
+    .into_any()
 }
 
 #[component]
@@ -175,6 +177,7 @@ fn Services(
             })}
         </section>
     }
+    .into_any()
 }
 
 /// The form for a new service (`entry` empty) or for changing one.
@@ -279,6 +282,7 @@ fn ServiceEditor(
             </div>
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -323,6 +327,7 @@ fn Faqs(faqs: Vec<Faq>, can_edit: bool, saved: Saved) -> impl IntoView {
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -355,6 +360,7 @@ fn FaqEditor(faq: Option<Faq>, editing: RwSignal<Option<Faq>>, saved: Saved) -> 
             </div>
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -402,6 +408,7 @@ fn Tags(tags: Vec<TagEntry>, can_edit: bool, saved: Saved) -> impl IntoView {
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -439,6 +446,7 @@ fn TagEditor(tag: Option<TagEntry>, editing: RwSignal<Option<TagEntry>>, saved: 
             </div>
         </form>
     }
+    .into_any()
 }
 
 /// Moves every contact of one tag to another and removes the first.
@@ -480,4 +488,5 @@ fn MergeTags(tags: Vec<TagEntry>, saved: Saved) -> impl IntoView {
             </div>
         </form>
     }
+    .into_any()
 }
