@@ -222,6 +222,13 @@ function receptionist(instruction, text) {
     return words(spanish ? "Déjame ver qué horas hay libres." : "Let me check what's free.", ["BOOKING_REQUEST"], { booking });
   }
   if (/how much|price/.test(lower) && /colour/.test(lower)) return words("A colour is 85.00 EUR and takes about 90 minutes.", ["FAQ"]);
+  if (/how much|price/.test(lower)) {
+    // Like a real model, quote the price the prompt's knowledge gives ("Beard trim: 20 minutes, 18.00 EUR").
+    for (const [, service, minutes, price] of instruction.matchAll(/([^\n:]+?): (\d+) minutes, ([\d.]+ [A-Z]{3})/g)) {
+      const bare = service.replace(/^[-•*\s]+/, "").trim();
+      if (lower.includes(bare.toLowerCase())) return words(`A ${bare.toLowerCase()} is ${price} and takes about ${minutes} minutes.`, ["FAQ"]);
+    }
+  }
   if (/cu[aá]nto|precio/.test(lower) && /tinte/.test(lower)) return words("El tinte cuesta 85,00 EUR y dura unos 90 minutos.", ["FAQ"]);
   if (/\b(hola|buenas)\b/.test(lower)) {
     return knownName

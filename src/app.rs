@@ -7,6 +7,7 @@ use leptos_router::path;
 
 use crate::pages::analytics::AnalyticsPage;
 use crate::pages::audit::AuditLogPage;
+use crate::pages::backoffice::BackOfficePage;
 use crate::pages::campaigns::{CampaignPage, CampaignsPage};
 use crate::pages::inbox::InboxPage;
 use crate::pages::knowledge::KnowledgePage;
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/campaigns/:id") view=CampaignPage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/knowledge") view=KnowledgePage/>
+                <Route path=path!("/backoffice") view=BackOfficePage/>
                 <Route path=path!("/simulator") view=SimulatorPage/>
                 <Route path=path!("/audit") view=AuditLogPage/>
             </Routes>

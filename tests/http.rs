@@ -580,6 +580,13 @@ async fn every_server_function_is_served_with_its_declared_access() {
     walked.sort();
     let expected = [
         "POST /api/audit/log (admin)",
+        "POST /api/backoffice (admin, agent, marketer)",
+        "POST /api/backoffice/faq/delete (admin)",
+        "POST /api/backoffice/faq/save (admin)",
+        "POST /api/backoffice/service/delete (admin)",
+        "POST /api/backoffice/service/save (admin)",
+        "POST /api/backoffice/tag/merge (admin)",
+        "POST /api/backoffice/tag/save (admin)",
         "POST /api/campaigns/act (admin, marketer)",
         "POST /api/campaigns/detail (admin, agent, marketer)",
         "POST /api/campaigns/launch (admin, marketer)",
@@ -691,6 +698,18 @@ fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
             ("contact_id", contact.to_string()),
             ("confirmation", text("not their number")),
         ]),
+        // Edits the back office refuses as bad input, so the walk changes no knowledge.
+        "/api/backoffice/service/save" => Call::Json(serde_json::json!({ "form": {
+            "id": null, "name": "Access", "description": "", "duration_minutes": "30",
+            "price": "-1", "active": true, "staff_ids": [],
+        }})),
+        "/api/backoffice/service/delete" => Call::Form(vec![("service_id", text("0"))]),
+        "/api/backoffice/faq/save" => Call::Json(serde_json::json!({ "faq_id": null, "question": "", "answer": "" })),
+        "/api/backoffice/faq/delete" => Call::Form(vec![("faq_id", text("0"))]),
+        "/api/backoffice/tag/save" => {
+            Call::Json(serde_json::json!({ "tag_id": null, "name": "Access", "color": "red" }))
+        }
+        "/api/backoffice/tag/merge" => Call::Form(vec![("from", text("0")), ("into", text("0"))]),
         _ => Call::Form(Vec::new()),
     }
 }

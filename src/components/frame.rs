@@ -31,6 +31,7 @@ pub fn AppFrame(children: Children) -> impl IntoView {
                 <A href="/campaigns">"Campaigns"</A>
                 <A href="/analytics">"Analytics"</A>
                 <A href="/knowledge">"Knowledge"</A>
+                <A href="/backoffice">"Back office"</A>
                 <A href="/simulator">"Simulator"</A>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {

@@ -44,6 +44,7 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 const CAMPAIGNS_REFUSAL: &str = "Only marketers and admins can change campaigns.";
 const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
+const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, FAQs and tags.";
 const PRIVACY_REFUSAL: &str = "Only an admin can export or erase a customer's data.";
 
 /// An endpoint and who may call it.
@@ -105,6 +106,14 @@ const fn route(method: &'static str, path: &'static str, access: Access) -> Endp
 pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/session/me", EVERY_ROLE),
     server_fn("/api/knowledge", EVERY_ROLE),
+    // The back office: everyone reads what the receptionist knows; admins change it.
+    server_fn("/api/backoffice", EVERY_ROLE),
+    server_fn("/api/backoffice/service/save", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/service/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/faq/save", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/faq/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/tag/save", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/tag/merge", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/inbox/conversations", EVERY_ROLE),
     server_fn("/api/inbox/conversation", EVERY_ROLE),
     server_fn("/api/inbox/read", EVERY_ROLE),

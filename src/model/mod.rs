@@ -7,6 +7,7 @@ mod error;
 #[macro_use]
 mod string_enum;
 mod audit;
+mod backoffice;
 mod campaign;
 mod contact;
 mod conversation;
@@ -15,6 +16,7 @@ mod knowledge;
 mod staff;
 
 pub use audit::*;
+pub use backoffice::*;
 pub use campaign::*;
 pub use contact::*;
 pub use conversation::*;

@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod backoffice;
 pub mod campaigns;
 pub mod contacts_import;
 pub mod inbox;

@@ -23,22 +23,38 @@ const MIN_LEAD_MINUTES: i64 = 30;
 const KNOWLEDGE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The knowledge every answer needs, read at most once per [`KNOWLEDGE_TTL`] instead of for
-/// every message. Edits show within that time.
+/// every message. Edits in the back office invalidate it at once; edits made straight in
+/// the database show within that time.
 #[derive(Debug, Default)]
 pub struct KnowledgeCache {
     loaded: RwLock<Option<(std::time::Instant, Arc<KnowledgeSnapshot>)>>,
+    /// Counts invalidations: a load that began before one is not kept, as it may have read
+    /// the knowledge from before the edit.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl KnowledgeCache {
     pub async fn get(&self, db: &Db) -> DbResult<Arc<KnowledgeSnapshot>> {
+        use std::sync::atomic::Ordering;
         if let Some((loaded, snapshot)) = self.loaded.read().await.as_ref() {
             if loaded.elapsed() < KNOWLEDGE_TTL {
                 return Ok(snapshot.clone());
             }
         }
+        let generation = self.generation.load(Ordering::SeqCst);
         let snapshot = Arc::new(KnowledgeSnapshot::load(db).await?);
-        *self.loaded.write().await = Some((std::time::Instant::now(), snapshot.clone()));
+        let mut loaded = self.loaded.write().await;
+        if self.generation.load(Ordering::SeqCst) == generation {
+            *loaded = Some((std::time::Instant::now(), snapshot.clone()));
+        }
         Ok(snapshot)
+    }
+
+    /// Forgets the loaded knowledge after an edit, so the next message reads it anew.
+    pub async fn invalidate(&self) {
+        let mut loaded = self.loaded.write().await;
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        *loaded = None;
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod ai;
 pub mod auth;
+pub mod backoffice;
 pub mod booking;
 pub mod campaigns;
 pub mod config;

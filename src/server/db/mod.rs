@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod backoffice;
 pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
