@@ -44,6 +44,9 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 const CAMPAIGNS_REFUSAL: &str = "Only marketers and admins can change campaigns.";
 const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
+/// The ROI figures put costs and revenue side by side: for admins. (Marketers' view of the
+/// campaign part comes with the analytics page.)
+const ANALYTICS_REFUSAL: &str = "Only an admin can read the ROI figures.";
 const PRIVACY_REFUSAL: &str = "Only an admin can export or erase a customer's data.";
 
 /// An endpoint and who may call it.
@@ -133,6 +136,7 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/simulator/thread", ADMIN).told(SIMULATOR_REFUSAL),
     server_fn("/api/contacts/export", ADMIN).told(PRIVACY_REFUSAL),
     server_fn("/api/contacts/erase", ADMIN).told(PRIVACY_REFUSAL),
+    server_fn("/api/analytics/roi", ADMIN).told(ANALYTICS_REFUSAL),
     server_fn("/api/audit/log", ADMIN).told("Only an admin can read the audit log."),
 ];
 
@@ -150,6 +154,7 @@ pub const ROUTES: &[Endpoint] = &[
     route("GET", "/api/contacts/{id}/export.json", Access::Staff(ADMIN)).told(PRIVACY_REFUSAL),
     route("POST", "/api/campaigns/broadcast", Access::StaffOrToken(CAMPAIGN_ROLES))
         .told("Only marketers and admins can launch campaigns."),
+    route("GET", "/api/analytics/roi", Access::StaffOrToken(ADMIN)).told(ANALYTICS_REFUSAL),
 ];
 
 /// The declaration of the server function at `path`.

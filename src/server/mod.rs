@@ -1,6 +1,7 @@
 //! Everything that never reaches the browser. No view code lives here.
 
 pub mod access;
+pub mod analytics;
 pub mod ai;
 pub mod auth;
 pub mod booking;
