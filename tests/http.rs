@@ -581,6 +581,7 @@ async fn every_server_function_is_served_with_its_declared_access() {
     walked.sort();
     let expected = [
         "POST /api/analytics/roi (admin)",
+        "POST /api/audit/log (admin)",
         "POST /api/campaigns/act (admin, marketer)",
         "POST /api/campaigns/detail (admin, agent, marketer)",
         "POST /api/campaigns/launch (admin, marketer)",
@@ -592,6 +593,8 @@ async fn every_server_function_is_served_with_its_declared_access() {
         "POST /api/campaigns/tokens (admin)",
         "POST /api/campaigns/tokens/create (admin)",
         "POST /api/campaigns/tokens/revoke (admin)",
+        "POST /api/contacts/erase (admin)",
+        "POST /api/contacts/export (admin)",
         "POST /api/contacts/import (admin, marketer)",
         "POST /api/inbox/contact (admin, agent)",
         "POST /api/inbox/conversation (admin, agent, marketer)",
