@@ -20,12 +20,12 @@ fn prices() -> AnalyticsSettings {
     AnalyticsSettings {
         attended_after: Duration::hours(24),
         recovery: Duration::days(7),
-        input_token_price_per_million: 500_000,     // 0.50
-        output_token_price_per_million: 2_000_000,  // 2.00
+        input_token_price_per_million: 500_000,      // 0.50
+        output_token_price_per_million: 2_000_000,   // 2.00
         thinking_token_price_per_million: 4_000_000, // 4.00
-        marketing_template_fee: 50_000,             // 0.05
-        utility_template_fee: 10_000,               // 0.01
-        staff_cost_per_hour: 18_000_000,            // 18.00
+        marketing_template_fee: 50_000,              // 0.05
+        utility_template_fee: 10_000,                // 0.01
+        staff_cost_per_hour: 18_000_000,             // 18.00
         minutes_saved_per_conversation: 10,
     }
 }
@@ -119,7 +119,9 @@ impl Seed<'_> {
 
     /// A customer message and the bot's answer `delay` seconds later.
     async fn exchange(&self, conversation: i64, at: DateTime<Utc>, delay: i64, tokens: (i64, i64, i64)) {
-        let asked = self.message(conversation, Author::Customer, at, None, (0, 0, 0), None).await;
+        let asked = self
+            .message(conversation, Author::Customer, at, None, (0, 0, 0), None)
+            .await;
         let answer_at = at + Duration::seconds(delay);
         self.message(conversation, Author::Bot, answer_at, Some(asked), tokens, None)
             .await;
@@ -219,19 +221,29 @@ async fn a_known_month_gives_the_figures_worked_out_by_hand(db: &Db) {
 
     // Ana: two answers (2 s, 4 s); a booking she attended.
     let (ana, c1) = seed.customer("34600000001", "Ana").await;
-    seed.exchange(c1, jan(5, 10, 0, 0), 2, (1000 * K, 200 * K, 50 * K)).await;
+    seed.exchange(c1, jan(5, 10, 0, 0), 2, (1000 * K, 200 * K, 50 * K))
+        .await;
     seed.exchange(c1, jan(5, 10, 5, 0), 4, (1200 * K, 300 * K, 0)).await;
     seed.appointment(ana, By::Bot, "completed", 4000, jan(5, 10, 6, 0), jan(12, 11, 0, 0))
         .await;
     // Ben writes late on the 5th (10 s), asks for a person after midnight, staff answer.
     let (ben, c2) = seed.customer("34600000002", "Ben").await;
     seed.exchange(c2, jan(5, 23, 30, 0), 10, (800 * K, 100 * K, 0)).await;
-    seed.message(c2, Author::System, jan(6, 0, 10, 0), None, (0, 0, 0), Some(Intent::HumanRequested))
+    seed.message(
+        c2,
+        Author::System,
+        jan(6, 0, 10, 0),
+        None,
+        (0, 0, 0),
+        Some(Intent::HumanRequested),
+    )
+    .await;
+    seed.message(c2, Author::Staff, jan(6, 0, 20, 0), None, (0, 0, 0), None)
         .await;
-    seed.message(c2, Author::Staff, jan(6, 0, 20, 0), None, (0, 0, 0), None).await;
     // Cai: one answer (3 s); a booking he did not come to.
     let (cai, c3) = seed.customer("34600000003", "Cai").await;
-    seed.exchange(c3, jan(10, 9, 0, 0), 3, (1000 * K, 100 * K, 100 * K)).await;
+    seed.exchange(c3, jan(10, 9, 0, 0), 3, (1000 * K, 100 * K, 100 * K))
+        .await;
     seed.appointment(cai, By::Bot, "no_show", 3000, jan(10, 9, 2, 0), jan(20, 11, 0, 0))
         .await;
     // Dee leaves a booking unfinished (5 s), is followed up, books the next day (2 s): recovered,
@@ -249,12 +261,20 @@ async fn a_known_month_gives_the_figures_worked_out_by_hand(db: &Db) {
     // Eve (30 s): one booking not yet past the grace, one cancelled.
     let (eve, c5) = seed.customer("34600000005", "Eve").await;
     seed.exchange(c5, jan(20, 8, 0, 0), 30, (700 * K, 0, 0)).await;
-    seed.appointment(eve, By::Bot, "booked", 2000, jan(20, 8, 1, 0), later).await;
+    seed.appointment(eve, By::Bot, "booked", 2000, jan(20, 8, 1, 0), later)
+        .await;
     seed.appointment(eve, By::Bot, "cancelled", 9999, jan(20, 8, 2, 0), feb(3))
         .await;
     // Outside the month or not the bot's: none of it counts.
-    seed.appointment(eve, By::Bot, "completed", 7777, jan(1, 0, 0, 0) - Duration::seconds(1), jan(2, 11, 0, 0))
-        .await;
+    seed.appointment(
+        eve,
+        By::Bot,
+        "completed",
+        7777,
+        jan(1, 0, 0, 0) - Duration::seconds(1),
+        jan(2, 11, 0, 0),
+    )
+    .await;
     seed.appointment(ana, By::Staff, "completed", 8888, jan(7, 12, 0, 0), jan(9, 11, 0, 0))
         .await;
     seed.exchange(c5, local(2, 1, 0, 30, 0), 1, (1_000_000 * K, 0, 0)).await;
@@ -278,11 +298,27 @@ async fn a_known_month_gives_the_figures_worked_out_by_hand(db: &Db) {
         seed.recipient(offer, contact, status, sent).await;
         recipients.push(contact);
     }
-    let [fay, gus, _, _, _, kim, lia, _, ned] = recipients[..] else { unreachable!() };
-    seed.appointment(fay, By::Campaign(offer), "completed", 6000, jan(9, 12, 0, 0), jan(16, 11, 0, 0))
-        .await;
-    seed.appointment(gus, By::Campaign(offer), "no_show", 4000, jan(10, 12, 0, 0), jan(17, 11, 0, 0))
-        .await;
+    let [fay, gus, _, _, _, kim, lia, _, ned] = recipients[..] else {
+        unreachable!()
+    };
+    seed.appointment(
+        fay,
+        By::Campaign(offer),
+        "completed",
+        6000,
+        jan(9, 12, 0, 0),
+        jan(16, 11, 0, 0),
+    )
+    .await;
+    seed.appointment(
+        gus,
+        By::Campaign(offer),
+        "no_show",
+        4000,
+        jan(10, 12, 0, 0),
+        jan(17, 11, 0, 0),
+    )
+    .await;
     // Held out: Kim books by phone within the 7 days, Lia after them, Ned cancels.
     seed.appointment(kim, By::Staff, "completed", 3000, jan(12, 12, 0, 0), jan(19, 11, 0, 0))
         .await;

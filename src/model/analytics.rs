@@ -24,12 +24,13 @@ impl DayRange {
             to: day("to", to)?,
         };
         if range.from > range.to {
-            return Err(format!(
-                "`from` ({}) is after `to` ({}).",
-                range.from, range.to
-            ));
+            return Err(format!("`from` ({}) is after `to` ({}).", range.from, range.to));
         }
-        if range.from.checked_add_months(Months::new(24)).is_none_or(|limit| range.to > limit) {
+        if range
+            .from
+            .checked_add_months(Months::new(24))
+            .is_none_or(|limit| range.to > limit)
+        {
             return Err("The range is longer than two years; ask for a shorter one.".into());
         }
         Ok(range)
@@ -176,9 +177,15 @@ mod tests {
         let range = DayRange::parse("2026-01-01", "2026-01-31").unwrap();
         assert_eq!(range.days().count(), 31);
         assert!(DayRange::parse("2024-02-29", "2026-02-28").is_ok());
-        assert!(DayRange::parse("2026-02-01", "2026-01-31").unwrap_err().contains("after"));
-        assert!(DayRange::parse("2024-01-01", "2026-01-02").unwrap_err().contains("two years"));
-        assert!(DayRange::parse("2026-13-01", "2026-12-31").unwrap_err().contains("`from`"));
+        assert!(DayRange::parse("2026-02-01", "2026-01-31")
+            .unwrap_err()
+            .contains("after"));
+        assert!(DayRange::parse("2024-01-01", "2026-01-02")
+            .unwrap_err()
+            .contains("two years"));
+        assert!(DayRange::parse("2026-13-01", "2026-12-31")
+            .unwrap_err()
+            .contains("`from`"));
         assert!(DayRange::parse("2026-01-01", "tomorrow").unwrap_err().contains("`to`"));
     }
 }

@@ -200,8 +200,8 @@ impl Tally {
             .zip(holdout.held_out_rate)
             .map(|(messaged, held_out)| messaged - held_out);
         let revenue_cents = self.bot_bookings.attended_cents + campaigns.attributed.attended_cents;
-        let roi = (costs.total_cents > 0)
-            .then(|| (revenue_cents - costs.total_cents) as f64 / costs.total_cents as f64);
+        let roi =
+            (costs.total_cents > 0).then(|| (revenue_cents - costs.total_cents) as f64 / costs.total_cents as f64);
         RoiFigures {
             conversations: ConversationFigures {
                 total: self.conversations,

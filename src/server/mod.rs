@@ -1,8 +1,8 @@
 //! Everything that never reaches the browser. No view code lives here.
 
 pub mod access;
-pub mod analytics;
 pub mod ai;
+pub mod analytics;
 pub mod auth;
 pub mod booking;
 pub mod campaigns;

@@ -22,7 +22,9 @@ use leptos::config::LeptosOptions;
 use crate::server::i18n::Lang;
 
 use declare::{env_name, Values};
-use sections::{AiSection, AnalyticsSection, GeminiSection, LeptosSection, OpenAiSection, Sections, WhatsAppSection, SECTIONS};
+use sections::{
+    AiSection, AnalyticsSection, GeminiSection, LeptosSection, OpenAiSection, Sections, WhatsAppSection, SECTIONS,
+};
 pub use sections::{EnvOnly, CONFIG_FILE, LOG_FILTER};
 
 /// One clear line naming the setting that is wrong.

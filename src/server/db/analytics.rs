@@ -175,7 +175,11 @@ pub async fn bookings(
 /// holdout, both groups count any booking within the campaign's attribution days after
 /// the send (planned send), so they are compared alike. Templates are counted once
 /// delivered, by category.
-pub async fn campaigns(mut db: impl DbExecutor, days: &impl DayNumbering, attended_by_ms: i64) -> DbResult<Vec<CampaignDay>> {
+pub async fn campaigns(
+    mut db: impl DbExecutor,
+    days: &impl DayNumbering,
+    attended_by_ms: i64,
+) -> DbResult<Vec<CampaignDay>> {
     let at = "COALESCE(r.sent_at, r.scheduled_at)";
     let sent = "r.status IN ('sent', 'delivered', 'read', 'replied')";
     let delivered = "r.status IN ('delivered', 'read', 'replied')";
@@ -211,7 +215,9 @@ pub async fn campaigns(mut db: impl DbExecutor, days: &impl DayNumbering, attend
         messaged_booked_n = count(&format!("{sent} AND c.holdout_percent > 0 AND {booked_within}")),
         held_out_n = count("r.status = 'held_out'"),
         held_out_booked_n = count(&format!("r.status = 'held_out' AND {booked_within}")),
-        marketing_n = count(&format!("{delivered} AND t.id IS NOT NULL AND UPPER(t.category) <> 'UTILITY'")),
+        marketing_n = count(&format!(
+            "{delivered} AND t.id IS NOT NULL AND UPPER(t.category) <> 'UTILITY'"
+        )),
         utility_n = count(&format!("{delivered} AND UPPER(t.category) = 'UTILITY'")),
     );
     Ok(sqlx::query_as(&sql)

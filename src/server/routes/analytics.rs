@@ -58,7 +58,10 @@ pub async fn roi(
         }
     }
     let (Some(from), Some(to)) = (from, to) else {
-        return error(StatusCode::BAD_REQUEST, "Give the range as `?from=YYYY-MM-DD&to=YYYY-MM-DD`.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Give the range as `?from=YYYY-MM-DD&to=YYYY-MM-DD`.",
+        );
     };
     let range = match DayRange::parse(&from, &to) {
         Ok(range) => range,
