@@ -522,6 +522,7 @@ async fn every_documented_route_is_served_with_its_access() {
         routes,
         [
             "GET / (admin, agent, marketer)",
+            "GET /api/analytics/roi (admin)",
             "GET /api/campaigns/{id}/recipients.csv (admin, agent, marketer)",
             "GET /api/contacts/{id}/export.json (admin)",
             "GET /api/health",
@@ -579,6 +580,7 @@ async fn every_server_function_is_served_with_its_declared_access() {
     // The declaration as reviewed: changing who may call what changes this list too.
     walked.sort();
     let expected = [
+        "POST /api/analytics/roi (admin)",
         "POST /api/audit/log (admin)",
         "POST /api/backoffice (admin, agent, marketer)",
         "POST /api/backoffice/faq/delete (admin)",

@@ -45,6 +45,9 @@ const CAMPAIGNS_REFUSAL: &str = "Only marketers and admins can change campaigns.
 const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
 const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, FAQs and tags.";
+/// The ROI figures put costs and revenue side by side: for admins. (Marketers' view of the
+/// campaign part comes with the analytics page.)
+const ANALYTICS_REFUSAL: &str = "Only an admin can read the ROI figures.";
 const PRIVACY_REFUSAL: &str = "Only an admin can export or erase a customer's data.";
 
 /// An endpoint and who may call it.
@@ -142,6 +145,7 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/simulator/thread", ADMIN).told(SIMULATOR_REFUSAL),
     server_fn("/api/contacts/export", ADMIN).told(PRIVACY_REFUSAL),
     server_fn("/api/contacts/erase", ADMIN).told(PRIVACY_REFUSAL),
+    server_fn("/api/analytics/roi", ADMIN).told(ANALYTICS_REFUSAL),
     server_fn("/api/audit/log", ADMIN).told("Only an admin can read the audit log."),
 ];
 
@@ -159,6 +163,7 @@ pub const ROUTES: &[Endpoint] = &[
     route("GET", "/api/contacts/{id}/export.json", Access::Staff(ADMIN)).told(PRIVACY_REFUSAL),
     route("POST", "/api/campaigns/broadcast", Access::StaffOrToken(CAMPAIGN_ROLES))
         .told("Only marketers and admins can launch campaigns."),
+    route("GET", "/api/analytics/roi", Access::StaffOrToken(ADMIN)).told(ANALYTICS_REFUSAL),
 ];
 
 /// The declaration of the server function at `path`.

@@ -3,6 +3,7 @@
 //! call each endpoint, for the server's gate and the pages alike.
 
 pub mod access;
+mod analytics;
 mod error;
 #[macro_use]
 mod string_enum;
@@ -15,6 +16,7 @@ mod inbox;
 mod knowledge;
 mod staff;
 
+pub use analytics::*;
 pub use audit::*;
 pub use backoffice::*;
 pub use campaign::*;

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod ai;
+pub mod analytics;
 pub mod auth;
 pub mod backoffice;
 pub mod booking;

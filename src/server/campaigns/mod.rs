@@ -116,7 +116,7 @@ fn minute_of_day(text: &str, what: &str) -> Result<i64, CampaignError> {
 }
 
 /// The start of a business-local day as an instant.
-fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+pub fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     use chrono::TimeZone;
     let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
     tz.from_local_datetime(&midnight)

@@ -22,7 +22,9 @@ use leptos::config::LeptosOptions;
 use crate::server::i18n::Lang;
 
 use declare::{env_name, Values};
-use sections::{AiSection, GeminiSection, LeptosSection, OpenAiSection, Sections, WhatsAppSection, SECTIONS};
+use sections::{
+    AiSection, AnalyticsSection, GeminiSection, LeptosSection, OpenAiSection, Sections, WhatsAppSection, SECTIONS,
+};
 pub use sections::{EnvOnly, CONFIG_FILE, LOG_FILTER};
 
 /// One clear line naming the setting that is wrong.
@@ -180,6 +182,22 @@ pub struct CampaignSettings {
     pub sends_in_flight: usize,
 }
 
+/// Prices and rules of the ROI figures. Amounts are in millionths of the business currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnalyticsSettings {
+    /// An appointment still `booked` this long after it ended counts as attended.
+    pub attended_after: chrono::Duration,
+    /// A bot booking this long after an abandoned-booking follow-up counts as recovered.
+    pub recovery: chrono::Duration,
+    pub input_token_price_per_million: i64,
+    pub output_token_price_per_million: i64,
+    pub thinking_token_price_per_million: i64,
+    pub marketing_template_fee: i64,
+    pub utility_template_fee: i64,
+    pub staff_cost_per_hour: i64,
+    pub minutes_saved_per_conversation: i64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub leptos: LeptosOptions,
@@ -198,6 +216,7 @@ pub struct Settings {
     pub conversations: ConversationSettings,
     pub scheduler: SchedulerSettings,
     pub campaigns: CampaignSettings,
+    pub analytics: AnalyticsSettings,
     pub ai: AiSettings,
     pub whatsapp: WhatsAppSettings,
 }
@@ -236,6 +255,7 @@ impl Settings {
             frontdesk,
             scheduler,
             campaigns,
+            analytics,
             ai,
             gemini,
             openai,
@@ -279,9 +299,24 @@ impl Settings {
                 pause_opt_out_percent: campaigns.pause_opt_out_percent,
                 sends_in_flight: campaigns.sends_in_flight,
             },
+            analytics: analytics_settings(&analytics),
             ai: ai_settings(ai, gemini, openai)?,
             whatsapp: whatsapp_settings(whatsapp)?,
         })
+    }
+}
+
+fn analytics_settings(section: &AnalyticsSection) -> AnalyticsSettings {
+    AnalyticsSettings {
+        attended_after: chrono::Duration::hours(i64::from(section.attended_after_hours)),
+        recovery: chrono::Duration::days(i64::from(section.recovery_days.0)),
+        input_token_price_per_million: section.price_input_per_million_tokens.0,
+        output_token_price_per_million: section.price_output_per_million_tokens.0,
+        thinking_token_price_per_million: section.price_thinking_per_million_tokens.0,
+        marketing_template_fee: section.whatsapp_marketing_fee.0,
+        utility_template_fee: section.whatsapp_utility_fee.0,
+        staff_cost_per_hour: section.staff_cost_per_hour.0,
+        minutes_saved_per_conversation: i64::from(section.minutes_saved_per_conversation),
     }
 }
 

@@ -136,6 +136,45 @@ declare_settings! {
         },
     }
 
+    [analytics] AnalyticsSection {
+        attended_after_hours: u32 {
+            default: "24",
+            meaning: "an appointment still unmarked (neither attended nor no-show) this many hours after it ended counts as attended",
+        },
+        recovery_days: Days {
+            default: "7",
+            meaning: "a booking the bot takes this many days after following up an unfinished one counts as recovered",
+        },
+        price_input_per_million_tokens: Price {
+            default: "0.30",
+            meaning: "what the AI provider charges per million prompt tokens, in the business currency (Gemini 2.5 Flash's list price)",
+        },
+        price_output_per_million_tokens: Price {
+            default: "2.50",
+            meaning: "per million output tokens",
+        },
+        price_thinking_per_million_tokens: Price {
+            default: "2.50",
+            meaning: "per million thinking tokens (Gemini bills them as output)",
+        },
+        whatsapp_marketing_fee: Price {
+            default: "0.06",
+            meaning: "WhatsApp's fee per delivered marketing template (templates of any category but utility); check your country's rate",
+        },
+        whatsapp_utility_fee: Price {
+            default: "0.02",
+            meaning: "WhatsApp's fee per delivered utility template",
+        },
+        staff_cost_per_hour: Price {
+            default: "15.00",
+            meaning: "what an hour of staff time costs the business, to value the time the bot saves",
+        },
+        minutes_saved_per_conversation: u32 {
+            default: "5",
+            meaning: "staff minutes a conversation the bot handles alone saves",
+        },
+    }
+
     [ai] AiSection {
         provider: Option<AiProvider> {
             shown: "`gemini` if a key is set, else `offline`",
@@ -280,6 +319,9 @@ pub(super) struct Days(pub u32);
 #[serde(transparent)]
 pub(super) struct Port(u16);
 
+/// An amount of money or a price, at most six decimals, kept in millionths.
+pub(super) struct Price(pub i64);
+
 /// A three-letter currency code such as EUR.
 pub(super) struct Currency(pub String);
 
@@ -310,6 +352,20 @@ impl Parse for Days {
         text.parse()
             .map(Days)
             .map_err(|_| expected("a whole number of days", text))
+    }
+}
+
+impl Parse for Price {
+    fn parse(text: &str) -> Result<Self, String> {
+        let wrong = || expected("an amount such as 2.50 (not negative, at most six decimals)", text);
+        let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if units.is_empty() || units.len() > 9 || fraction.len() > 6 || !digits(units) || !digits(fraction) {
+            return Err(wrong());
+        }
+        let units: i64 = units.parse().map_err(|_| wrong())?;
+        let fraction: i64 = format!("{fraction:0<6}").parse().map_err(|_| wrong())?;
+        Ok(Price(units * 1_000_000 + fraction))
     }
 }
 

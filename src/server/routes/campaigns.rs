@@ -51,7 +51,7 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
 
 /// Who is calling: an API token (`Authorization: Bearer …`) or a staff session cookie; the
 /// account, and the actor the audit log records.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<(StaffUser, Actor), Response> {
+pub(super) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<(StaffUser, Actor), Response> {
     let now = chrono::Utc::now();
     let unavailable = |e: crate::server::db::DbError| {
         crate::server::error::internal(&e);

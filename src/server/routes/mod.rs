@@ -4,6 +4,7 @@
 //! and builds the OpenAPI document from the same declarations, with the roles that may call
 //! each operation from `model::access`.
 
+pub mod analytics;
 pub mod auth;
 pub mod campaigns;
 pub mod contacts;
@@ -61,6 +62,7 @@ impl Default for Routes {
 /// the WhatsApp webhook (which checks Meta's signature instead of a session).
 pub fn public_routes() -> Routes {
     Routes::new()
+        .merge(analytics::public_router())
         .merge(auth::router())
         .merge(campaigns::public_router())
         .merge(health::router())
