@@ -10,6 +10,7 @@ use leptos_meta::Title;
 pub use server::*;
 
 use crate::components::error::{ActionError, ErrorMessage};
+use crate::components::form::FormButtons;
 use crate::components::frame::{load_session_info, AppFrame};
 use crate::model::access::may;
 use crate::model::{format_money, price_input, BackOffice, Faq, ServiceEntry, ServiceForm, StaffMember, TagEntry};
@@ -274,12 +275,7 @@ fn ServiceEditor(
                 "Active: customers can book it"
             </label>
             <ActionError action=save/>
-            <div class="buttons">
-                <button type="submit" class="primary" disabled=move || pending.get()>
-                    {move || if pending.get() { "Saving…" } else { "Save service" }}
-                </button>
-                {id.map(|_| view! { <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button> })}
-            </div>
+            <FormButtons pending label="Save service" busy="Saving…" cancel=id.map(|_| Callback::new(move |()| editing.set(None)))/>
         </form>
     }
     .into_any()
@@ -352,12 +348,7 @@ fn FaqEditor(faq: Option<Faq>, editing: RwSignal<Option<Faq>>, saved: Saved) -> 
             <label>"Question"<input type="text" required maxlength="300" prop:value=question on:input=move |ev| question.set(event_target_value(&ev))/></label>
             <label>"Answer"<textarea required maxlength="2000" rows="3" prop:value=answer on:input=move |ev| answer.set(event_target_value(&ev))></textarea></label>
             <ActionError action=save/>
-            <div class="buttons">
-                <button type="submit" class="primary" disabled=move || pending.get()>
-                    {move || if pending.get() { "Saving…" } else { "Save FAQ" }}
-                </button>
-                {id.map(|_| view! { <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button> })}
-            </div>
+            <FormButtons pending label="Save FAQ" busy="Saving…" cancel=id.map(|_| Callback::new(move |()| editing.set(None)))/>
         </form>
     }
     .into_any()
@@ -438,12 +429,7 @@ fn TagEditor(tag: Option<TagEntry>, editing: RwSignal<Option<TagEntry>>, saved: 
                 <label>"Colour"<input type="color" prop:value=color on:input=move |ev| color.set(event_target_value(&ev))/></label>
             </div>
             <ActionError action=save/>
-            <div class="buttons">
-                <button type="submit" class="primary" disabled=move || pending.get()>
-                    {move || if pending.get() { "Saving…" } else { "Save tag" }}
-                </button>
-                {id.map(|_| view! { <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button> })}
-            </div>
+            <FormButtons pending label="Save tag" busy="Saving…" cancel=id.map(|_| Callback::new(move |()| editing.set(None)))/>
         </form>
     }
     .into_any()
@@ -481,11 +467,7 @@ fn MergeTags(tags: Vec<TagEntry>, saved: Saved) -> impl IntoView {
             </div>
             <p class="muted small">"Its contacts get the second tag, and the first tag is removed."</p>
             <ActionError action=merge/>
-            <div class="buttons">
-                <button type="submit" class="primary" disabled=move || pending.get()>
-                    {move || if pending.get() { "Merging…" } else { "Merge" }}
-                </button>
-            </div>
+            <FormButtons pending label="Merge" busy="Merging…"/>
         </form>
     }
     .into_any()
