@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::analytics::AnalyticsPage;
+use crate::pages::appointments::AppointmentsPage;
 use crate::pages::audit::AuditLogPage;
 use crate::pages::backoffice::BackOfficePage;
 use crate::pages::campaigns::{CampaignPage, CampaignsPage};
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/inbox") view=InboxPage/>
                 <Route path=path!("/campaigns") view=CampaignsPage/>
                 <Route path=path!("/campaigns/:id") view=CampaignPage/>
+                <Route path=path!("/appointments") view=AppointmentsPage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/knowledge") view=KnowledgePage/>
                 <Route path=path!("/backoffice") view=BackOfficePage/>

@@ -522,7 +522,8 @@ async fn every_documented_route_is_served_with_its_access() {
         routes,
         [
             "GET / (admin, agent, marketer)",
-            "GET /api/analytics/roi (admin)",
+            "GET /api/analytics/roi (admin, agent, marketer)",
+            "GET /api/analytics/roi.csv (admin, agent, marketer)",
             "GET /api/campaigns/{id}/recipients.csv (admin, agent, marketer)",
             "GET /api/contacts/{id}/export.json (admin)",
             "GET /api/health",
@@ -580,7 +581,11 @@ async fn every_server_function_is_served_with_its_declared_access() {
     // The declaration as reviewed: changing who may call what changes this list too.
     walked.sort();
     let expected = [
-        "POST /api/analytics/roi (admin)",
+        "POST /api/analytics/roi (admin, agent, marketer)",
+        "POST /api/appointments/cancel (admin, agent)",
+        "POST /api/appointments/day (admin, agent, marketer)",
+        "POST /api/appointments/mark (admin, agent)",
+        "POST /api/appointments/save (admin, agent)",
         "POST /api/audit/log (admin)",
         "POST /api/backoffice (admin, agent, marketer)",
         "POST /api/backoffice/faq/delete (admin)",
@@ -712,6 +717,14 @@ fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
             Call::Json(serde_json::json!({ "tag_id": null, "name": "Access", "color": "red" }))
         }
         "/api/backoffice/tag/merge" => Call::Form(vec![("from", text("0")), ("into", text("0"))]),
+        // Appointments that do not exist, and a booking with no day: nothing changes.
+        "/api/appointments/day" => Call::Form(vec![("day", text("2026-01-05"))]),
+        "/api/appointments/mark" => Call::Json(serde_json::json!({ "appointment_id": 0, "status": "no_show" })),
+        "/api/appointments/cancel" => Call::Json(serde_json::json!({ "appointment_id": 0, "notify": false })),
+        "/api/appointments/save" => Call::Json(serde_json::json!({ "form": {
+            "appointment_id": null, "phone": "+34600000000", "name": "", "service_id": 0, "staff_id": null,
+            "date": "", "time": "", "notify": false,
+        }})),
         _ => Call::Form(Vec::new()),
     }
 }

@@ -28,6 +28,7 @@ pub fn AppFrame(children: Children) -> impl IntoView {
             <a class="brand" href="/inbox">"Frontdesk"</a>
             <nav class="mainnav" aria-label="Main">
                 <A href="/inbox">"Inbox"</A>
+                <A href="/appointments">"Appointments"</A>
                 <A href="/campaigns">"Campaigns"</A>
                 <A href="/analytics">"Analytics"</A>
                 <A href="/knowledge">"Knowledge"</A>

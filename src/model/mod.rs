@@ -4,6 +4,7 @@
 
 pub mod access;
 mod analytics;
+mod appointments;
 mod error;
 #[macro_use]
 mod string_enum;
@@ -17,6 +18,7 @@ mod knowledge;
 mod staff;
 
 pub use analytics::*;
+pub use appointments::*;
 pub use audit::*;
 pub use backoffice::*;
 pub use campaign::*;

@@ -1,6 +1,7 @@
 //! One module per page: its components and the server functions that feed them.
 
 pub mod analytics;
+pub mod appointments;
 pub mod audit;
 pub mod backoffice;
 pub mod campaigns;

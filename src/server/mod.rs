@@ -3,6 +3,7 @@
 pub mod access;
 pub mod ai;
 pub mod analytics;
+pub mod appointments;
 pub mod auth;
 pub mod backoffice;
 pub mod booking;
