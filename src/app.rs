@@ -14,6 +14,7 @@ use crate::pages::knowledge::KnowledgePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::simulator::SimulatorPage;
+use crate::pages::team::TeamPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/backoffice") view=BackOfficePage/>
                 <Route path=path!("/simulator") view=SimulatorPage/>
                 <Route path=path!("/audit") view=AuditLogPage/>
+                <Route path=path!("/team") view=TeamPage/>
             </Routes>
         </Router>
     }

@@ -1,5 +1,6 @@
 //! Widgets shared by several pages.
 
+pub mod confirm;
 pub mod error;
 pub mod form;
 pub mod frame;

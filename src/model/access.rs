@@ -48,6 +48,8 @@ const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, FAQs and ta
 /// The ROI figures put costs and revenue side by side: for admins. (Marketers' view of the
 /// campaign part comes with the analytics page.)
 const ANALYTICS_REFUSAL: &str = "Only an admin can read the ROI figures.";
+/// Shown on the Team page to agents and marketers too.
+pub const TEAM_REFUSAL: &str = "Only an admin can manage the team.";
 const PRIVACY_REFUSAL: &str = "Only an admin can export or erase a customer's data.";
 
 /// An endpoint and who may call it.
@@ -117,6 +119,7 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/backoffice/faq/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/save", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/merge", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/tag/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/inbox/conversations", EVERY_ROLE),
     server_fn("/api/inbox/conversation", EVERY_ROLE),
     server_fn("/api/inbox/read", EVERY_ROLE),
@@ -147,6 +150,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/contacts/erase", ADMIN).told(PRIVACY_REFUSAL),
     server_fn("/api/analytics/roi", ADMIN).told(ANALYTICS_REFUSAL),
     server_fn("/api/audit/log", ADMIN).told("Only an admin can read the audit log."),
+    // Staff accounts: who may sign in, and as what.
+    server_fn("/api/team", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/invite", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/role", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/password", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/active", ADMIN).told(TEAM_REFUSAL),
 ];
 
 /// Every plain route, as the OpenAPI document lists them. One missing here is refused.
