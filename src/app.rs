@@ -15,6 +15,7 @@ use crate::pages::knowledge::KnowledgePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::simulator::SimulatorPage;
+use crate::pages::team::TeamPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/backoffice") view=BackOfficePage/>
                 <Route path=path!("/simulator") view=SimulatorPage/>
                 <Route path=path!("/audit") view=AuditLogPage/>
+                <Route path=path!("/team") view=TeamPage/>
             </Routes>
         </Router>
     }

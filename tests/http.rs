@@ -592,6 +592,7 @@ async fn every_server_function_is_served_with_its_declared_access() {
         "POST /api/backoffice/faq/save (admin)",
         "POST /api/backoffice/service/delete (admin)",
         "POST /api/backoffice/service/save (admin)",
+        "POST /api/backoffice/tag/delete (admin)",
         "POST /api/backoffice/tag/merge (admin)",
         "POST /api/backoffice/tag/save (admin)",
         "POST /api/campaigns/act (admin, marketer)",
@@ -620,6 +621,11 @@ async fn every_server_function_is_served_with_its_declared_access() {
         "POST /api/simulator/access (admin)",
         "POST /api/simulator/send (admin)",
         "POST /api/simulator/thread (admin)",
+        "POST /api/team (admin)",
+        "POST /api/team/active (admin)",
+        "POST /api/team/invite (admin)",
+        "POST /api/team/password (admin)",
+        "POST /api/team/role (admin)",
     ];
     assert_eq!(walked, expected);
 
@@ -725,6 +731,14 @@ fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
             "appointment_id": null, "phone": "+34600000000", "name": "", "service_id": 0, "staff_id": null,
             "date": "", "time": "", "notify": false,
         }})),
+        "/api/backoffice/tag/delete" => Call::Form(vec![("tag_id", text("0"))]),
+        // Changes the team refuses (bad input, nobody with id 0), so the walk's admin stays.
+        "/api/team/invite" => Call::Json(serde_json::json!({ "form": {
+            "email": "not an email", "display_name": "Access", "role": "agent", "password": "",
+        }})),
+        "/api/team/role" => Call::Form(vec![("user_id", text("0")), ("role", text("agent"))]),
+        "/api/team/password" => Call::Json(serde_json::json!({ "user_id": 0, "password": "short" })),
+        "/api/team/active" => Call::Form(vec![("user_id", text("0")), ("active", text("false"))]),
         _ => Call::Form(Vec::new()),
     }
 }

@@ -46,6 +46,8 @@ const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
 const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, FAQs and tags.";
 const APPOINTMENTS_REFUSAL: &str = "Only admins and agents can change appointments.";
+/// Shown on the Team page to agents and marketers too.
+pub const TEAM_REFUSAL: &str = "Only an admin can manage the team.";
 const PRIVACY_REFUSAL: &str = "Only an admin can export or erase a customer's data.";
 
 /// An endpoint and who may call it.
@@ -115,6 +117,7 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/backoffice/faq/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/save", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/merge", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/tag/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     // Appointments: everyone reads the day; those who serve customers change it.
     server_fn("/api/appointments/day", EVERY_ROLE),
     server_fn("/api/appointments/mark", INBOX_ROLES).told(APPOINTMENTS_REFUSAL),
@@ -151,6 +154,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     // Each role sees its part of the figures (`RoiReport::seen_by`).
     server_fn("/api/analytics/roi", EVERY_ROLE),
     server_fn("/api/audit/log", ADMIN).told("Only an admin can read the audit log."),
+    // Staff accounts: who may sign in, and as what.
+    server_fn("/api/team", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/invite", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/role", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/password", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/active", ADMIN).told(TEAM_REFUSAL),
 ];
 
 /// Every plain route, as the OpenAPI document lists them. One missing here is refused.

@@ -11,4 +11,5 @@ pub mod knowledge;
 pub mod login;
 pub mod not_found;
 pub mod simulator;
+pub mod team;
 pub mod templates;

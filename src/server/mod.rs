@@ -23,4 +23,5 @@ pub mod scheduler;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod team;
 pub mod whatsapp;
