@@ -35,7 +35,7 @@ fn booking(service_id: i64, time: &str) -> AppointmentForm {
         phone: format!("+{CUSTOMER}"),
         name: "Lena Fischer".into(),
         service_id,
-        date: next_friday(),
+        date: friday().to_string(),
         time: time.into(),
         ..AppointmentForm::default()
     }

@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { hydrated, signIn } from "./support";
+import { hydrated, newNumber, nextFriday, signIn } from "./support";
 
 /** The "Attended revenue from the bot" card of the last 30 days, in cents. */
 async function attendedRevenue(page: Page): Promise<number> {
@@ -63,4 +63,39 @@ test("a marketer sees the campaigns' part of the figures, without revenue or cos
   // A range that ends before it starts is refused with the reason.
   await page.goto("/analytics?from=2026-03-10&to=2026-03-01");
   await expect(page.getByRole("alert")).toContainText("is after");
+});
+
+test("staff book a customer in free time, move the appointment and cancel it", async ({ page }) => {
+  await signIn(page, "agent@frontdesk.local");
+  const day = nextFriday();
+  await page.goto(`/appointments?day=${day}`);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", hydrated);
+  const form = page.getByRole("form", { name: "Book an appointment" });
+  const number = newNumber();
+  await form.getByLabel("Customer's WhatsApp number").fill(`+${number}`);
+  await form.getByLabel("Name (if new)").fill("Noor Haddad");
+  await form.getByLabel("Service").selectOption({ label: "Men's haircut" });
+  await form.getByLabel("Time").fill("10:00");
+  await form.getByRole("button", { name: "Book appointment" }).click();
+  const booked = page.getByRole("listitem").filter({ hasText: "Noor Haddad" });
+  await expect(booked).toContainText("10:00–10:30");
+  await expect(booked).toContainText("Ben Okafor");
+
+  // The same time for someone else is taken: the form says so and offers free times.
+  await form.getByLabel("Customer's WhatsApp number").fill(`+${newNumber()}`);
+  await form.getByLabel("Service").selectOption({ label: "Men's haircut" });
+  await form.getByLabel("Time").fill("10:00");
+  await form.getByRole("button", { name: "Book appointment" }).click();
+  await expect(form.getByRole("alert")).toContainText("That time is not free. Free nearby:");
+
+  await booked.getByRole("button", { name: /^Move Noor Haddad/ }).click();
+  const move = page.getByRole("form", { name: /^Move Noor Haddad/ });
+  await move.getByLabel("Time").fill("11:00");
+  await move.getByRole("button", { name: "Move appointment" }).click();
+  await expect(booked).toContainText("11:00–11:30");
+
+  await booked.getByRole("button", { name: /^Cancel Noor Haddad/ }).click();
+  await booked.getByLabel("Tell the customer on WhatsApp").uncheck();
+  await booked.getByRole("button", { name: "Cancel appointment" }).click();
+  await expect(booked).toContainText("cancelled");
 });
