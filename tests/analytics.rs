@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use frontdesk::model::{Author, DayRange, DeliveryStatus, Intent, RoiReport, Role, WaId};
 use frontdesk::on_both_databases;
 use frontdesk::server::analytics;
-use frontdesk::server::config::AnalyticsSettings;
+use frontdesk::server::config::{AnalyticsSettings, TokenPrices};
 use frontdesk::server::db::conversations::{self, NewMessage};
 use frontdesk::server::db::{contacts, Db};
 use frontdesk::testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
@@ -27,6 +27,15 @@ fn prices() -> AnalyticsSettings {
         utility_template_fee: 10_000,                // 0.01
         staff_cost_per_hour: 18_000_000,             // 18.00
         minutes_saved_per_conversation: 10,
+        // One model with prices of its own: 1.00 / 4.00 / 4.00.
+        model_token_prices: vec![(
+            "gemini/gemini-2.5-pro".into(),
+            TokenPrices {
+                input: 1_000_000,
+                output: 4_000_000,
+                thinking: 4_000_000,
+            },
+        )],
     }
 }
 
@@ -339,6 +348,17 @@ async fn a_known_month_gives_the_figures_worked_out_by_hand(db: &Db) {
     let (pia, _) = seed.customer("34600000021", "Pia").await;
     seed.recipient(reminder, pia, "delivered", local(2, 1, 0, 30, 0)).await;
 
+    // Ana's second answer came from a model priced on its own; the rest from the default one
+    // (named or, as before models were recorded, not).
+    sqlx::query("UPDATE messages SET ai_model = 'gemini/gemini-2.5-pro' WHERE prompt_tokens = 1200000")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE messages SET ai_model = 'gemini/gemini-2.5-flash' WHERE prompt_tokens = 800000")
+        .execute(db.pool())
+        .await
+        .unwrap();
+
     let range = DayRange::parse("2026-01-01", "2026-01-31").unwrap();
     let tz = "Europe/Madrid".parse().unwrap();
     let report = analytics::roi(db, tz, "EUR", &prices(), range, now).await.unwrap();
@@ -387,12 +407,13 @@ fn check_month(report: &RoiReport) {
     assert_eq!(costs.prompt_tokens, 5_800_000);
     assert_eq!(costs.output_tokens, 900_000);
     assert_eq!(costs.thinking_tokens, 150_000);
-    // 5.8 M × 0.50 + 0.9 M × 2.00 + 0.15 M × 4.00 = 2.90 + 1.80 + 0.60 = 5.30
-    assert_eq!(costs.ai_cents, 530);
+    // 5.8 M × 0.50 + 0.9 M × 2.00 + 0.15 M × 4.00 = 2.90 + 1.80 + 0.60 = 5.30, and Ana's
+    // second answer at its model's prices: 1.2 M × (1.00 − 0.50) + 0.3 M × (4.00 − 2.00) = 1.20 more.
+    assert_eq!(costs.ai_cents, 650);
     // Delivered: 3 marketing (Fay, Gus, Hal) × 0.05 + 3 utility (Ana, Ben, Oli) × 0.01
     assert_eq!((costs.marketing_templates, costs.utility_templates), (3, 3));
     assert_eq!(costs.whatsapp_cents, 15 + 3);
-    assert_eq!(costs.total_cents, 548);
+    assert_eq!(costs.total_cents, 668);
 
     // 4 conversations × 10 minutes at 18.00 an hour.
     assert_eq!(t.time_saved.minutes, 40);
@@ -401,7 +422,7 @@ fn check_month(report: &RoiReport) {
     let revenue = 9000 + 8500;
     assert_eq!(t.revenue_cents, revenue);
     let roi = t.roi.unwrap();
-    assert!((roi - (17_500.0 - 548.0) / 548.0).abs() < 1e-9, "{roi}");
+    assert!((roi - (17_500.0 - 668.0) / 668.0).abs() < 1e-9, "{roi}");
 
     // Day by day: every day of January, each figure on its local day.
     assert_eq!(report.days.len(), 31);
@@ -418,8 +439,9 @@ fn check_month(report: &RoiReport) {
     assert_eq!(day(6).conversations.total, 0);
     assert_eq!(day(6).conversations.first_reply_p50_seconds, None);
     assert_eq!(day(5).costs.prompt_tokens, 3_000_000);
-    assert_eq!(day(5).costs.ai_cents, 290); // 3.0 × 0.50 + 0.6 × 2.00 + 0.05 × 4.00 = 2.90
-    assert_eq!(day(5).roi, Some((4000.0 - 290.0) / 290.0));
+    // 3.0 × 0.50 + 0.6 × 2.00 + 0.05 × 4.00 = 2.90, and 1.20 more for Ana's second answer.
+    assert_eq!(day(5).costs.ai_cents, 410);
+    assert_eq!(day(5).roi, Some((4000.0 - 410.0) / 410.0));
     assert_eq!(day(8).campaigns.sent, 4);
     assert_eq!(day(8).campaigns.holdout.held_out, 4);
     assert_eq!(day(8).costs.whatsapp_cents, 15);

@@ -133,6 +133,13 @@ async fn journeys_with_gemini_new_customer_returning_customer_and_stop() {
             .await
             .unwrap();
     assert_eq!(tokens, 5 * 870);
+    // With the model that spent them, so the ROI figures price them at its rates.
+    let models: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT DISTINCT ai_model FROM messages WHERE prompt_tokens > 0")
+            .fetch_all(rig.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(models, [Some("gemini/gemini-2.5-flash".to_string())]);
 
     // STOP: opted out with one confirmation, and no AI call; a second STOP gets silence.
     let calls = rig.gemini.requests().len();

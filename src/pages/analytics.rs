@@ -302,7 +302,7 @@ fn HowComputed() -> impl IntoView {
                 <dt>"Campaign bookings"</dt>
                 <dd>"A booking within the campaign's attribution window after a delivered campaign message (the last one counts), never one made before the send. With a holdout, the lift is the messaged booking rate minus the held-out one."</dd>
                 <dt>"Costs"</dt>
-                <dd>"AI tokens × the prices per million input, output and thinking tokens (ANALYTICS_PRICE_*_PER_MILLION_TOKENS), plus each delivered template × WhatsApp's fee for its category (ANALYTICS_WHATSAPP_*_FEE)."</dd>
+                <dd>"AI tokens × the prices per million input, output and thinking tokens of the model that spent them (ANALYTICS_MODEL_PRICES, else ANALYTICS_PRICE_*_PER_MILLION_TOKENS), plus each delivered template × WhatsApp's fee for its category (ANALYTICS_WHATSAPP_*_FEE)."</dd>
                 <dt>"Staff time saved"</dt>
                 <dd>"Conversations the bot handled alone × ANALYTICS_MINUTES_SAVED_PER_CONVERSATION, valued at ANALYTICS_STAFF_COST_PER_HOUR. Shown beside ROI, not counted in it."</dd>
                 <dt>"ROI"</dt>

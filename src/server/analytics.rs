@@ -173,6 +173,10 @@ pub async fn roi(
     }
     for row in store::tokens(db, &days).await? {
         let tally = on(&mut tallies, row.day);
+        let prices = settings.token_prices(row.ai_model.as_deref());
+        tally.ai_cost += i128::from(row.prompt_tokens) * i128::from(prices.input)
+            + i128::from(row.output_tokens) * i128::from(prices.output)
+            + i128::from(row.thinking_tokens) * i128::from(prices.thinking);
         tally.costs.prompt_tokens += row.prompt_tokens;
         tally.costs.output_tokens += row.output_tokens;
         tally.costs.thinking_tokens += row.thinking_tokens;
@@ -255,6 +259,8 @@ struct Tally {
     recovered: BookingFigures,
     campaigns: CampaignFigures,
     costs: CostFigures,
+    /// Tokens × their model's price per million: millionths of the currency, times a million.
+    ai_cost: i128,
 }
 
 impl Tally {
@@ -279,6 +285,7 @@ impl Tally {
         funnel.holdout.messaged_booked += more.holdout.messaged_booked;
         funnel.holdout.held_out += more.holdout.held_out;
         funnel.holdout.held_out_booked += more.holdout.held_out_booked;
+        self.ai_cost += day.ai_cost;
         self.costs.prompt_tokens += day.costs.prompt_tokens;
         self.costs.output_tokens += day.costs.output_tokens;
         self.costs.thinking_tokens += day.costs.thinking_tokens;
@@ -289,11 +296,7 @@ impl Tally {
     fn figures(&self, prices: &AnalyticsSettings) -> RoiFigures {
         let mut costs = self.costs.clone();
         // Prices are in millionths of the currency, per million tokens.
-        let ai_millionths = (i128::from(costs.prompt_tokens) * i128::from(prices.input_token_price_per_million)
-            + i128::from(costs.output_tokens) * i128::from(prices.output_token_price_per_million)
-            + i128::from(costs.thinking_tokens) * i128::from(prices.thinking_token_price_per_million))
-            / 1_000_000;
-        costs.ai_cents = to_cents(ai_millionths);
+        costs.ai_cents = to_cents(self.ai_cost / 1_000_000);
         costs.whatsapp_cents = to_cents(
             i128::from(costs.marketing_templates) * i128::from(prices.marketing_template_fee)
                 + i128::from(costs.utility_templates) * i128::from(prices.utility_template_fee),

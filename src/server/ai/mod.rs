@@ -114,6 +114,16 @@ impl Ai {
     }
 
     /// Which provider answers, as the UI names it.
+    /// The model answering, as `provider/model` (what the ROI figures price tokens by);
+    /// none for the offline receptionist, which spends no tokens.
+    pub fn model_id(&self) -> Option<String> {
+        match self {
+            Ai::Gemini(client) => Some(format!("gemini/{}", client.model())),
+            Ai::OpenAi(client) => Some(format!("openai/{}", client.model())),
+            Ai::Offline => None,
+        }
+    }
+
     pub fn label(&self) -> String {
         match self {
             Ai::Gemini(client) => format!("Gemini ({})", client.model()),

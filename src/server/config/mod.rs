@@ -189,6 +189,7 @@ pub struct AnalyticsSettings {
     pub attended_after: chrono::Duration,
     /// A bot booking this long after an abandoned-booking follow-up counts as recovered.
     pub recovery: chrono::Duration,
+    /// Per million tokens, for models without prices of their own in `model_token_prices`.
     pub input_token_price_per_million: i64,
     pub output_token_price_per_million: i64,
     pub thinking_token_price_per_million: i64,
@@ -196,6 +197,32 @@ pub struct AnalyticsSettings {
     pub utility_template_fee: i64,
     pub staff_cost_per_hour: i64,
     pub minutes_saved_per_conversation: i64,
+    /// Prices per million tokens of particular models (`provider/model`).
+    pub model_token_prices: Vec<(String, TokenPrices)>,
+}
+
+/// What a million tokens cost, in millionths of the currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenPrices {
+    pub input: i64,
+    pub output: i64,
+    pub thinking: i64,
+}
+
+impl AnalyticsSettings {
+    /// The prices of `model`'s tokens: its own, else the general ones.
+    pub fn token_prices(&self, model: Option<&str>) -> TokenPrices {
+        model
+            .and_then(|model| self.model_token_prices.iter().find(|(name, _)| name == model))
+            .map_or(
+                TokenPrices {
+                    input: self.input_token_price_per_million,
+                    output: self.output_token_price_per_million,
+                    thinking: self.thinking_token_price_per_million,
+                },
+                |(_, prices)| *prices,
+            )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -317,6 +344,7 @@ fn analytics_settings(section: &AnalyticsSection) -> AnalyticsSettings {
         utility_template_fee: section.whatsapp_utility_fee.0,
         staff_cost_per_hour: section.staff_cost_per_hour.0,
         minutes_saved_per_conversation: i64::from(section.minutes_saved_per_conversation),
+        model_token_prices: section.model_prices.0.clone(),
     }
 }
 
@@ -459,6 +487,37 @@ mod tests {
         assert_eq!(s.campaigns.recency_days, 7);
         assert!(!s.demo_data, "demo data only when asked for");
         assert_eq!(s.business.language, Lang::english());
+    }
+
+    #[test]
+    fn models_can_have_token_prices_of_their_own() {
+        let s = load(
+            "",
+            &[(
+                "ANALYTICS_MODEL_PRICES",
+                "gemini/gemini-2.5-pro=1.25/10/10; openai/llama3.1=0/0/0",
+            )],
+        )
+        .unwrap();
+        let pro = s.analytics.token_prices(Some("gemini/gemini-2.5-pro"));
+        assert_eq!(
+            (pro.input, pro.output, pro.thinking),
+            (1_250_000, 10_000_000, 10_000_000)
+        );
+        assert_eq!(s.analytics.token_prices(Some("openai/llama3.1")).input, 0);
+        // Other models, and tokens stored before models were recorded, cost the general prices.
+        let flash = s.analytics.token_prices(Some("gemini/gemini-2.5-flash"));
+        assert_eq!((flash.input, flash.output), (300_000, 2_500_000));
+        assert_eq!(s.analytics.token_prices(None), flash);
+        for wrong in [
+            "gemini-2.5-pro=1/2/3",
+            "gemini/pro=1/2",
+            "gemini/pro=-1/2/3",
+            "gemini/pro",
+        ] {
+            let err = load("", &[("ANALYTICS_MODEL_PRICES", wrong)]).unwrap_err().to_string();
+            assert!(err.starts_with("ANALYTICS_MODEL_PRICES:"), "{wrong}: {err}");
+        }
     }
 
     #[test]

@@ -173,6 +173,11 @@ declare_settings! {
             default: "5",
             meaning: "staff minutes a conversation the bot handles alone saves",
         },
+        model_prices: ModelPrices {
+            default: "",
+            shown: "none",
+            meaning: "prices per million tokens of particular models, as `provider/model=input/output/thinking` separated by `;` (e.g. `gemini/gemini-2.5-pro=1.25/10.00/10.00`); other models' tokens cost the three prices above",
+        },
     }
 
     [ai] AiSection {
@@ -322,6 +327,9 @@ pub(super) struct Port(u16);
 /// An amount of money or a price, at most six decimals, kept in millionths.
 pub(super) struct Price(pub i64);
 
+/// Token prices of particular models: `provider/model=input/output/thinking;…`.
+pub(super) struct ModelPrices(pub Vec<(String, super::TokenPrices)>);
+
 /// A three-letter currency code such as EUR.
 pub(super) struct Currency(pub String);
 
@@ -366,6 +374,39 @@ impl Parse for Price {
         let units: i64 = units.parse().map_err(|_| wrong())?;
         let fraction: i64 = format!("{fraction:0<6}").parse().map_err(|_| wrong())?;
         Ok(Price(units * 1_000_000 + fraction))
+    }
+}
+
+impl Parse for ModelPrices {
+    fn parse(text: &str) -> Result<Self, String> {
+        let wrong = |entry: &str| {
+            expected(
+                "`provider/model=input/output/thinking` entries separated by `;`, such as gemini/gemini-2.5-pro=1.25/10/10",
+                entry,
+            )
+        };
+        let mut prices = Vec::new();
+        for entry in text.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+            let (model, amounts) = entry.split_once('=').ok_or_else(|| wrong(entry))?;
+            let amounts: Vec<&str> = amounts.split('/').map(str::trim).collect();
+            let [input, output, thinking] = amounts[..] else {
+                return Err(wrong(entry));
+            };
+            let price = |amount: &str| Price::parse(amount).map(|p| p.0);
+            let model = model.trim();
+            if !model.contains('/') {
+                return Err(wrong(entry));
+            }
+            prices.push((
+                model.to_string(),
+                super::TokenPrices {
+                    input: price(input)?,
+                    output: price(output)?,
+                    thinking: price(thinking)?,
+                },
+            ));
+        }
+        Ok(ModelPrices(prices))
     }
 }
 

@@ -59,8 +59,10 @@ pub async fn reply(
     );
     new.intent = reply.intent;
     new.reply_to_message_id = reply.answering.map(|m| m.id);
+    let model = app.ai.model_id();
     if let Some(ai) = reply.ai {
         new.tokens = (ai.usage.prompt, ai.usage.output, ai.usage.thinking);
+        new.ai_model = model.as_deref();
     }
     let message = conversations::insert_message(&app.db, &new).await?;
     publish_message(app, &message);

@@ -36,6 +36,8 @@ pub struct ReplyDelays {
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct TokenDay {
     pub day: i64,
+    /// `provider/model`; none for tokens stored before models were recorded.
+    pub ai_model: Option<String>,
     pub prompt_tokens: i64,
     pub output_tokens: i64,
     pub thinking_tokens: i64,
@@ -118,14 +120,15 @@ pub async fn reply_delays(mut db: impl DbExecutor, days: &impl DayNumbering) -> 
         .await?)
 }
 
+/// AI tokens by day and model.
 pub async fn tokens(mut db: impl DbExecutor, days: &impl DayNumbering) -> DbResult<Vec<TokenDay>> {
     let sql = format!(
-        "SELECT {day} AS day, CAST(SUM(prompt_tokens) AS BIGINT) AS prompt_tokens, \
+        "SELECT {day} AS day, ai_model, CAST(SUM(prompt_tokens) AS BIGINT) AS prompt_tokens, \
            CAST(SUM(output_tokens) AS BIGINT) AS output_tokens, \
            CAST(SUM(thinking_tokens) AS BIGINT) AS thinking_tokens \
          FROM messages WHERE created_at >= $1 AND created_at < $2 \
            AND prompt_tokens + output_tokens + thinking_tokens > 0 \
-         GROUP BY 1",
+         GROUP BY 1, 2",
         day = days.day_of("created_at"),
     );
     Ok(sqlx::query_as(&sql)

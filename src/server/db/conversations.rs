@@ -318,6 +318,8 @@ pub struct NewMessage<'a> {
     pub reply_to_message_id: Option<i64>,
     /// AI tokens spent on this message: prompt, output, thinking.
     pub tokens: (i64, i64, i64),
+    /// The model that spent them, as `provider/model`.
+    pub ai_model: Option<&'a str>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -345,6 +347,7 @@ impl<'a> NewMessage<'a> {
             intent: None,
             reply_to_message_id: None,
             tokens: (0, 0, 0),
+            ai_model: None,
             created_at,
         }
     }
@@ -368,7 +371,7 @@ async fn insert(mut db: impl DbExecutor, message: &NewMessage<'_>, on_conflict: 
     let sql = format!(
         "INSERT INTO messages (conversation_id, direction, author, staff_user_id, body, \
          wa_message_id, status, intent, created_at, reply_to_message_id, prompt_tokens, output_tokens, \
-         thinking_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) {on_conflict} \
+         thinking_tokens, ai_model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) {on_conflict} \
          RETURNING {MESSAGE_COLUMNS}"
     );
     let row: Option<MessageRow> = sqlx::query_as(&sql)
@@ -385,6 +388,7 @@ async fn insert(mut db: impl DbExecutor, message: &NewMessage<'_>, on_conflict: 
         .bind(message.tokens.0)
         .bind(message.tokens.1)
         .bind(message.tokens.2)
+        .bind(message.ai_model)
         .fetch_optional(&mut *db.writer().await?)
         .await?;
     row.map(MessageRow::into_message).transpose()
