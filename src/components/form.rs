@@ -9,7 +9,7 @@ pub fn FormButtons(
     #[prop(into)] pending: Signal<bool>,
     label: &'static str,
     busy: &'static str,
-    #[prop(optional)] cancel: Option<Callback<()>>,
+    #[prop(optional_no_strip)] cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     view! {
         <div class="buttons">
