@@ -44,7 +44,7 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 const CAMPAIGNS_REFUSAL: &str = "Only marketers and admins can change campaigns.";
 const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
-const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, FAQs and tags.";
+const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, staff, hours and closures, FAQs and tags.";
 /// The ROI figures put costs and revenue side by side: for admins. (Marketers' view of the
 /// campaign part comes with the analytics page.)
 const ANALYTICS_REFUSAL: &str = "Only an admin can read the ROI figures.";
@@ -117,6 +117,14 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/backoffice/faq/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/save", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/merge", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/schedule", EVERY_ROLE),
+    server_fn("/api/backoffice/staff/save", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/staff/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/staff/time-off/add", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/staff/time-off/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/hours/save", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/closure/add", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/closure/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/inbox/conversations", EVERY_ROLE),
     server_fn("/api/inbox/conversation", EVERY_ROLE),
     server_fn("/api/inbox/read", EVERY_ROLE),

@@ -107,7 +107,9 @@ impl StaffForm {
         let name = required_name(&self.name, "staff member")?;
         let role_title = self.role_title.split_whitespace().collect::<Vec<_>>().join(" ");
         if role_title.chars().count() > ROLE_TITLE_MAX_CHARS {
-            return Err(format!("The role title can be at most {ROLE_TITLE_MAX_CHARS} characters."));
+            return Err(format!(
+                "The role title can be at most {ROLE_TITLE_MAX_CHARS} characters."
+            ));
         }
         let mut service_ids = self.service_ids.clone();
         service_ids.sort_unstable();
@@ -153,7 +155,9 @@ impl DaysForm {
             date(&self.ends_on).ok_or_else(|| format!("The last day of the {what} is not a date."))?
         };
         if ends_on < starts_on {
-            return Err(format!("The {what} ends before it starts: choose a last day on or after the first."));
+            return Err(format!(
+                "The {what} ends before it starts: choose a last day on or after the first."
+            ));
         }
         let reason = self.reason.split_whitespace().collect::<Vec<_>>().join(" ");
         if reason_required && reason.is_empty() {
@@ -277,31 +281,56 @@ mod tests {
 
     #[test]
     fn a_week_says_which_day_is_wrong() {
-        let week = validate_week(&[period(1, "14:00", "19:00"), period(1, "09:00", "13:00"), period(0, "10:00", "12:00")]);
+        let week = validate_week(&[
+            period(1, "14:00", "19:00"),
+            period(1, "09:00", "13:00"),
+            period(0, "10:00", "12:00"),
+        ]);
         assert_eq!(
             week.unwrap(),
             vec![
-                Period { weekday: 0, starts_minute: 600, ends_minute: 720 },
-                Period { weekday: 1, starts_minute: 540, ends_minute: 780 },
-                Period { weekday: 1, starts_minute: 840, ends_minute: 1140 },
+                Period {
+                    weekday: 0,
+                    starts_minute: 600,
+                    ends_minute: 720
+                },
+                Period {
+                    weekday: 1,
+                    starts_minute: 540,
+                    ends_minute: 780
+                },
+                Period {
+                    weekday: 1,
+                    starts_minute: 840,
+                    ends_minute: 1140
+                },
             ]
         );
         assert_eq!(
             validate_week(&[period(2, "12:00", "10:00")]),
             Err("Wednesday: 12:00–10:00 ends before it starts. Give an end later than the start.".into())
         );
-        assert!(validate_week(&[period(2, "10:00", "10:00")]).unwrap_err().contains("ends before it starts"));
+        assert!(validate_week(&[period(2, "10:00", "10:00")])
+            .unwrap_err()
+            .contains("ends before it starts"));
         assert_eq!(
             validate_week(&[period(4, "25:00", "26:00")]),
             Err("Friday: “25:00” is not a time; write it as 14:30.".into())
         );
-        assert!(validate_week(&[period(4, "ab", "12:00")]).unwrap_err().contains("“ab” is not a time"));
+        assert!(validate_week(&[period(4, "ab", "12:00")])
+            .unwrap_err()
+            .contains("“ab” is not a time"));
         assert_eq!(
             validate_week(&[period(0, "09:00", "13:00"), period(0, "12:00", "15:00")]),
             Err("Monday: 09:00–13:00 and 12:00–15:00 overlap. Join them into one period or move one.".into())
         );
         // Touching periods do not overlap; the same hours on two days neither.
-        assert!(validate_week(&[period(0, "09:00", "13:00"), period(0, "13:00", "15:00"), period(1, "09:00", "13:00")]).is_ok());
+        assert!(validate_week(&[
+            period(0, "09:00", "13:00"),
+            period(0, "13:00", "15:00"),
+            period(1, "09:00", "13:00")
+        ])
+        .is_ok());
         assert!(validate_week(&[period(7, "09:00", "13:00")]).is_err());
     }
 
@@ -330,14 +359,22 @@ mod tests {
             ends_on: ends.into(),
             reason: reason.into(),
         };
-        let one = days("2026-12-07", "", " Staff  training ").validate("closure", true).unwrap();
-        assert_eq!((one.starts_on, one.ends_on, one.reason.as_str()), (one.starts_on, one.starts_on, "Staff training"));
+        let one = days("2026-12-07", "", " Staff  training ")
+            .validate("closure", true)
+            .unwrap();
+        assert_eq!(
+            (one.starts_on, one.ends_on, one.reason.as_str()),
+            (one.starts_on, one.starts_on, "Staff training")
+        );
         assert_eq!(
             days("2026-12-07", "2026-12-06", "x").validate("closure", true),
             Err("The closure ends before it starts: choose a last day on or after the first.".into())
         );
         assert!(days("07/12/2026", "", "x").validate("closure", true).is_err());
-        assert!(days("2026-12-07", "", "").validate("closure", true).unwrap_err().contains("Say why"));
+        assert!(days("2026-12-07", "", "")
+            .validate("closure", true)
+            .unwrap_err()
+            .contains("Say why"));
         assert!(days("2026-12-07", "2026-12-09", "").validate("time off", false).is_ok());
     }
 }

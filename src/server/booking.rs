@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use sqlx::AnyConnection;
 use tokio::sync::RwLock;
 
-use super::db::{campaigns, schedule};
 use super::db::knowledge::{self, NewAppointment};
+use super::db::{campaigns, schedule};
 use super::db::{Db, DbResult};
 use crate::model::{
     AppointmentStatus, BookingSource, Closure, Faq, OpeningHours, Period, Service, StaffMember, TimeOff,

@@ -177,7 +177,9 @@ async fn add_days(
         .validate(what, matches!(days, Days::Closure))
         .map_err(EditError::Invalid)?;
     if valid.ends_on < now.with_timezone(&tz).date_naive() {
-        return Err(EditError::Invalid(format!("That {what} is over already: choose days from today on.")));
+        return Err(EditError::Invalid(format!(
+            "That {what} is over already: choose days from today on."
+        )));
     }
     let (from, to) = local_span(tz, valid.starts_on, valid.ends_on)?;
     let outcome = db
@@ -240,7 +242,11 @@ fn local_span(tz: Tz, first: NaiveDate, last: NaiveDate) -> Result<(DateTime<Utc
 fn booked_inside(tz: Tz, row: &BookedRow) -> BookedInside {
     BookedInside {
         appointment_id: row.id,
-        when: row.starts_at().with_timezone(&tz).format("%a %-d %b %Y, %H:%M").to_string(),
+        when: row
+            .starts_at()
+            .with_timezone(&tz)
+            .format("%a %-d %b %Y, %H:%M")
+            .to_string(),
         service: row.service.clone(),
         staff: row.staff.clone(),
         customer: row

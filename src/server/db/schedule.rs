@@ -239,7 +239,7 @@ pub async fn booked_between(
     staff_id: Option<i64>,
 ) -> DbResult<Vec<BookedRow>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, a.starts_at, sv.name AS service, st.name AS staff, c.name AS customer_name, c.wa_id \
+        "SELECT a.id, a.starts_at, sv.name AS service, st.name AS staff, COALESCE(c.name, c.profile_name) AS customer_name, c.wa_id \
          FROM appointments a JOIN services sv ON sv.id = a.service_id JOIN staff st ON st.id = a.staff_id \
          JOIN contacts c ON c.id = a.contact_id \
          WHERE a.status = 'booked' AND a.starts_at >= $1 AND a.starts_at < $2 AND ($3 = 0 OR a.staff_id = $3) \
