@@ -36,12 +36,18 @@ pub fn Hours(
         <section class="card" id="hours" aria-labelledby="hours-title">
             <h2 id="hours-title">"Hours & closures"</h2>
             <p class="muted small">"When customers can book. Staff work within these hours."</p>
-            <div class="table-scroll">
-                <table aria-label="Weekly hours">
-                    <tbody>{week}</tbody>
-                </table>
-            </div>
-            {can_edit.then(|| view! { <HoursEditor periods saved/> })}
+            {if can_edit {
+                view! { <HoursEditor periods saved/> }.into_any()
+            } else {
+                view! {
+                    <div class="table-scroll">
+                        <table aria-label="Weekly hours">
+                            <tbody>{week}</tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            }}
             <Closures closures today can_edit saved/>
         </section>
     }
@@ -291,7 +297,8 @@ pub(super) fn DaysEditor(
             </div>
             <ActionError action/>
             {booked}
-            <FormButtons pending label=submit busy="Saving…"/>
+            // While the booked appointments are listed, their own two buttons are the choice.
+            {move || conflict.with(Option::is_none).then(|| view! { <FormButtons pending label=submit busy="Saving…"/> })}
         </form>
     }
     .into_any()
