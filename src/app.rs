@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::analytics::AnalyticsPage;
+use crate::pages::appointments::AppointmentsPage;
 use crate::pages::audit::AuditLogPage;
 use crate::pages::backoffice::BackOfficePage;
 use crate::pages::campaigns::{CampaignPage, CampaignsPage};
@@ -14,6 +15,7 @@ use crate::pages::knowledge::KnowledgePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::simulator::SimulatorPage;
+use crate::pages::team::TeamPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -72,11 +74,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/inbox") view=InboxPage/>
                 <Route path=path!("/campaigns") view=CampaignsPage/>
                 <Route path=path!("/campaigns/:id") view=CampaignPage/>
+                <Route path=path!("/appointments") view=AppointmentsPage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/knowledge") view=KnowledgePage/>
                 <Route path=path!("/backoffice") view=BackOfficePage/>
                 <Route path=path!("/simulator") view=SimulatorPage/>
                 <Route path=path!("/audit") view=AuditLogPage/>
+                <Route path=path!("/team") view=TeamPage/>
             </Routes>
         </Router>
     }

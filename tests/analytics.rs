@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 
-use frontdesk::model::{Author, DayRange, DeliveryStatus, Intent, RoiReport, WaId};
+use frontdesk::model::{Author, DayRange, DeliveryStatus, Intent, RoiReport, Role, WaId};
 use frontdesk::on_both_databases;
 use frontdesk::server::analytics;
 use frontdesk::server::config::AnalyticsSettings;
@@ -490,6 +490,53 @@ async fn the_route_answers_staff_and_tokens_and_refuses_bad_ranges() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert!(body["error"].as_str().unwrap().contains(reason), "{query}: {body}");
     }
+
+    // The daily series as CSV, a row per day.
+    let csv = app
+        .client
+        .get(app.url("/api/analytics/roi.csv?from=2026-01-01&to=2026-01-31"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 32, "{csv}");
+    assert!(
+        lines[0].starts_with("day,conversations,") && lines[0].ends_with(",roi"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("2026-01-01,0,"), "{}", lines[1]);
+
+    // A marketer gets the campaigns' part only: no revenue, costs or conversations.
+    let hash = frontdesk::server::auth::hash_password("marketer-password").unwrap();
+    users::create_user(
+        &db.db,
+        "marketer@frontdesk.test",
+        "Marketer",
+        Role::Marketer,
+        &hash,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let marketer = app
+        .client
+        .post(app.url("/auth/login"))
+        .form(&[("email", "marketer@frontdesk.test"), ("password", "marketer-password")])
+        .send()
+        .await
+        .unwrap();
+    let marketer = marketer.headers()[reqwest::header::SET_COOKIE].to_str().unwrap();
+    let marketer = marketer.split(';').next().unwrap().to_string();
+    let (status, body) = get("?from=2026-01-01&to=2026-01-31", Some(("cookie", marketer))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["parts"]["campaigns"], true);
+    assert_eq!(body["parts"]["money"], false);
+    assert_eq!(body["parts"]["conversations"], false);
 
     let (status, _) = get("?from=2026-01-01&to=2026-01-31", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

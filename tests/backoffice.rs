@@ -6,11 +6,12 @@
 use chrono::{Duration, Utc};
 use frontdesk::{on_both_databases, on_both_test_databases};
 
-use frontdesk::model::{AppointmentStatus, BookingSource, ServiceForm, WaId, PRICE_INVALID};
+use frontdesk::model::{AppointmentStatus, BookingSource, CampaignStatus, Role, ServiceForm, WaId, PRICE_INVALID};
 use frontdesk::server::backoffice::{self, EditError};
 use frontdesk::server::booking::KnowledgeCache;
+use frontdesk::server::db::campaigns::{self, NewCampaign};
 use frontdesk::server::db::knowledge::{self, NewAppointment};
-use frontdesk::server::db::{contacts, tags, Db};
+use frontdesk::server::db::{contacts, tags, users, Db, DbError};
 use frontdesk::testing::rig::{Brain, Rig};
 use frontdesk::testing::TestDb;
 
@@ -20,6 +21,7 @@ on_both_databases!(
     a_service_with_future_bookings_is_not_deleted,
     faqs_are_created_changed_and_deleted,
     tags_are_renamed_recoloured_and_merged,
+    a_tag_is_deleted_from_its_contacts_unless_an_unfinished_campaign_uses_it,
 );
 
 on_both_test_databases!(a_new_price_is_quoted_to_the_next_customer_who_asks);
@@ -297,4 +299,117 @@ async fn a_new_price_is_quoted_to_the_next_customer_who_asks(db: TestDb) {
     let replies = rig.replies(customer, 2).await;
     assert!(replies[1].contains("32.50"), "{replies:?}");
     rig.finish().await;
+}
+
+/// A campaign whose audience is the contacts with `tags`, as a launch stores it.
+async fn campaign_for_tags(db: &Db, name: &str, tags: &[&str], by: i64) -> i64 {
+    let now = Utc::now();
+    let audience = frontdesk::model::Audience {
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        ..Default::default()
+    };
+    campaigns::create_campaign(
+        db,
+        &NewCampaign {
+            name: name.into(),
+            message_text: "Hi {customer_name}".into(),
+            template_id: None,
+            name_fallback: "there".into(),
+            audience_json: serde_json::to_string(&audience).unwrap(),
+            recency_days: 7,
+            excluded_outcomes: String::new(),
+            min_delay_seconds: 1,
+            max_delay_seconds: 2,
+            sending_from_minute: 0,
+            sending_until_minute: 1439,
+            holdout_percent: 0,
+            attribution_days: 7,
+            accepted_by: by,
+            idempotency_key: None,
+            request_hash: name.into(),
+            created_at: now,
+            starts_at: now,
+            expires_at: now + Duration::days(1),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn a_tag_is_deleted_from_its_contacts_unless_an_unfinished_campaign_uses_it(db: &Db) {
+    let now = Utc::now();
+    let marketer = users::create_user(db, "m@salon.example", "M", Role::Marketer, "x", now)
+        .await
+        .unwrap();
+    let vip = backoffice::save_tag(db, None, "VIP", "#ff0000").await.unwrap();
+    let gold = backoffice::save_tag(db, None, "Gold", "#ffd700").await.unwrap();
+    let mut people = Vec::new();
+    for wa in ["34600700801", "34600700802"] {
+        let contact = contacts::get_or_create_contact(db, &WaId::parse(wa).unwrap(), None, now, Some(now))
+            .await
+            .unwrap();
+        tags::tag_contact(db, contact.id, vip).await.unwrap();
+        people.push(contact.id);
+    }
+    tags::tag_contact(db, people[1], gold).await.unwrap();
+
+    // Audiences name tags in any case; finished campaigns do not hold a tag back.
+    let spring = campaign_for_tags(db, "Spring", &[" vip "], marketer.id).await;
+    let old = campaign_for_tags(db, "Old news", &["VIP"], marketer.id).await;
+    campaigns::change_status(
+        db,
+        old,
+        &[CampaignStatus::Preparing],
+        CampaignStatus::Completed,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    campaign_for_tags(db, "Gold only", &["Gold"], marketer.id).await;
+    let refused = match backoffice::delete_tag(db, vip).await {
+        Err(EditError::Conflict(message)) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(refused.contains("“Spring”"), "{refused}");
+    assert!(
+        !refused.contains("Old news") && !refused.contains("Gold only"),
+        "{refused}"
+    );
+    assert_eq!(
+        tags::tags_for_contact(db, people[0]).await.unwrap().len(),
+        1,
+        "nothing was removed"
+    );
+
+    campaigns::change_status(
+        db,
+        spring,
+        &[CampaignStatus::Preparing],
+        CampaignStatus::Cancelled,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    backoffice::delete_tag(db, vip).await.unwrap();
+    let names = |person| async move {
+        tags::tags_for_contact(db, person)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect::<Vec<_>>()
+    };
+    assert!(names(people[0]).await.is_empty());
+    assert_eq!(names(people[1]).await, ["Gold"]);
+    let office = backoffice::load(db, "EUR").await.unwrap();
+    assert_eq!(
+        office.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["Gold"]
+    );
+    assert!(matches!(
+        backoffice::delete_tag(db, vip).await,
+        Err(EditError::Db(DbError::NotFound("tag")))
+    ));
 }

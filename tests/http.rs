@@ -522,7 +522,8 @@ async fn every_documented_route_is_served_with_its_access() {
         routes,
         [
             "GET / (admin, agent, marketer)",
-            "GET /api/analytics/roi (admin)",
+            "GET /api/analytics/roi (admin, agent, marketer)",
+            "GET /api/analytics/roi.csv (admin, agent, marketer)",
             "GET /api/campaigns/{id}/recipients.csv (admin, agent, marketer)",
             "GET /api/contacts/{id}/export.json (admin)",
             "GET /api/health",
@@ -580,7 +581,11 @@ async fn every_server_function_is_served_with_its_declared_access() {
     // The declaration as reviewed: changing who may call what changes this list too.
     walked.sort();
     let expected = [
-        "POST /api/analytics/roi (admin)",
+        "POST /api/analytics/roi (admin, agent, marketer)",
+        "POST /api/appointments/cancel (admin, agent)",
+        "POST /api/appointments/day (admin, agent, marketer)",
+        "POST /api/appointments/mark (admin, agent)",
+        "POST /api/appointments/save (admin, agent)",
         "POST /api/audit/log (admin)",
         "POST /api/backoffice (admin, agent, marketer)",
         "POST /api/backoffice/closure/add (admin)",
@@ -595,6 +600,7 @@ async fn every_server_function_is_served_with_its_declared_access() {
         "POST /api/backoffice/staff/save (admin)",
         "POST /api/backoffice/staff/time-off/add (admin)",
         "POST /api/backoffice/staff/time-off/delete (admin)",
+        "POST /api/backoffice/tag/delete (admin)",
         "POST /api/backoffice/tag/merge (admin)",
         "POST /api/backoffice/tag/save (admin)",
         "POST /api/campaigns/act (admin, marketer)",
@@ -623,6 +629,11 @@ async fn every_server_function_is_served_with_its_declared_access() {
         "POST /api/simulator/access (admin)",
         "POST /api/simulator/send (admin)",
         "POST /api/simulator/thread (admin)",
+        "POST /api/team (admin)",
+        "POST /api/team/active (admin)",
+        "POST /api/team/invite (admin)",
+        "POST /api/team/password (admin)",
+        "POST /api/team/role (admin)",
     ];
     assert_eq!(walked, expected);
 
@@ -735,6 +746,22 @@ fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
             "form": { "starts_on": "not a date", "ends_on": "", "reason": "Access" }, "keep_booked": false,
         })),
         "/api/backoffice/closure/delete" => Call::Form(vec![("closure_id", text("0"))]),
+        // Appointments that do not exist, and a booking with no day: nothing changes.
+        "/api/appointments/day" => Call::Form(vec![("day", text("2026-01-05"))]),
+        "/api/appointments/mark" => Call::Json(serde_json::json!({ "appointment_id": 0, "status": "no_show" })),
+        "/api/appointments/cancel" => Call::Json(serde_json::json!({ "appointment_id": 0, "notify": false })),
+        "/api/appointments/save" => Call::Json(serde_json::json!({ "form": {
+            "appointment_id": null, "phone": "+34600000000", "name": "", "service_id": 0, "staff_id": null,
+            "date": "", "time": "", "notify": false,
+        }})),
+        "/api/backoffice/tag/delete" => Call::Form(vec![("tag_id", text("0"))]),
+        // Changes the team refuses (bad input, nobody with id 0), so the walk's admin stays.
+        "/api/team/invite" => Call::Json(serde_json::json!({ "form": {
+            "email": "not an email", "display_name": "Access", "role": "agent", "password": "",
+        }})),
+        "/api/team/role" => Call::Form(vec![("user_id", text("0")), ("role", text("agent"))]),
+        "/api/team/password" => Call::Json(serde_json::json!({ "user_id": 0, "password": "short" })),
+        "/api/team/active" => Call::Form(vec![("user_id", text("0")), ("active", text("false"))]),
         _ => Call::Form(Vec::new()),
     }
 }

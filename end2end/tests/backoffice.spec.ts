@@ -46,3 +46,27 @@ test("an agent reads the back office but is offered no edits", async ({ page }) 
   await expect(page.getByText("Only an admin can change these; you can read them.")).toBeVisible();
   await expect(page.getByRole("button", { name: /^Edit / })).toHaveCount(0);
 });
+
+test("an admin deletes a tag only after confirming it inside the page", async ({ page }) => {
+  const name = `Spring ${Date.now().toString(36)}`;
+  await signIn(page);
+  await page.goto("/backoffice");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", hydrated);
+  const tags = page.getByRole("region", { name: "Tags" });
+  const editor = tags.getByRole("form", { name: "New tag" });
+  await editor.getByLabel("Tag name").fill(name);
+  await editor.getByRole("button", { name: "Save tag" }).click();
+  const row = tags.getByRole("row", { name: new RegExp(name) });
+  await expect(row).toContainText("0 contacts");
+
+  // Cancel keeps it; Confirm deletes it.
+  await row.getByRole("button", { name: `Delete tag ${name}` }).click();
+  const question = tags.getByRole("alertdialog");
+  await expect(question).toContainText(`Delete “${name}”?`);
+  await question.getByRole("button", { name: "Cancel" }).click();
+  await expect(question).toHaveCount(0);
+  await expect(row).toBeVisible();
+  await row.getByRole("button", { name: `Delete tag ${name}` }).click();
+  await tags.getByRole("alertdialog").getByRole("button", { name: "Confirm" }).click();
+  await expect(tags.getByRole("row", { name: new RegExp(name) })).toHaveCount(0);
+});

@@ -80,6 +80,7 @@ test("an owner closes a day in the back office and the receptionist offers no ti
   await page.goto("/backoffice");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", hydrated);
   await hours.getByRole("button", { name: `Delete closure ${day.short}` }).click();
+  await hours.getByRole("alertdialog").getByRole("button", { name: "Confirm" }).click();
   await expect(closures).not.toContainText("Staff training");
 });
 
@@ -116,6 +117,7 @@ test("time off over a booked appointment lists it and is saved only when the own
   // Removed again, so the other specs find Chloe at work.
   await staff.getByRole("button", { name: "Time off for Chloe Martin" }).click();
   await panel.getByRole("button", { name: `Delete time off ${day.short}` }).click();
+  await panel.getByRole("alertdialog").getByRole("button", { name: "Confirm" }).click();
   await expect(chloe).not.toContainText(day.short);
 });
 

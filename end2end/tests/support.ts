@@ -62,10 +62,14 @@ export async function customerSays(request: APIRequestContext, from: string, tex
   expect(response.status()).toBe(200);
 }
 
-/** A Friday at least two days ahead, as YYYY-MM-DD (the demo salon is open on Fridays). */
+/**
+ * A Friday at least two days ahead, as YYYY-MM-DD: the demo salon is open on Fridays, except
+ * on its holidays (Christmas, Boxing Day and New Year's Day), which are skipped.
+ */
 export function nextFriday(): string {
   const day = new Date(Date.now() + 2 * 86_400_000);
-  while (day.getUTCDay() !== 5) day.setUTCDate(day.getUTCDate() + 1);
+  const holiday = () => ["12-25", "12-26", "01-01"].includes(day.toISOString().slice(5, 10));
+  while (day.getUTCDay() !== 5 || holiday()) day.setUTCDate(day.getUTCDate() + 1);
   return day.toISOString().slice(0, 10);
 }
 

@@ -9,7 +9,7 @@ pub fn FormButtons(
     #[prop(into)] pending: Signal<bool>,
     label: &'static str,
     busy: &'static str,
-    #[prop(optional_no_strip)] cancel: Option<Callback<()>>,
+    #[prop(default = None)] cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     view! {
         <div class="buttons">
@@ -19,4 +19,17 @@ pub fn FormButtons(
             {cancel.map(|cancel| view! { <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button> })}
         </div>
     }
+}
+
+/// Runs `on_ok` each time the action's latest result is a success.
+pub fn after_success<I, O>(action: Action<I, Result<O, crate::model::AppError>>, on_ok: impl Fn() + 'static)
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            on_ok();
+        }
+    });
 }

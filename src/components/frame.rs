@@ -28,6 +28,7 @@ pub fn AppFrame(children: Children) -> impl IntoView {
             <a class="brand" href="/inbox">"Frontdesk"</a>
             <nav class="mainnav" aria-label="Main">
                 <A href="/inbox">"Inbox"</A>
+                <A href="/appointments">"Appointments"</A>
                 <A href="/campaigns">"Campaigns"</A>
                 <A href="/analytics">"Analytics"</A>
                 <A href="/knowledge">"Knowledge"</A>
@@ -36,7 +37,7 @@ pub fn AppFrame(children: Children) -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let admin = info.await.is_ok_and(|info| info.user.role == Role::Admin);
-                        admin.then(|| view! { <A href="/audit">"Audit log"</A> })
+                        admin.then(|| view! { <A href="/team">"Team"</A> <A href="/audit">"Audit log"</A> })
                     })}
                 </Suspense>
             </nav>

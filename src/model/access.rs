@@ -45,9 +45,9 @@ const CAMPAIGNS_REFUSAL: &str = "Only marketers and admins can change campaigns.
 const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
 const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, staff, hours and closures, FAQs and tags.";
-/// The ROI figures put costs and revenue side by side: for admins. (Marketers' view of the
-/// campaign part comes with the analytics page.)
-const ANALYTICS_REFUSAL: &str = "Only an admin can read the ROI figures.";
+const APPOINTMENTS_REFUSAL: &str = "Only admins and agents can change appointments.";
+/// Shown on the Team page to agents and marketers too.
+pub const TEAM_REFUSAL: &str = "Only an admin can manage the team.";
 const PRIVACY_REFUSAL: &str = "Only an admin can export or erase a customer's data.";
 
 /// An endpoint and who may call it.
@@ -125,6 +125,12 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/backoffice/hours/save", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/closure/add", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/closure/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/tag/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    // Appointments: everyone reads the day; those who serve customers change it.
+    server_fn("/api/appointments/day", EVERY_ROLE),
+    server_fn("/api/appointments/mark", INBOX_ROLES).told(APPOINTMENTS_REFUSAL),
+    server_fn("/api/appointments/cancel", INBOX_ROLES).told(APPOINTMENTS_REFUSAL),
+    server_fn("/api/appointments/save", INBOX_ROLES).told(APPOINTMENTS_REFUSAL),
     server_fn("/api/inbox/conversations", EVERY_ROLE),
     server_fn("/api/inbox/conversation", EVERY_ROLE),
     server_fn("/api/inbox/read", EVERY_ROLE),
@@ -153,8 +159,15 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/simulator/thread", ADMIN).told(SIMULATOR_REFUSAL),
     server_fn("/api/contacts/export", ADMIN).told(PRIVACY_REFUSAL),
     server_fn("/api/contacts/erase", ADMIN).told(PRIVACY_REFUSAL),
-    server_fn("/api/analytics/roi", ADMIN).told(ANALYTICS_REFUSAL),
+    // Each role sees its part of the figures (`RoiReport::seen_by`).
+    server_fn("/api/analytics/roi", EVERY_ROLE),
     server_fn("/api/audit/log", ADMIN).told("Only an admin can read the audit log."),
+    // Staff accounts: who may sign in, and as what.
+    server_fn("/api/team", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/invite", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/role", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/password", ADMIN).told(TEAM_REFUSAL),
+    server_fn("/api/team/active", ADMIN).told(TEAM_REFUSAL),
 ];
 
 /// Every plain route, as the OpenAPI document lists them. One missing here is refused.
@@ -171,7 +184,9 @@ pub const ROUTES: &[Endpoint] = &[
     route("GET", "/api/contacts/{id}/export.json", Access::Staff(ADMIN)).told(PRIVACY_REFUSAL),
     route("POST", "/api/campaigns/broadcast", Access::StaffOrToken(CAMPAIGN_ROLES))
         .told("Only marketers and admins can launch campaigns."),
-    route("GET", "/api/analytics/roi", Access::StaffOrToken(ADMIN)).told(ANALYTICS_REFUSAL),
+    // Each role gets its part of the ROI figures (`RoiReport::seen_by`).
+    route("GET", "/api/analytics/roi", Access::StaffOrToken(EVERY_ROLE)),
+    route("GET", "/api/analytics/roi.csv", Access::StaffOrToken(EVERY_ROLE)),
 ];
 
 /// The declaration of the server function at `path`.

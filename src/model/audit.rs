@@ -14,6 +14,10 @@ string_enum! {
         RoleChange => "role_change",
         ContactExport => "contact_export",
         ContactErase => "contact_erase",
+        StaffInvite => "staff_invite",
+        PasswordReset => "password_reset",
+        StaffDeactivate => "staff_deactivate",
+        StaffReactivate => "staff_reactivate",
     }
 }
 
@@ -26,6 +30,10 @@ impl AuditAction {
             AuditAction::RoleChange => "Changed a role",
             AuditAction::ContactExport => "Exported a contact's data",
             AuditAction::ContactErase => "Erased a contact",
+            AuditAction::StaffInvite => "Invited a staff member",
+            AuditAction::PasswordReset => "Reset a password",
+            AuditAction::StaffDeactivate => "Deactivated a staff account",
+            AuditAction::StaffReactivate => "Reactivated a staff account",
         }
     }
 }

@@ -36,6 +36,10 @@ pub enum InboxEvent {
     ConversationRemoved {
         conversation_id: i64,
     },
+    /// Staff booked, moved, cancelled or marked one of the customer's appointments.
+    AppointmentsChanged {
+        conversation_id: i64,
+    },
 }
 
 string_enum! {

@@ -98,9 +98,14 @@ pub struct Knowledge {
 
 /// Formats an amount in minor units, e.g. 5500 EUR → "55.00 EUR".
 pub fn format_money(cents: i64, currency: &str) -> String {
+    format!("{} {currency}", format_decimal(cents))
+}
+
+/// An amount in minor units as a plain decimal, e.g. -1234 → "-12.34".
+pub fn format_decimal(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", cents / 100, cents % 100)
+    format!("{sign}{}.{:02}", cents / 100, cents % 100)
 }
 
 pub const WEEKDAYS: [&str; 7] = [

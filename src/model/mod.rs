@@ -4,6 +4,7 @@
 
 pub mod access;
 mod analytics;
+mod appointments;
 mod error;
 #[macro_use]
 mod string_enum;
@@ -18,6 +19,7 @@ mod schedule;
 mod staff;
 
 pub use analytics::*;
+pub use appointments::*;
 pub use audit::*;
 pub use backoffice::*;
 pub use campaign::*;

@@ -1,5 +1,6 @@
-//! The audit log, for admins: who took over conversations, launched campaigns, changed roles,
-//! and exported or erased a customer's data, newest first.
+//! The audit log, for admins: who took over conversations, launched campaigns, managed staff
+//! accounts (invitations, roles, passwords, deactivation), and exported or erased a
+//! customer's data, newest first.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,7 +43,7 @@ pub fn AuditLogPage() -> impl IntoView {
             <section class="page audit">
                 <h1>"Audit log"</h1>
                 <p class="muted">
-                    "Who took over conversations, launched campaigns, changed roles, and exported or erased a customer's data. "
+                    "Who took over conversations, launched campaigns, managed staff accounts, and exported or erased a customer's data. "
                     "Entries name customers by number only (contact #12), never by their details."
                 </p>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

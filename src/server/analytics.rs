@@ -13,16 +13,37 @@ use super::db::analytics::{self as store, DayNumbering};
 use super::db::{Db, DbError};
 use super::state::AppState;
 use crate::model::{
-    BookingFigures, CampaignFigures, ConversationFigures, CostFigures, DayRange, RoiDay, RoiFigures, RoiReport,
-    TimeSaved,
+    BookingFigures, CampaignFigures, ConversationFigures, CostFigures, DayRange, RoiDay, RoiFigures, RoiParts,
+    RoiReport, TimeSaved,
 };
 
 const DAY_MS: i64 = 86_400_000;
 
-/// [`roi`] with the app's settings, as of now: what the page and the route answer.
+/// [`roi`] with the app's settings, as of now: what the page and the route answer, through
+/// the app's [`RoiCache`].
 pub async fn roi_now(app: &AppState, range: DayRange) -> Result<RoiReport, DbError> {
+    let cache = &app.roi_cache;
+    match cache.lookup(range) {
+        Lookup::Fresh(report) => return Ok(report),
+        Lookup::Stale(report) => {
+            let app = app.clone();
+            tokio::spawn(async move {
+                if let Err(error) = compute_and_keep(&app, range).await {
+                    crate::server::error::internal(&error);
+                }
+                app.roi_cache.refreshed(range);
+            });
+            return Ok(report);
+        }
+        Lookup::Missing => {}
+    }
+    compute_and_keep(app, range).await
+}
+
+async fn compute_and_keep(app: &AppState, range: DayRange) -> Result<RoiReport, DbError> {
+    let generation = app.roi_cache.generation();
     let business = &app.settings.business;
-    roi(
+    let report = roi(
         &app.db,
         business.timezone,
         &business.currency,
@@ -30,7 +51,98 @@ pub async fn roi_now(app: &AppState, range: DayRange) -> Result<RoiReport, DbErr
         range,
         Utc::now(),
     )
-    .await
+    .await?;
+    app.roi_cache.keep(range, generation, report.clone());
+    Ok(report)
+}
+
+/// How long a computed report is served as it is.
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long an older report is still served, while a fresh one is computed in the background.
+const SERVED_FOR: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// Ranges kept at once (the presets and a few custom ranges).
+const KEPT_RANGES: usize = 16;
+
+/// Reports computed recently, by range. Working the figures out reads every message, booking
+/// and campaign send of the range (seconds over a million messages), so a report is served
+/// for [`FRESH_FOR`] and then, while a new one is computed in the background, for up to
+/// [`SERVED_FOR`]: the page answers at once and is at most a minute or two behind. Staff
+/// edits that change past figures (marks, cancellations, erasure) call [`RoiCache::forget`],
+/// so the next view computes anew. Each instance keeps its own.
+#[derive(Debug, Default)]
+pub struct RoiCache {
+    kept: std::sync::Mutex<BTreeMap<(NaiveDate, NaiveDate), Kept>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug)]
+struct Kept {
+    report: RoiReport,
+    at: std::time::Instant,
+    generation: u64,
+    refreshing: bool,
+}
+
+enum Lookup {
+    Fresh(RoiReport),
+    /// Served, and the caller refreshes it.
+    Stale(RoiReport),
+    Missing,
+}
+
+impl RoiCache {
+    /// Forgets every kept report: a change to past figures was just made.
+    pub fn forget(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn lookup(&self, range: DayRange) -> Lookup {
+        let generation = self.generation();
+        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(entry) = kept.get_mut(&(range.from, range.to)) else {
+            return Lookup::Missing;
+        };
+        let age = entry.at.elapsed();
+        if entry.generation != generation || age >= SERVED_FOR {
+            return Lookup::Missing;
+        }
+        if age < FRESH_FOR || entry.refreshing {
+            return Lookup::Fresh(entry.report.clone());
+        }
+        entry.refreshing = true;
+        Lookup::Stale(entry.report.clone())
+    }
+
+    fn keep(&self, range: DayRange, generation: u64, report: RoiReport) {
+        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept.len() >= KEPT_RANGES && !kept.contains_key(&(range.from, range.to)) {
+            let oldest = kept.iter().min_by_key(|(_, entry)| entry.at).map(|(key, _)| *key);
+            if let Some(oldest) = oldest {
+                kept.remove(&oldest);
+            }
+        }
+        kept.insert(
+            (range.from, range.to),
+            Kept {
+                report,
+                at: std::time::Instant::now(),
+                generation,
+                refreshing: false,
+            },
+        );
+    }
+
+    /// A background refresh ended (kept or failed): the next stale lookup may start another.
+    fn refreshed(&self, range: DayRange) {
+        let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(entry) = kept.get_mut(&(range.from, range.to)) {
+            entry.refreshing = false;
+        }
+    }
 }
 
 /// The ROI report of `range` (business-local days in `tz`), as of `now` (appointments still
@@ -114,6 +226,7 @@ pub async fn roi(
         from: range.from,
         to: range.to,
         currency: currency.to_string(),
+        parts: RoiParts::ALL,
         totals: total.figures(settings),
         days: series,
     })

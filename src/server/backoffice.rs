@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::booking::KnowledgeCache;
 use super::db::{backoffice, knowledge, Db, DbError};
-use crate::model::{required_name, valid_color, BackOffice, ServiceEntry, ServiceForm};
+use crate::model::{required_name, valid_color, Audience, BackOffice, ServiceEntry, ServiceForm};
 
 /// Longest FAQ question and answer.
 const QUESTION_MAX_CHARS: usize = 300;
@@ -185,4 +185,46 @@ pub async fn merge_tags(db: &Db, from: i64, into: i64) -> Result<(), EditError> 
     db.transaction(move |tx| Box::pin(async move { backoffice::merge_tags(&mut *tx, from, into).await }))
         .await?;
     Ok(())
+}
+
+/// Deletes a tag and takes it off its contacts, in one transaction. A tag in the audience of
+/// a campaign that has not completed or been cancelled stays: the message names those
+/// campaigns.
+pub async fn delete_tag(db: &Db, id: i64) -> Result<(), EditError> {
+    db.transaction(move |tx| {
+        Box::pin(async move {
+            let name = backoffice::tag_name(&mut *tx, id).await?;
+            let users: Vec<String> = backoffice::unfinished_campaign_audiences(&mut *tx)
+                .await?
+                .into_iter()
+                .filter(|(_, audience)| audience_names_tag(audience, &name))
+                .map(|(campaign, _)| format!("“{campaign}”"))
+                .collect();
+            if !users.is_empty() {
+                let (noun, verb) = if users.len() == 1 {
+                    ("campaign", "has")
+                } else {
+                    ("campaigns", "have")
+                };
+                return Err(EditError::Conflict(format!(
+                    "“{name}” chooses the audience of the {noun} {}, which {verb} not finished. \
+                     Delete the tag once they complete, or after cancelling them.",
+                    users.join(", ")
+                )));
+            }
+            backoffice::delete_tag(&mut *tx, id).await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Whether a stored audience selects by `tag`, matched as audiences match tags (trimmed, in
+/// any case). An audience that cannot be read is taken to name it: better to refuse a delete
+/// than to break a campaign.
+fn audience_names_tag(audience: &str, tag: &str) -> bool {
+    let tag = tag.trim().to_lowercase();
+    serde_json::from_str::<Audience>(audience).map_or(true, |audience| {
+        audience.tags.iter().any(|t| t.trim().to_lowercase() == tag)
+    })
 }

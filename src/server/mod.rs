@@ -3,6 +3,7 @@
 pub mod access;
 pub mod ai;
 pub mod analytics;
+pub mod appointments;
 pub mod auth;
 pub mod backoffice;
 pub mod booking;
@@ -23,4 +24,5 @@ pub mod scheduler;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod team;
 pub mod whatsapp;

@@ -82,6 +82,8 @@ pub async fn erase_contact(
         })
         .await?;
     tracing::info!(contact_id, "contact erased");
+    // Their messages and bookings are gone from the figures too.
+    app.roi_cache.forget();
     if let Some(conversation_id) = erased.conversation_id {
         app.hub.publish(InboxEvent::ConversationRemoved { conversation_id });
     }

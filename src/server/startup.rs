@@ -147,6 +147,7 @@ impl Application {
             sender: Arc::new(sender),
             template_source: template_source.map(Arc::new),
             knowledge: Arc::default(),
+            roi_cache: Arc::default(),
             wake_scheduler: Arc::new(Notify::new()),
             wake_campaigns: Arc::new(Notify::new()),
         };

@@ -32,6 +32,8 @@ pub struct AppState {
     /// business account id (the library then holds the demo's templates, if any).
     pub template_source: Option<Arc<TemplateSource>>,
     pub knowledge: Arc<KnowledgeCache>,
+    /// ROI reports computed recently, by range.
+    pub roi_cache: Arc<super::analytics::RoiCache>,
     /// Rung when jobs are added, so the scheduler need not wait for its next poll.
     pub wake_scheduler: Arc<Notify>,
     /// Rung when a campaign is launched, resumed or retried, so its sender starts at once.

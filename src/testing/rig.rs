@@ -127,7 +127,9 @@ pub fn settings(
 /// A Friday at least two days ahead, as `YYYY-MM-DD` (the demo salon is open on Fridays).
 pub fn next_friday() -> String {
     let mut day = Utc::now().with_timezone(&TZ).date_naive() + chrono::Duration::days(2);
-    while day.weekday() != Weekday::Fri {
+    // The demo salon is closed on its holidays: Christmas, Boxing Day, New Year's Day.
+    let holiday = |day: chrono::NaiveDate| matches!((day.month(), day.day()), (12, 25) | (12, 26) | (1, 1));
+    while day.weekday() != Weekday::Fri || holiday(day) {
         day = day.succ_opt().unwrap();
     }
     day.format("%Y-%m-%d").to_string()

@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 
-use super::{add_closure, delete_closure, save_business_hours, Saved};
+use super::{add_closure, confirm_delete, delete_closure, save_business_hours, Asking, Saved};
 use crate::components::error::ActionError;
-use crate::components::form::FormButtons;
+use crate::components::form::{after_success, FormButtons};
 use crate::model::{
     format_minute_of_day, AppError, BookedInside, Closure, DaysForm, DaysOutcome, OpeningHours, Period, PeriodForm,
     WEEKDAYS,
@@ -73,7 +73,7 @@ fn HoursEditor(periods: Vec<Period>, saved: Saved) -> impl IntoView {
     let rows = period_rows(&periods);
     let save = Action::new(|periods: &Vec<PeriodForm>| save_business_hours(periods.clone()));
     let pending = save.pending();
-    super::after_success(save, move || saved.update(|n| *n += 1));
+    after_success(save, move || saved.update(|n| *n += 1));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         save.dispatch(period_forms(rows));
@@ -174,7 +174,8 @@ pub(super) fn WeekEditor(rows: RwSignal<Vec<PeriodRow>>, starts: &'static str, e
 #[component]
 fn Closures(closures: Vec<Closure>, today: NaiveDate, can_edit: bool, saved: Saved) -> impl IntoView {
     let delete = Action::new(|id: &i64| delete_closure(*id));
-    super::after_success(delete, move || saved.update(|n| *n += 1));
+    after_success(delete, move || saved.update(|n| *n += 1));
+    let asking: Asking = RwSignal::new(None);
     let upcoming: Vec<Closure> = closures.into_iter().filter(|c| c.ends_on >= today).collect();
     let empty = upcoming.is_empty();
     let items = upcoming
@@ -185,9 +186,9 @@ fn Closures(closures: Vec<Closure>, today: NaiveDate, can_edit: bool, saved: Sav
             let label = format!("Delete closure {days}");
             view! {
                 <li>
-                    <strong>{days}</strong>" — "{c.reason}
+                    <strong>{days.clone()}</strong>" — "{c.reason}
                     {can_edit.then(|| view! {
-                        " "<button type="button" class="danger" aria-label=label on:click=move |_| { delete.dispatch(id); }>"Delete"</button>
+                        " "<button type="button" class="danger" aria-label=label on:click=move |_| asking.set(Some((id, days.clone())))>"Delete"</button>
                     })}
                 </li>
             }
@@ -197,6 +198,7 @@ fn Closures(closures: Vec<Closure>, today: NaiveDate, can_edit: bool, saved: Sav
     view! {
         <h3>"Closures"</h3>
         <p class="muted small">"Holidays and one-off closures: nobody can book on these days."</p>
+        {confirm_delete(asking, delete, "Customers can book these days again.")}
         <ActionError action=delete/>
         {if empty {
             view! { <p class="muted">"No closures planned."</p> }.into_any()

@@ -13,8 +13,9 @@ use leptos_meta::Title;
 pub use schedule::*;
 pub use server::*;
 
+use crate::components::confirm::ConfirmBar;
 use crate::components::error::{ActionError, ErrorMessage};
-use crate::components::form::FormButtons;
+use crate::components::form::{after_success, FormButtons};
 use crate::components::frame::{load_session_info, AppFrame};
 use crate::model::access::may;
 use crate::model::{
@@ -24,17 +25,28 @@ use crate::model::{
 /// Bumped after every saved change: the page reads the back office again.
 type Saved = RwSignal<u32>;
 
-/// Runs `on_ok` when the action's latest result is a success.
-fn after_success<I, O>(action: Action<I, Result<O, crate::model::AppError>>, on_ok: impl Fn() + 'static)
+/// What a Delete button asked to delete (its id and name), until it is confirmed or cancelled.
+type Asking = RwSignal<Option<(i64, String)>>;
+
+/// The Confirm/Cancel row for `asking`, which dispatches `delete` only once confirmed.
+/// `consequence` finishes the question: "Delete “X”? {consequence}".
+fn confirm_delete<O>(
+    asking: Asking,
+    delete: Action<i64, Result<O, crate::model::AppError>>,
+    consequence: &'static str,
+) -> impl IntoView
 where
-    I: Send + Sync + 'static,
     O: Send + Sync + 'static,
 {
-    Effect::new(move |_| {
-        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
-            on_ok();
+    let question =
+        Signal::derive(move || asking.with(|a| a.as_ref().map(|(_, name)| format!("Delete “{name}”? {consequence}"))));
+    let on_confirm = Callback::new(move |()| {
+        if let Some((id, _)) = asking.get_untracked() {
+            delete.dispatch(id);
         }
+        asking.set(None);
     });
+    view! { <ConfirmBar question on_confirm on_cancel=Callback::new(move |()| asking.set(None))/> }
 }
 
 #[component]
@@ -104,6 +116,7 @@ fn Services(
     let editing: RwSignal<Option<ServiceEntry>> = RwSignal::new(None);
     let delete = Action::new(|id: &i64| delete_service(*id));
     after_success(delete, move || saved.update(|n| *n += 1));
+    let asking: Asking = RwSignal::new(None);
     let staff = StoredValue::new(staff);
     let staff_names = move |ids: &[i64]| {
         staff.with_value(|staff| {
@@ -150,7 +163,7 @@ fn Services(
                                 type="button"
                                 class="danger"
                                 aria-label=format!("Delete {name}")
-                                on:click=move |_| { delete.dispatch(id); }
+                                on:click=move |_| asking.set(Some((id, name.clone())))
                             >
                                 "Delete"
                             </button>
@@ -163,6 +176,7 @@ fn Services(
     view! {
         <section class="card" id="services" aria-labelledby="services-title">
             <h2 id="services-title">"Services"</h2>
+            {confirm_delete(asking, delete, "Customers can no longer book it, and it cannot be undone.")}
             <ActionError action=delete/>
             {if empty {
                 view! { <p class="muted">"No services yet."</p> }.into_any()
@@ -298,12 +312,14 @@ fn Faqs(faqs: Vec<Faq>, can_edit: bool, saved: Saved) -> impl IntoView {
     let editing: RwSignal<Option<Faq>> = RwSignal::new(None);
     let delete = Action::new(|id: &i64| delete_faq(*id));
     after_success(delete, move || saved.update(|n| *n += 1));
+    let asking: Asking = RwSignal::new(None);
     let empty = faqs.is_empty();
     let items = faqs
         .into_iter()
         .map(|f| {
             let id = f.id;
             let faq = StoredValue::new(f.clone());
+            let question = f.question.clone();
             view! {
                 <div class="faq">
                     <dt>{f.question.clone()}</dt>
@@ -312,7 +328,7 @@ fn Faqs(faqs: Vec<Faq>, can_edit: bool, saved: Saved) -> impl IntoView {
                         {can_edit.then(|| view! {
                             <span class="actions">
                                 <button type="button" aria-label=format!("Edit FAQ: {}", f.question) on:click=move |_| editing.set(Some(faq.get_value()))>"Edit"</button>
-                                <button type="button" class="danger" aria-label=format!("Delete FAQ: {}", f.question) on:click=move |_| { delete.dispatch(id); }>"Delete"</button>
+                                <button type="button" class="danger" aria-label=format!("Delete FAQ: {}", f.question) on:click=move |_| asking.set(Some((id, question.clone())))>"Delete"</button>
                             </span>
                         })}
                     </dd>
@@ -324,6 +340,7 @@ fn Faqs(faqs: Vec<Faq>, can_edit: bool, saved: Saved) -> impl IntoView {
         <section class="card" id="faqs" aria-labelledby="faqs-title">
             <h2 id="faqs-title">"FAQs"</h2>
             <p class="muted small">"Questions and answers the receptionist may use."</p>
+            {confirm_delete(asking, delete, "The receptionist will no longer use this answer.")}
             <ActionError action=delete/>
             {if empty {
                 view! { <p class="muted">"No FAQs yet."</p> }.into_any()
@@ -369,12 +386,16 @@ fn FaqEditor(faq: Option<Faq>, editing: RwSignal<Option<Faq>>, saved: Saved) -> 
 #[component]
 fn Tags(tags: Vec<TagEntry>, can_edit: bool, saved: Saved) -> impl IntoView {
     let editing: RwSignal<Option<TagEntry>> = RwSignal::new(None);
+    let delete = Action::new(|id: &i64| delete_tag(*id));
+    after_success(delete, move || saved.update(|n| *n += 1));
+    let asking: Asking = RwSignal::new(None);
     let empty = tags.is_empty();
     let all = StoredValue::new(tags.clone());
     let rows = tags
         .into_iter()
         .map(|t| {
             let tag = StoredValue::new(t.clone());
+            let (id, name) = (t.id, t.name.clone());
             view! {
                 <tr>
                     <th scope="row"><span class="swatch" style=format!("background:{}", t.color)></span>{t.name.clone()}</th>
@@ -382,6 +403,7 @@ fn Tags(tags: Vec<TagEntry>, can_edit: bool, saved: Saved) -> impl IntoView {
                     {can_edit.then(|| view! {
                         <td class="actions">
                             <button type="button" aria-label=format!("Edit tag {}", t.name) on:click=move |_| editing.set(Some(tag.get_value()))>"Edit"</button>
+                            <button type="button" class="danger" aria-label=format!("Delete tag {}", t.name) on:click=move |_| asking.set(Some((id, name.clone())))>"Delete"</button>
                         </td>
                     })}
                 </tr>
@@ -392,6 +414,8 @@ fn Tags(tags: Vec<TagEntry>, can_edit: bool, saved: Saved) -> impl IntoView {
         <section class="card" id="tags" aria-labelledby="tags-title">
             <h2 id="tags-title">"Tags"</h2>
             <p class="muted small">"Staff put them on contacts in the inbox; campaigns choose their audience by them."</p>
+            {can_edit.then(|| confirm_delete(asking, delete, "It is taken off every contact that has it."))}
+            <ActionError action=delete/>
             {if empty {
                 view! { <p class="muted">"No tags yet."</p> }.into_any()
             } else {

@@ -73,3 +73,14 @@ pub async fn merge_tags(from: i64, into: i64) -> Result<(), AppError> {
     })
     .await
 }
+
+/// Deletes a tag and takes it off its contacts; refused while an unfinished campaign's
+/// audience uses it.
+#[server(endpoint = "backoffice/tag/delete")]
+pub async fn delete_tag(tag_id: i64) -> Result<(), AppError> {
+    crate::server::error::respond(async move {
+        let state = crate::server::session::app_state()?;
+        Ok(crate::server::backoffice::delete_tag(&state.db, tag_id).await?)
+    })
+    .await
+}

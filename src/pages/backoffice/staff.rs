@@ -4,9 +4,9 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use super::hours::{day_span, period_forms, period_rows, DaysEditor, WeekEditor};
-use super::{add_time_off, delete_staff, delete_time_off, save_staff, Saved};
+use super::{add_time_off, confirm_delete, delete_staff, delete_time_off, save_staff, Asking, Saved};
 use crate::components::error::ActionError;
-use crate::components::form::FormButtons;
+use crate::components::form::{after_success, FormButtons};
 use crate::model::{DaysForm, StaffEntry, StaffForm, WEEKDAYS};
 
 #[component]
@@ -20,7 +20,8 @@ pub fn Staff(
     let editing: RwSignal<Option<StaffEntry>> = RwSignal::new(None);
     let away: RwSignal<Option<StaffEntry>> = RwSignal::new(None);
     let delete = Action::new(|id: &i64| delete_staff(*id));
-    super::after_success(delete, move || saved.update(|n| *n += 1));
+    after_success(delete, move || saved.update(|n| *n += 1));
+    let asking: Asking = RwSignal::new(None);
     let services = StoredValue::new(services);
     let service_names = move |ids: &[i64]| {
         services.with_value(|services| {
@@ -60,7 +61,7 @@ pub fn Staff(
                         <td class="actions">
                             <button type="button" aria-label=format!("Edit {name}") on:click=move |_| editing.set(Some(entry.get_value()))>"Edit"</button>
                             <button type="button" aria-label=format!("Time off for {name}") on:click=move |_| away.set(Some(entry.get_value()))>"Time off"</button>
-                            <button type="button" class="danger" aria-label=format!("Delete {name}") on:click=move |_| { delete.dispatch(id); }>"Delete"</button>
+                            <button type="button" class="danger" aria-label=format!("Delete {name}") on:click=move |_| asking.set(Some((id, name.clone())))>"Delete"</button>
                         </td>
                     })}
                 </tr>
@@ -71,6 +72,7 @@ pub fn Staff(
         <section class="card" id="staff" aria-labelledby="staff-title">
             <h2 id="staff-title">"Staff"</h2>
             <p class="muted small">"Who customers can book, for what, and when. Someone without hours of their own works whenever the business is open."</p>
+            {confirm_delete(asking, delete, "Their services, hours and time off go with them; it cannot be undone.")}
             <ActionError action=delete/>
             {if empty {
                 view! { <p class="muted">"No staff yet."</p> }.into_any()
@@ -154,7 +156,7 @@ fn StaffEditor(
     let hours = period_rows(entry.as_ref().map_or(&[][..], |e| &e.hours[..]));
     let save = Action::new(|form: &StaffForm| save_staff(form.clone()));
     let pending = save.pending();
-    super::after_success(save, move || {
+    after_success(save, move || {
         editing.set(None);
         saved.update(|n| *n += 1);
     });
@@ -225,7 +227,8 @@ fn StaffEditor(
 fn TimeOff(entry: StaffEntry, today: NaiveDate, away: RwSignal<Option<StaffEntry>>, saved: Saved) -> impl IntoView {
     let staff_id = entry.member.id;
     let delete = Action::new(|id: &i64| delete_time_off(*id));
-    super::after_success(delete, move || saved.update(|n| *n += 1));
+    after_success(delete, move || saved.update(|n| *n += 1));
+    let asking: Asking = RwSignal::new(None);
     let add = Action::new(move |(form, keep): &(DaysForm, bool)| add_time_off(staff_id, form.clone(), *keep));
     let upcoming: Vec<_> = entry.time_off.into_iter().filter(|t| t.ends_on >= today).collect();
     let empty = upcoming.is_empty();
@@ -237,9 +240,9 @@ fn TimeOff(entry: StaffEntry, today: NaiveDate, away: RwSignal<Option<StaffEntry
             let label = format!("Delete time off {days}");
             view! {
                 <li>
-                    <strong>{days}</strong>
+                    <strong>{days.clone()}</strong>
                     {(!t.reason.is_empty()).then(|| format!(" — {}", t.reason))}
-                    " "<button type="button" class="danger" aria-label=label on:click=move |_| { delete.dispatch(id); }>"Delete"</button>
+                    " "<button type="button" class="danger" aria-label=label on:click=move |_| asking.set(Some((id, days.clone())))>"Delete"</button>
                 </li>
             }
         })
@@ -249,6 +252,7 @@ fn TimeOff(entry: StaffEntry, today: NaiveDate, away: RwSignal<Option<StaffEntry
     view! {
         <div class="editor" role="group" aria-label=label>
             <h3>{title}</h3>
+            {confirm_delete(asking, delete, "They can be booked on these days again.")}
             <ActionError action=delete/>
             {if empty {
                 view! { <p class="muted">"No time off planned."</p> }.into_any()

@@ -37,8 +37,12 @@ impl Live for ConversationDetail {
                 error,
                 ..
             } => self.status_changed(*message_id, wa_message_id, *status, error),
-            // Erased: reading it again says it is gone.
-            InboxEvent::ConversationRemoved { conversation_id } if *conversation_id == self.history.conversation.id => {
+            // Erased: reading it again says it is gone. Appointments changed: the contact
+            // panel reads them again.
+            InboxEvent::ConversationRemoved { conversation_id }
+            | InboxEvent::AppointmentsChanged { conversation_id }
+                if *conversation_id == self.history.conversation.id =>
+            {
                 Applied::Refetch
             }
             _ => Applied::Unchanged,

@@ -151,7 +151,7 @@ impl Live for ListState {
         match event {
             InboxEvent::ConversationChanged { conversation } => self.conversation_changed(conversation.clone()),
             InboxEvent::MessageCreated { message, .. } => self.message_created(message),
-            InboxEvent::DeliveryStatusChanged { .. } => Applied::Unchanged,
+            InboxEvent::DeliveryStatusChanged { .. } | InboxEvent::AppointmentsChanged { .. } => Applied::Unchanged,
             InboxEvent::ConversationRemoved { conversation_id } => match self.position(*conversation_id) {
                 Some(i) => {
                     self.conversations.remove(i);

@@ -369,10 +369,11 @@ fn admin_bootstrap(email: Option<String>, password: Option<Secret>) -> Result<Op
                     "FRONTDESK_ADMIN_EMAIL: `{email}` is not an email address"
                 )));
             }
-            if password.expose().chars().count() < 8 {
-                return Err(ConfigError(
-                    "FRONTDESK_ADMIN_PASSWORD: must be at least 8 characters".into(),
-                ));
+            if password.expose().chars().count() < crate::model::MIN_PASSWORD_CHARS {
+                return Err(ConfigError(format!(
+                    "FRONTDESK_ADMIN_PASSWORD: must be at least {} characters",
+                    crate::model::MIN_PASSWORD_CHARS
+                )));
             }
             Ok(Some(AdminBootstrap { email, password }))
         }

@@ -484,12 +484,12 @@ fn booked_answer(
 
 /// Books (or moves) if someone is still free then, and records the outcome with it, in one
 /// transaction. Losing a race for the slot is "not free", never an error.
-async fn book(
+pub(crate) async fn book(
     app: &AppState,
     knowledge: &KnowledgeSnapshot,
     request: BookingRequest,
     now: DateTime<Utc>,
-) -> Result<Option<Booked>, ProcessError> {
+) -> Result<Option<Booked>, DbError> {
     let tz = app.settings.business.timezone;
     let candidates = engine::free_staff_at(&app.db, knowledge, tz, &request, now).await?;
     if candidates.is_empty() {
@@ -509,7 +509,7 @@ async fn book(
         .await;
     match booked {
         Err(DbError::Conflict(_)) => Ok(None),
-        other => Ok(other?),
+        other => other,
     }
 }
 

@@ -104,6 +104,19 @@ pub async fn send_reply(
     deliver_staff_message(app, &conversation, staff, text.to_string(), Outgoing::Text).await
 }
 
+/// A message from staff about the customer's appointment (booked, moved, cancelled from the
+/// appointments page), sent like a reply typed in the inbox.
+pub async fn notify(app: &AppState, contact_id: i64, staff: &StaffUser, text: &str) -> Result<(), StaffReplyError> {
+    let now = Utc::now();
+    let contact = contacts::get_contact(&app.db, contact_id).await?;
+    if !contact.window_open(now) {
+        return Err(StaffReplyError::OutsideWindow);
+    }
+    let conversation = conversations::get_or_create_conversation(&app.db, contact_id, now).await?;
+    deliver_staff_message(app, &conversation, staff, text.to_string(), Outgoing::Text).await?;
+    Ok(())
+}
+
 /// Stores a staff message (clearing the attention flag) and hands it to WhatsApp as
 /// `outgoing`; the stored body is what the customer reads.
 async fn deliver_staff_message(

@@ -173,3 +173,33 @@ pub async fn merge_tags(mut db: impl DbExecutor, from: i64, into: i64) -> DbResu
         _ => Err(DbError::NotFound("tag")),
     }
 }
+
+/// The tag's name, or `NotFound`.
+pub async fn tag_name(mut db: impl DbExecutor, id: i64) -> DbResult<String> {
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM tags WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *db.reader().await?)
+        .await?;
+    name.ok_or(DbError::NotFound("tag"))
+}
+
+/// The name and stored audience (JSON) of every campaign not completed or cancelled.
+pub async fn unfinished_campaign_audiences(mut db: impl DbExecutor) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT name, audience FROM campaigns WHERE status NOT IN ('completed', 'cancelled') ORDER BY id",
+    )
+    .fetch_all(&mut *db.reader().await?)
+    .await?)
+}
+
+/// Deletes the tag; its contacts lose it with it (`contact_tags` cascades).
+pub async fn delete_tag(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
+    let done = sqlx::query("DELETE FROM tags WHERE id = $1")
+        .bind(id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    match done.rows_affected() {
+        1 => Ok(()),
+        _ => Err(DbError::NotFound("tag")),
+    }
+}

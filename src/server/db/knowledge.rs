@@ -244,47 +244,11 @@ pub async fn insert_appointment(mut db: impl DbExecutor, new: &NewAppointment) -
 }
 
 /// A contact's appointments, past and upcoming, newest first.
-pub async fn appointments_for_contact(mut db: impl DbExecutor, contact_id: i64) -> DbResult<Vec<Appointment>> {
-    #[derive(FromRow)]
-    struct Row {
-        id: i64,
-        contact_id: i64,
-        service_id: i64,
-        service_name: String,
-        staff_id: i64,
-        staff_name: String,
-        starts_at: i64,
-        ends_at: i64,
-        status: String,
-        source: String,
-        price_cents: i64,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.contact_id, a.service_id, sv.name AS service_name, a.staff_id, st.name AS staff_name, a.starts_at, \
-         a.ends_at, a.status, a.source, a.price_cents \
-         FROM appointments a JOIN services sv ON sv.id = a.service_id JOIN staff st ON st.id = a.staff_id \
-         WHERE a.contact_id = $1 ORDER BY a.starts_at DESC",
-    )
-    .bind(contact_id)
-    .fetch_all(&mut *db.reader().await?)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Appointment {
-                id: r.id,
-                contact_id: r.contact_id,
-                service_id: r.service_id,
-                service_name: r.service_name,
-                staff_id: r.staff_id,
-                staff_name: r.staff_name,
-                starts_at: from_ms(r.starts_at),
-                ends_at: from_ms(r.ends_at),
-                status: parse_stored("appointment status", &r.status, AppointmentStatus::parse)?,
-                source: parse_stored("booking source", &r.source, BookingSource::parse)?,
-                price_cents: r.price_cents,
-            })
-        })
-        .collect()
+pub async fn appointments_for_contact(db: impl DbExecutor, contact_id: i64) -> DbResult<Vec<Appointment>> {
+    use super::appointments::{list, Which};
+    // Local times are not needed here: any zone will do.
+    let listed = list(db, Which::OfContact(contact_id), chrono_tz::UTC).await?;
+    Ok(listed.into_iter().map(|scheduled| scheduled.appointment).collect())
 }
 
 /// Which staff member performs which service, as (staff id, service id).

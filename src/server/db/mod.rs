@@ -6,6 +6,7 @@
 //! milliseconds. Aggregates that PostgreSQL widens to NUMERIC are cast back.
 
 pub mod analytics;
+pub mod appointments;
 pub mod audit;
 pub mod backoffice;
 pub mod campaigns;

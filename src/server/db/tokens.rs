@@ -81,7 +81,8 @@ pub struct TokenCaller {
     pub token_name: String,
 }
 
-/// The staff account a live token acts for, noting its use.
+/// The staff account a live token acts for, noting its use. A deactivated account's tokens
+/// act for nobody.
 pub async fn token_user(
     mut db: impl DbExecutor,
     token_hash: &str,
@@ -89,7 +90,8 @@ pub async fn token_user(
 ) -> DbResult<Option<TokenCaller>> {
     let user: Option<TokenUser> = sqlx::query_as(
         "SELECT t.id AS token_id, t.name AS token_name, u.id, u.email, u.display_name, u.role \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+         AND u.deactivated_at IS NULL",
     )
     .bind(token_hash)
     .fetch_optional(&mut *db.reader().await?)
