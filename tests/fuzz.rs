@@ -288,6 +288,8 @@ fn salon() -> KnowledgeSnapshot {
             ends_on: NaiveDate::from_ymd_opt(2026, 12, 26).unwrap(),
             reason: "Christmas".into(),
         }],
+        staff_hours: Vec::new(),
+        time_off: Vec::new(),
     }
 }
 

@@ -588,10 +588,18 @@ async fn every_server_function_is_served_with_its_declared_access() {
         "POST /api/appointments/save (admin, agent)",
         "POST /api/audit/log (admin)",
         "POST /api/backoffice (admin, agent, marketer)",
+        "POST /api/backoffice/closure/add (admin)",
+        "POST /api/backoffice/closure/delete (admin)",
         "POST /api/backoffice/faq/delete (admin)",
         "POST /api/backoffice/faq/save (admin)",
+        "POST /api/backoffice/hours/save (admin)",
+        "POST /api/backoffice/schedule (admin, agent, marketer)",
         "POST /api/backoffice/service/delete (admin)",
         "POST /api/backoffice/service/save (admin)",
+        "POST /api/backoffice/staff/delete (admin)",
+        "POST /api/backoffice/staff/save (admin)",
+        "POST /api/backoffice/staff/time-off/add (admin)",
+        "POST /api/backoffice/staff/time-off/delete (admin)",
         "POST /api/backoffice/tag/delete (admin)",
         "POST /api/backoffice/tag/merge (admin)",
         "POST /api/backoffice/tag/save (admin)",
@@ -723,6 +731,21 @@ fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
             Call::Json(serde_json::json!({ "tag_id": null, "name": "Access", "color": "red" }))
         }
         "/api/backoffice/tag/merge" => Call::Form(vec![("from", text("0")), ("into", text("0"))]),
+        "/api/backoffice/staff/save" => Call::Json(serde_json::json!({ "form": {
+            "id": null, "name": " ", "role_title": "", "active": true, "service_ids": [], "hours": [],
+        }})),
+        "/api/backoffice/staff/delete" => Call::Form(vec![("staff_id", text("0"))]),
+        "/api/backoffice/staff/time-off/add" => Call::Json(serde_json::json!({
+            "staff_id": 0, "form": { "starts_on": "not a date", "ends_on": "", "reason": "" }, "keep_booked": false,
+        })),
+        "/api/backoffice/staff/time-off/delete" => Call::Form(vec![("time_off_id", text("0"))]),
+        "/api/backoffice/hours/save" => Call::Json(serde_json::json!({
+            "periods": [{ "weekday": 0, "starts": "ab", "ends": "25:00" }],
+        })),
+        "/api/backoffice/closure/add" => Call::Json(serde_json::json!({
+            "form": { "starts_on": "not a date", "ends_on": "", "reason": "Access" }, "keep_booked": false,
+        })),
+        "/api/backoffice/closure/delete" => Call::Form(vec![("closure_id", text("0"))]),
         // Appointments that do not exist, and a booking with no day: nothing changes.
         "/api/appointments/day" => Call::Form(vec![("day", text("2026-01-05"))]),
         "/api/appointments/mark" => Call::Json(serde_json::json!({ "appointment_id": 0, "status": "no_show" })),

@@ -146,6 +146,8 @@ closes-at = On { $day } we close at { $time }.
 opens-at = On { $day } we open at { $time }.
 # $day (a date-day), $reason (a closure's, as the business wrote it)
 closed-for = We're closed on { $day } ({ $reason }).
+# $day: open, but nobody who does the service works that day
+staff-away = Nobody who does that is in on { $day }.
 # $day, $hours ("09:00–19:00")
 outside-hours = On { $day } we're open { $hours }.
 

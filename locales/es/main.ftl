@@ -102,6 +102,7 @@ closed-on-weekday = Cerramos { $day }.
 closes-at = El { $day } cerramos a las { $time }.
 opens-at = El { $day } abrimos a las { $time }.
 closed-for = El { $day } cerramos ({ $reason }).
+staff-away = El { $day } no hay nadie disponible para ese servicio.
 outside-hours = El { $day } abrimos en horario de { $hours }.
 
 ## Por qué no se puede reservar un día u hora

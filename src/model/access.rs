@@ -44,7 +44,7 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 const CAMPAIGNS_REFUSAL: &str = "Only marketers and admins can change campaigns.";
 const TOKENS_REFUSAL: &str = "Only an admin can manage API tokens.";
 const SIMULATOR_REFUSAL: &str = "Only an admin can play a customer in the simulator.";
-const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, FAQs and tags.";
+const BACKOFFICE_REFUSAL: &str = "Only an admin can change services, staff, hours and closures, FAQs and tags.";
 const APPOINTMENTS_REFUSAL: &str = "Only admins and agents can change appointments.";
 /// Shown on the Team page to agents and marketers too.
 pub const TEAM_REFUSAL: &str = "Only an admin can manage the team.";
@@ -117,6 +117,14 @@ pub const SERVER_FUNCTIONS: &[Endpoint] = &[
     server_fn("/api/backoffice/faq/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/save", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/merge", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/schedule", EVERY_ROLE),
+    server_fn("/api/backoffice/staff/save", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/staff/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/staff/time-off/add", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/staff/time-off/delete", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/hours/save", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/closure/add", ADMIN).told(BACKOFFICE_REFUSAL),
+    server_fn("/api/backoffice/closure/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     server_fn("/api/backoffice/tag/delete", ADMIN).told(BACKOFFICE_REFUSAL),
     // Appointments: everyone reads the day; those who serve customers change it.
     server_fn("/api/appointments/day", EVERY_ROLE),

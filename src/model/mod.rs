@@ -15,6 +15,7 @@ mod contact;
 mod conversation;
 mod inbox;
 mod knowledge;
+mod schedule;
 mod staff;
 
 pub use analytics::*;
@@ -27,6 +28,7 @@ pub use conversation::*;
 pub use error::AppError;
 pub use inbox::*;
 pub use knowledge::*;
+pub use schedule::*;
 pub use staff::*;
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Real availability. The AI proposes a service, a day and a time; this code decides what is
-//! free — business hours, who performs the service, their existing appointments — and books
-//! only a free slot.
+//! free — business hours and closures, who performs the service, when they work and their
+//! time off, their existing appointments — and books only a free slot.
 
 use std::sync::Arc;
 
@@ -9,10 +9,12 @@ use chrono_tz::Tz;
 use sqlx::AnyConnection;
 use tokio::sync::RwLock;
 
-use super::db::campaigns;
 use super::db::knowledge::{self, NewAppointment};
+use super::db::{campaigns, schedule};
 use super::db::{Db, DbResult};
-use crate::model::{AppointmentStatus, BookingSource, Closure, Faq, OpeningHours, Service, StaffMember};
+use crate::model::{
+    AppointmentStatus, BookingSource, Closure, Faq, OpeningHours, Period, Service, StaffMember, TimeOff,
+};
 
 /// Appointments start on the quarter hour.
 const SLOT_STEP_MINUTES: i64 = 15;
@@ -68,6 +70,11 @@ pub struct KnowledgeSnapshot {
     pub faqs: Vec<Faq>,
     /// Holidays and one-off closures.
     pub closures: Vec<Closure>,
+    /// Staff members' working periods as (staff id, period). One without any works whenever
+    /// the business is open.
+    pub staff_hours: Vec<(i64, Period)>,
+    /// Days staff members are away.
+    pub time_off: Vec<TimeOff>,
 }
 
 impl KnowledgeSnapshot {
@@ -87,6 +94,8 @@ impl KnowledgeSnapshot {
             hours: knowledge::list_business_hours(db).await?,
             faqs: knowledge::list_faqs(db).await?,
             closures: knowledge::list_closures(db).await?,
+            staff_hours: schedule::list_staff_hours(db).await?,
+            time_off: schedule::list_time_off(db).await?,
         })
     }
 
@@ -145,6 +154,45 @@ impl KnowledgeSnapshot {
     pub fn hours_on(&self, weekday: Weekday) -> impl Iterator<Item = &OpeningHours> {
         let day = i64::from(weekday.num_days_from_monday());
         self.hours.iter().filter(move |h| h.weekday == day)
+    }
+
+    /// The staff member's time off covering that day, if any.
+    pub fn time_off_on(&self, staff_id: i64, date: NaiveDate) -> Option<&TimeOff> {
+        self.time_off
+            .iter()
+            .find(|t| t.staff_id == staff_id && t.starts_on <= date && date <= t.ends_on)
+    }
+
+    /// When the staff member works that day, as (start, end) minutes after local midnight:
+    /// the business's opening periods, narrowed to the member's own hours when they have any.
+    /// Nothing on a closure day or on their time off.
+    pub fn working_periods(&self, staff_id: i64, date: NaiveDate) -> Vec<(i64, i64)> {
+        if self.closure_on(date).is_some() || self.time_off_on(staff_id, date).is_some() {
+            return Vec::new();
+        }
+        let weekday = i64::from(date.weekday().num_days_from_monday());
+        let own: Vec<&Period> = self
+            .staff_hours
+            .iter()
+            .filter(|(staff, _)| *staff == staff_id)
+            .map(|(_, period)| period)
+            .collect();
+        let mut periods = Vec::new();
+        for open in self.hours_on(date.weekday()) {
+            if own.is_empty() {
+                periods.push((open.opens_minute, open.closes_minute));
+                continue;
+            }
+            for period in own.iter().filter(|p| p.weekday == weekday) {
+                let start = open.opens_minute.max(period.starts_minute);
+                let end = open.closes_minute.min(period.ends_minute);
+                if start < end {
+                    periods.push((start, end));
+                }
+            }
+        }
+        periods.sort_unstable();
+        periods
     }
 }
 
@@ -210,7 +258,8 @@ pub struct SlotQuery<'a> {
 }
 
 /// Every free start time for the service on that local day, earliest first, once for each
-/// staff member free then (in staff order). Nothing on a closure day.
+/// staff member free then (in staff order): within their working periods, so nothing on a
+/// closure day or their time off.
 pub async fn free_slots(
     db: &Db,
     knowledge: &KnowledgeSnapshot,
@@ -233,10 +282,14 @@ pub async fn free_slots(
         .staff_for(query.service.id)
         .filter(|s| query.staff_id.is_none_or(|id| id == s.id))
     {
+        let periods = knowledge.working_periods(staff.id, query.date);
+        if periods.is_empty() {
+            continue;
+        }
         let busy = knowledge::busy_intervals(db, staff.id, day_start, day_end, query.moving).await?;
-        for hours in knowledge.hours_on(query.date.weekday()) {
-            let mut minute = hours.opens_minute;
-            while minute + query.service.duration_minutes <= hours.closes_minute {
+        for (opens, closes) in periods {
+            let mut minute = opens;
+            while minute + query.service.duration_minutes <= closes {
                 if let Some(start) = local(tz, query.date, minute).filter(|_| query.window.contains(minute)) {
                     let end = start + duration;
                     let clashes = busy.iter().any(|(b_start, b_end)| start < *b_end && *b_start < end);
@@ -266,6 +319,9 @@ pub enum Unavailable {
     Closure(String),
     /// The business does not open on that weekday.
     ClosedWeekday,
+    /// Open, but nobody who performs the service (or the staff member asked for) works that
+    /// day: their time off, or not one of their days.
+    StaffAway,
     /// Open that day, but not at the time or in the window asked for.
     OutsideHours,
     /// Open then, and every time is taken.
@@ -280,14 +336,21 @@ pub fn why_unavailable(knowledge: &KnowledgeSnapshot, query: &SlotQuery<'_>, tod
     if let Some(closure) = knowledge.closure_on(query.date) {
         return Unavailable::Closure(closure.reason.clone());
     }
-    let periods: Vec<&OpeningHours> = knowledge.hours_on(query.date.weekday()).collect();
-    if periods.is_empty() {
+    if knowledge.hours_on(query.date.weekday()).next().is_none() {
         return Unavailable::ClosedWeekday;
     }
+    let periods: Vec<(i64, i64)> = knowledge
+        .staff_for(query.service.id)
+        .filter(|s| query.staff_id.is_none_or(|id| id == s.id))
+        .flat_map(|s| knowledge.working_periods(s.id, query.date))
+        .collect();
+    if periods.is_empty() {
+        return Unavailable::StaffAway;
+    }
     let duration = query.service.duration_minutes;
-    let fits = periods.iter().any(|h| {
-        let first = h.opens_minute.max(query.window.earliest);
-        let last_start = (h.closes_minute - duration).min(query.window.latest - 1);
+    let fits = periods.iter().any(|(opens, closes)| {
+        let first = (*opens).max(query.window.earliest);
+        let last_start = (closes - duration).min(query.window.latest - 1);
         first <= last_start
     });
     if fits {

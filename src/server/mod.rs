@@ -19,6 +19,7 @@ pub mod origin;
 pub mod privacy;
 pub mod realtime;
 pub mod routes;
+pub mod schedule;
 pub mod scheduler;
 pub mod session;
 pub mod startup;

@@ -1,12 +1,16 @@
-//! The back office: services, FAQs and tags as the receptionist uses them. Everyone signed
-//! in reads them; admins edit them, and each saved change applies to the next customer
-//! message.
+//! The back office: services, staff, hours and closures, FAQs and tags as the receptionist
+//! uses them. Everyone signed in reads them; admins edit them, and each saved change applies
+//! to the next customer message.
 
+mod hours;
+mod schedule;
 mod server;
+mod staff;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+pub use schedule::*;
 pub use server::*;
 
 use crate::components::confirm::ConfirmBar;
@@ -14,7 +18,9 @@ use crate::components::error::{ActionError, ErrorMessage};
 use crate::components::form::{after_success, FormButtons};
 use crate::components::frame::{load_session_info, AppFrame};
 use crate::model::access::may;
-use crate::model::{format_money, price_input, BackOffice, Faq, ServiceEntry, ServiceForm, StaffMember, TagEntry};
+use crate::model::{
+    format_money, price_input, BackOffice, Faq, Schedule, ServiceEntry, ServiceForm, StaffMember, TagEntry,
+};
 
 /// Bumped after every saved change: the page reads the back office again.
 type Saved = RwSignal<u32>;
@@ -48,6 +54,7 @@ pub fn BackOfficePage() -> impl IntoView {
     let saved: Saved = RwSignal::new(0);
     let session = Resource::new(|| (), |_| load_session_info());
     let data = Resource::new(move || saved.get(), |_| load_backoffice());
+    let schedule = Resource::new(move || saved.get(), |_| load_schedule());
     view! {
         <Title text="Back office · Frontdesk"/>
         <AppFrame>
@@ -58,9 +65,9 @@ pub fn BackOfficePage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let role = session.await.ok().map(|s| s.user.role);
                         let can_edit = role.is_some_and(may::<SaveService>);
-                        match data.await {
-                            Ok(office) => view! { <Sections office can_edit saved/> }.into_any(),
-                            Err(e) => view! { <ErrorMessage message=e.to_string()/> }.into_any(),
+                        match (data.await, schedule.await) {
+                            (Ok(office), Ok(schedule)) => view! { <Sections office schedule can_edit saved/> }.into_any(),
+                            (Err(e), _) | (_, Err(e)) => view! { <ErrorMessage message=e.to_string()/> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -71,7 +78,7 @@ pub fn BackOfficePage() -> impl IntoView {
 }
 
 #[component]
-fn Sections(office: BackOffice, can_edit: bool, saved: Saved) -> impl IntoView {
+fn Sections(office: BackOffice, schedule: Schedule, can_edit: bool, saved: Saved) -> impl IntoView {
     let BackOffice {
         currency,
         services,
@@ -79,14 +86,19 @@ fn Sections(office: BackOffice, can_edit: bool, saved: Saved) -> impl IntoView {
         faqs,
         tags,
     } = office;
+    let today = schedule.today;
     view! {
         {(!can_edit).then(|| view! { <p class="notice">"Only an admin can change these; you can read them."</p> })}
         <nav class="subnav" aria-label="Back office">
             <a href="#services">"Services"</a>
+            <a href="#staff">"Staff"</a>
+            <a href="#hours">"Hours & closures"</a>
             <a href="#faqs">"FAQs"</a>
             <a href="#tags">"Tags"</a>
         </nav>
         <Services services staff currency can_edit saved/>
+        <staff::Staff staff=schedule.staff services=schedule.services today can_edit saved/>
+        <hours::Hours hours=schedule.hours closures=schedule.closures today can_edit saved/>
         <Faqs faqs can_edit saved/>
         <Tags tags can_edit saved/>
     }

@@ -622,6 +622,7 @@ fn reason(
         Unavailable::Past => return None, // said before the search
         Unavailable::Closure(why) => sentences::closed_for(lang, search.from, &why),
         Unavailable::ClosedWeekday => sentences::closed_on_weekday(lang, search.from),
+        Unavailable::StaffAway => sentences::staff_away(lang, search.from),
         Unavailable::OutsideHours if search.near.is_some() => return None,
         Unavailable::OutsideHours => sentences::outside_hours(lang, knowledge, search.from),
         Unavailable::FullyBooked if search.near.is_some() => return None,

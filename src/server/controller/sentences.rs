@@ -227,6 +227,11 @@ pub fn closed_on_weekday(lang: &Lang, date: NaiveDate) -> String {
     i18n::text(lang, "closed-on-weekday", &[("day", day.into())])
 }
 
+/// Open that day, but nobody who does the service is in (time off, not their day).
+pub fn staff_away(lang: &Lang, date: NaiveDate) -> String {
+    i18n::text(lang, "staff-away", &[("day", i18n::day(lang, date).into())])
+}
+
 /// The hours of that day, when the time asked for is outside them.
 pub fn outside_hours(lang: &Lang, knowledge: &KnowledgeSnapshot, date: NaiveDate) -> String {
     let weekday = date.weekday().num_days_from_monday() as usize;

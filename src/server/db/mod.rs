@@ -17,6 +17,7 @@ pub mod imports;
 pub mod jobs;
 pub mod knowledge;
 pub mod privacy;
+pub mod schedule;
 pub mod tags;
 pub mod templates;
 pub mod tokens;
