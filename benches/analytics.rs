@@ -151,7 +151,8 @@ fn main() {
 /// Runs one seeding statement; `$1` in it is now (ms), `$2` how many rows.
 async fn exec(db: &Db, sql: &str, now: i64, n: i64) {
     let mut query = sqlx::query(sql);
-    if sql.contains("$1") {
+    // Parameters are numbered: `$2` needs `$1` bound before it, used or not.
+    if sql.contains("$1") || sql.contains("$2") {
         query = query.bind(now);
     }
     if sql.contains("$2") {

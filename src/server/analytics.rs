@@ -158,20 +158,30 @@ pub async fn roi(
 ) -> Result<RoiReport, DbError> {
     let days = LocalDays::new(tz, range);
     let attended_by = (now - settings.attended_after).timestamp_millis();
+    let recovery = settings.recovery.num_milliseconds();
+    // The five statements read different tables (or parts of one): each on its own
+    // connection, at once.
+    let (conversations, delays, tokens, bookings, campaigns) = tokio::try_join!(
+        store::conversations(db, &days),
+        store::reply_delays(db, &days),
+        store::tokens(db, &days),
+        store::bookings(db, &days, attended_by, recovery),
+        store::campaigns(db, &days, attended_by),
+    )?;
     let mut tallies: BTreeMap<i64, Tally> = BTreeMap::new();
     fn on(tallies: &mut BTreeMap<i64, Tally>, day: i64) -> &mut Tally {
         tallies.entry(day).or_default()
     }
-    for row in store::conversations(db, &days).await? {
+    for row in conversations {
         let tally = on(&mut tallies, row.day);
         tally.conversations += row.total;
         tally.bot_only += row.bot_only;
         tally.handed_over += row.handed_over;
     }
-    for row in store::reply_delays(db, &days).await? {
+    for row in delays {
         *on(&mut tallies, row.day).reply_seconds.entry(row.seconds).or_default() += row.messages;
     }
-    for row in store::tokens(db, &days).await? {
+    for row in tokens {
         let tally = on(&mut tallies, row.day);
         let prices = settings.token_prices(row.ai_model.as_deref());
         tally.ai_cost += i128::from(row.prompt_tokens) * i128::from(prices.input)
@@ -181,8 +191,7 @@ pub async fn roi(
         tally.costs.output_tokens += row.output_tokens;
         tally.costs.thinking_tokens += row.thinking_tokens;
     }
-    let recovery = settings.recovery.num_milliseconds();
-    for row in store::bookings(db, &days, attended_by, recovery).await? {
+    for row in bookings {
         let figures = BookingFigures {
             count: row.count,
             booked_cents: row.booked_cents,
@@ -199,7 +208,7 @@ pub async fn roi(
             _ => add_bookings(&mut tally.campaigns.attributed, &figures),
         }
     }
-    for row in store::campaigns(db, &days, attended_by).await? {
+    for row in campaigns {
         let tally = on(&mut tallies, row.day);
         let funnel = &mut tally.campaigns;
         funnel.sent += row.sent;

@@ -186,11 +186,15 @@ pub async fn campaigns(
     let at = "COALESCE(r.sent_at, r.scheduled_at)";
     let sent = "r.status IN ('sent', 'delivered', 'read', 'replied')";
     let delivered = "r.status IN ('delivered', 'read', 'replied')";
-    let booked = "EXISTS (SELECT 1 FROM appointments a WHERE a.contact_id = r.contact_id \
-        AND a.campaign_id = r.campaign_id AND a.source = 'campaign' AND a.status <> 'cancelled')";
-    let attended = "EXISTS (SELECT 1 FROM appointments a WHERE a.contact_id = r.contact_id \
-        AND a.campaign_id = r.campaign_id AND a.source = 'campaign' \
-        AND (a.status = 'completed' OR (a.status = 'booked' AND a.ends_at <= $3)))";
+    // Each recipient's bookings attributed to the campaign that messaged them, read once for
+    // all recipients (a lookup per recipient was most of the statement's time).
+    let attributed = "(SELECT campaign_id, contact_id, \
+          MAX(CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END) AS booked, \
+          MAX(CASE WHEN status = 'completed' OR (status = 'booked' AND ends_at <= $3) THEN 1 ELSE 0 END) AS attended \
+        FROM appointments WHERE source = 'campaign' AND campaign_id IS NOT NULL \
+        GROUP BY campaign_id, contact_id)";
+    let booked = "ab.booked = 1";
+    let attended = "ab.attended = 1";
     let booked_within = format!(
         "EXISTS (SELECT 1 FROM appointments a WHERE a.contact_id = r.contact_id AND a.status <> 'cancelled' \
          AND a.created_at >= {at} AND a.created_at < {at} + CAST(c.attribution_days AS BIGINT) * 86400000)"
@@ -204,6 +208,7 @@ pub async fn campaigns(
            {marketing_n} AS marketing_templates, {utility_n} AS utility_templates \
          FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id \
            LEFT JOIN message_templates t ON t.id = c.template_id \
+           LEFT JOIN {attributed} ab ON ab.campaign_id = r.campaign_id AND ab.contact_id = r.contact_id \
          WHERE {at} >= $1 AND {at} < $2 \
            AND r.status IN ('sent', 'delivered', 'read', 'replied', 'held_out') \
          GROUP BY 1",
