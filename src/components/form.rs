@@ -33,3 +33,35 @@ where
         }
     });
 }
+
+/// A back-office list as a table: its column headings, then `rows`; with a last, unnamed
+/// column for each row's buttons when the reader may edit; `empty` instead when there are
+/// no rows.
+#[component]
+pub fn ListTable(
+    headings: &'static [&'static str],
+    /// Said instead of the table when there are no rows.
+    empty: &'static str,
+    is_empty: bool,
+    can_edit: bool,
+    rows: AnyView,
+) -> impl IntoView {
+    if is_empty {
+        return view! { <p class="muted">{empty}</p> }.into_any();
+    }
+    let headings = headings.iter().map(|h| view! { <th>{*h}</th> }).collect_view();
+    view! {
+        <div class="table-scroll">
+            <table>
+                <thead>
+                    <tr>
+                        {headings}
+                        {can_edit.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -15,7 +15,7 @@ pub use server::*;
 
 use crate::components::confirm::ConfirmBar;
 use crate::components::error::{ActionError, ErrorMessage};
-use crate::components::form::{after_success, FormButtons};
+use crate::components::form::{after_success, FormButtons, ListTable};
 use crate::components::frame::{load_session_info, AppFrame};
 use crate::model::access::may;
 use crate::model::{
@@ -178,24 +178,7 @@ fn Services(
             <h2 id="services-title">"Services"</h2>
             {confirm_delete(asking, delete, "Customers can no longer book it, and it cannot be undone.")}
             <ActionError action=delete/>
-            {if empty {
-                view! { <p class="muted">"No services yet."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="table-scroll">
-                        <table>
-                            <thead>
-                                <tr>
-                                    <th>"Service"</th><th>"Duration"</th><th>"Price"</th><th>"Staff"</th>
-                                    {can_edit.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}
-                                </tr>
-                            </thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                }
-                .into_any()
-            }}
+            <ListTable headings=&["Service", "Duration", "Price", "Staff"] empty="No services yet." is_empty=empty can_edit rows=rows.into_any()/>
             {can_edit.then(|| view! {
                 {move || {
                     let entry = editing.get();
@@ -416,19 +399,7 @@ fn Tags(tags: Vec<TagEntry>, can_edit: bool, saved: Saved) -> impl IntoView {
             <p class="muted small">"Staff put them on contacts in the inbox; campaigns choose their audience by them."</p>
             {can_edit.then(|| confirm_delete(asking, delete, "It is taken off every contact that has it."))}
             <ActionError action=delete/>
-            {if empty {
-                view! { <p class="muted">"No tags yet."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="table-scroll">
-                        <table>
-                            <thead><tr><th>"Tag"</th><th>"Used by"</th>{can_edit.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}</tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                }
-                .into_any()
-            }}
+            <ListTable headings=&["Tag", "Used by"] empty="No tags yet." is_empty=empty can_edit rows=rows.into_any()/>
             {can_edit.then(|| view! {
                 {move || view! { <TagEditor tag=editing.get() editing saved/> }}
                 {(all.with_value(Vec::len) > 1).then(|| view! { <MergeTags tags=all.get_value() saved/> })}

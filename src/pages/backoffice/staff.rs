@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::hours::{day_span, period_forms, period_rows, DaysEditor, WeekEditor};
 use super::{add_time_off, confirm_delete, delete_staff, delete_time_off, save_staff, Asking, Saved};
 use crate::components::error::ActionError;
-use crate::components::form::{after_success, FormButtons};
+use crate::components::form::{after_success, FormButtons, ListTable};
 use crate::model::{DaysForm, StaffEntry, StaffForm, WEEKDAYS};
 
 #[component]
@@ -74,24 +74,7 @@ pub fn Staff(
             <p class="muted small">"Who customers can book, for what, and when. Someone without hours of their own works whenever the business is open."</p>
             {confirm_delete(asking, delete, "Their services, hours and time off go with them; it cannot be undone.")}
             <ActionError action=delete/>
-            {if empty {
-                view! { <p class="muted">"No staff yet."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="table-scroll">
-                        <table>
-                            <thead>
-                                <tr>
-                                    <th>"Name"</th><th>"Services"</th><th>"Works"</th><th>"Time off"</th>
-                                    {can_edit.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}
-                                </tr>
-                            </thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
-                }
-                .into_any()
-            }}
+            <ListTable headings=&["Name", "Services", "Works", "Time off"] empty="No staff yet." is_empty=empty can_edit rows=rows.into_any()/>
             {can_edit.then(|| view! {
                 {move || away.get().map(|entry| view! { <TimeOff entry today away saved/> })}
                 {move || {
