@@ -740,7 +740,7 @@ fn sample_call(path: &str, conversation: i64, contact: i64) -> Call {
         })),
         "/api/backoffice/staff/time-off/delete" => Call::Form(vec![("time_off_id", text("0"))]),
         "/api/backoffice/hours/save" => Call::Json(serde_json::json!({
-            "periods": [{ "weekday": 0, "starts": "ab", "ends": "25:00" }],
+            "periods": [{ "weekday": 0, "starts": "ab", "ends": "25:00" }], "keep_booked": false,
         })),
         "/api/backoffice/closure/add" => Call::Json(serde_json::json!({
             "form": { "starts_on": "not a date", "ends_on": "", "reason": "Access" }, "keep_booked": false,

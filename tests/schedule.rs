@@ -71,7 +71,8 @@ struct Salon {
 async fn salon(db: &Db) -> Salon {
     let cache = KnowledgeCache::default();
     let service_id = knowledge::insert_service(db, "Cut", "", 30, 2000, "").await.unwrap();
-    schedule::save_business_hours(db, &cache, &[period(0, "09:00", "18:00"), period(1, "09:00", "18:00")])
+    let week = [period(0, "09:00", "18:00"), period(1, "09:00", "18:00")];
+    schedule::save_business_hours(db, &cache, TZ, &week, false, Utc::now())
         .await
         .unwrap();
     let staff = |name: &str, hours: Vec<PeriodForm>| StaffForm {
@@ -327,13 +328,17 @@ async fn bad_input_is_refused_and_nothing_is_saved(db: &Db) {
     };
     invalid(schedule::save_staff(db, &salon.cache, &ghost).await);
 
-    let hours = invalid(schedule::save_business_hours(db, &salon.cache, &[period(0, "ab", "18:00")]).await);
+    let bad_week = [period(0, "ab", "18:00")];
+    let hours = invalid(schedule::save_business_hours(db, &salon.cache, TZ, &bad_week, false, Utc::now()).await);
     assert_eq!(hours, "Monday: “ab” is not a time; write it as 14:30.");
     invalid(
         schedule::save_business_hours(
             db,
             &salon.cache,
+            TZ,
             &[period(1, "09:00", "14:00"), period(1, "13:00", "18:00")],
+            false,
+            Utc::now(),
         )
         .await,
     );
@@ -448,6 +453,43 @@ async fn days_over_booked_appointments_wait_for_keep_booked(db: &Db) {
     let office = schedule::load(db, TZ, Utc::now()).await.unwrap();
     assert_eq!(office.closures.len(), 1);
     assert_eq!(office.staff.iter().map(|e| e.time_off.len()).sum::<usize>(), 2);
+
+    // Mondays from 11:00 would leave Ana's 10:00 appointment outside the hours: listed, not
+    // saved; Mondays 10:00–18:00 keep it inside and save at once.
+    let later = [period(0, "11:00", "18:00"), period(1, "09:00", "18:00")];
+    let outcome = schedule::save_business_hours(db, &salon.cache, TZ, &later, false, Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, DaysOutcome::BookedInside { appointments } if appointments.len() == 1
+            && appointments[0].appointment_id == appointment),
+        "{outcome:?}"
+    );
+    let monday_opens =
+        |office: &frontdesk::model::Schedule| office.hours.iter().find(|h| h.weekday == 0).map(|h| h.opens_minute);
+    assert_eq!(
+        monday_opens(&schedule::load(db, TZ, Utc::now()).await.unwrap()),
+        Some(9 * 60)
+    );
+    let fits = [period(0, "10:00", "18:00"), period(1, "09:00", "18:00")];
+    let outcome = schedule::save_business_hours(db, &salon.cache, TZ, &fits, false, Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(outcome, DaysOutcome::Saved { .. }), "{outcome:?}");
+    assert_eq!(
+        monday_opens(&schedule::load(db, TZ, Utc::now()).await.unwrap()),
+        Some(10 * 60)
+    );
+    let kept = schedule::save_business_hours(db, &salon.cache, TZ, &later, true, Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(kept, DaysOutcome::Saved { .. }), "{kept:?}");
+    assert_eq!(
+        monday_opens(&schedule::load(db, TZ, Utc::now()).await.unwrap()),
+        Some(11 * 60)
+    );
+    let appointments = knowledge::appointments_for_contact(db, contact).await.unwrap();
+    assert_eq!(appointments[0].status, AppointmentStatus::Booked);
 }
 
 async fn a_staff_member_with_future_bookings_is_not_deleted(db: &Db) {

@@ -174,8 +174,10 @@ impl DaysForm {
     }
 }
 
-/// What saving a closure or time off came to: saved, or not saved because booked
-/// appointments fall on those days (the form then asks whether to keep them and save anyway).
+/// What saving a closure, time off or the weekly hours came to: saved (with the new row's
+/// id; 0 for the weekly hours, which are many rows), or not saved because booked
+/// appointments fall on those days or outside those hours (the form then asks whether to
+/// keep them and save anyway).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DaysOutcome {
     Saved { id: i64 },

@@ -1,10 +1,10 @@
 //! The back office's edits of who works when: staff members (services and weekly hours),
 //! their time off, the business's weekly hours and its closures. As with services, each edit
 //! is checked whole first, written in one transaction, and the receptionist's knowledge is
-//! reloaded after it. Days that would close over booked appointments are not saved until
-//! the owner says to keep those appointments booked.
+//! reloaded after it. Days or hours that would close over booked appointments are not saved
+//! until the owner says to keep those appointments booked.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 
 use super::backoffice::EditError;
@@ -12,7 +12,8 @@ use super::booking::{at_local, KnowledgeCache};
 use super::db::schedule::{self, BookedRow};
 use super::db::{knowledge, Db, DbError};
 use crate::model::{
-    format_wa_id, validate_week, BookedInside, DaysForm, DaysOutcome, PeriodForm, Schedule, StaffEntry, StaffForm,
+    format_wa_id, validate_week, BookedInside, DaysForm, DaysOutcome, Period, PeriodForm, Schedule, StaffEntry,
+    StaffForm,
 };
 
 /// Everything the Staff and "Hours & closures" sections show.
@@ -119,12 +120,57 @@ pub async fn delete_staff(db: &Db, cache: &KnowledgeCache, id: i64, now: DateTim
 }
 
 /// Makes `periods` the business's weekly hours (all of them: a weekday left out is closed).
-pub async fn save_business_hours(db: &Db, cache: &KnowledgeCache, periods: &[PeriodForm]) -> Result<(), EditError> {
+/// When booked appointments from `now` on would fall outside them and `keep_booked` is
+/// false, nothing is saved and they are listed; with `keep_booked`, the hours are saved and
+/// they stay booked.
+pub async fn save_business_hours(
+    db: &Db,
+    cache: &KnowledgeCache,
+    tz: Tz,
+    periods: &[PeriodForm],
+    keep_booked: bool,
+    now: DateTime<Utc>,
+) -> Result<DaysOutcome, EditError> {
     let hours = validate_week(periods).map_err(EditError::Invalid)?;
-    db.transaction(move |tx| Box::pin(async move { schedule::replace_business_hours(&mut *tx, &hours).await }))
+    let outcome = db
+        .transaction(move |tx| {
+            Box::pin(async move {
+                if !keep_booked {
+                    let booked = schedule::booked_between(&mut *tx, now, DateTime::<Utc>::MAX_UTC, None).await?;
+                    let outside: Vec<BookedInside> = booked
+                        .iter()
+                        .filter(|row| !within_hours(&hours, tz, row))
+                        .map(|row| booked_inside(tz, row))
+                        .collect();
+                    if !outside.is_empty() {
+                        return Ok(DaysOutcome::BookedInside { appointments: outside });
+                    }
+                }
+                schedule::replace_business_hours(&mut *tx, &hours).await?;
+                Ok::<_, DbError>(DaysOutcome::Saved { id: 0 })
+            })
+        })
         .await?;
-    cache.invalidate().await;
-    Ok(())
+    if matches!(outcome, DaysOutcome::Saved { .. }) {
+        cache.invalidate().await;
+    }
+    Ok(outcome)
+}
+
+/// Whether a booked appointment lies inside one of the weekly `hours` of its local day.
+fn within_hours(hours: &[Period], tz: Tz, row: &BookedRow) -> bool {
+    let (starts, ends) = (row.starts_at().with_timezone(&tz), row.ends_at().with_timezone(&tz));
+    let weekday = i64::from(starts.weekday().num_days_from_monday());
+    let minute = |t: chrono::DateTime<Tz>| i64::from(t.hour() * 60 + t.minute());
+    // One that runs past midnight ends at the end of its first day, as far as hours go.
+    let end = if ends.date_naive() == starts.date_naive() {
+        minute(ends)
+    } else {
+        24 * 60
+    };
+    hours
+        .iter()
+        .any(|p| p.weekday == weekday && p.starts_minute <= minute(starts) && end <= p.ends_minute)
 }
 
 /// Days that close the whole business (`staff_id` empty) or keep one staff member away.

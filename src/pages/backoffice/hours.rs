@@ -71,20 +71,26 @@ fn periods_of_day(periods: &[Period], weekday: i64) -> String {
 #[component]
 fn HoursEditor(periods: Vec<Period>, saved: Saved) -> impl IntoView {
     let rows = period_rows(&periods);
-    let save = Action::new(|periods: &Vec<PeriodForm>| save_business_hours(periods.clone()));
+    let save = Action::new(|(periods, keep_booked): &(Vec<PeriodForm>, bool)| {
+        save_business_hours(periods.clone(), *keep_booked)
+    });
     let pending = save.pending();
-    after_success(save, move || saved.update(|n| *n += 1));
+    let conflict = conflict_of(save, saved);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(period_forms(rows));
+        save.dispatch((period_forms(rows), false));
     };
+    let keep = Callback::new(move |()| {
+        save.dispatch((period_forms(rows), true));
+    });
     view! {
         <form class="editor" on:submit=on_submit aria-label="Weekly hours">
             <h3>"Weekly hours"</h3>
             <p class="muted small">"A day without periods is closed."</p>
             <WeekEditor rows starts="Opens" ends="Closes"/>
             <ActionError action=save/>
-            <FormButtons pending label="Save hours" busy="Saving…"/>
+            <BookedConflict conflict pending lead="outside the new hours" anyway_label="Save anyway — keep these appointments booked" anyway=keep/>
+            {move || conflict.with(Option::is_none).then(|| view! { <FormButtons pending label="Save hours" busy="Saving…"/> })}
         </form>
     }
     .into_any()
@@ -246,16 +252,8 @@ pub(super) fn DaysEditor(
     let starts_on = RwSignal::new(today.to_string());
     let ends_on = RwSignal::new(String::new());
     let why = RwSignal::new(String::new());
-    let conflict: RwSignal<Option<Vec<BookedInside>>> = RwSignal::new(None);
     let pending = action.pending();
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(DaysOutcome::Saved { .. })) => {
-            conflict.set(None);
-            saved.update(|n| *n += 1);
-        }
-        Some(Ok(DaysOutcome::BookedInside { appointments })) => conflict.set(Some(appointments)),
-        _ => {}
-    });
+    let conflict = conflict_of(action, saved);
     let form = move || DaysForm {
         starts_on: starts_on.get_untracked(),
         ends_on: ends_on.get_untracked(),
@@ -266,29 +264,9 @@ pub(super) fn DaysEditor(
         action.dispatch((form(), false));
     };
     let min = today.to_string();
-    let booked = move || {
-        conflict.get().map(|appointments| {
-            let count = match appointments.len() {
-                1 => "1 booked appointment falls on these days:".to_string(),
-                n => format!("{n} booked appointments fall on these days:"),
-            };
-            let items = appointments
-                .into_iter()
-                .map(|a| view! { <li>{format!("{} — {} with {}, for {}", a.when, a.service, a.staff, a.customer)}</li> })
-                .collect_view();
-            view! {
-                <div class="conflict" role="group" aria-label="Booked appointments on these days">
-                    <p><strong>{count}</strong></p>
-                    <ul>{items}</ul>
-                    <p class="muted small">"Saving anyway keeps them booked: contact those customers to move them."</p>
-                    <div class="buttons">
-                        <button type="button" class="danger" disabled=move || pending.get() on:click=move |_| { action.dispatch((form(), true)); }>{anyway}</button>
-                        <button type="button" on:click=move |_| conflict.set(None)>"Back"</button>
-                    </div>
-                </div>
-            }
-        })
-    };
+    let keep = Callback::new(move |()| {
+        action.dispatch((form(), true));
+    });
     view! {
         <form class="editor" on:submit=on_submit aria-label=title>
             <h4>{title}</h4>
@@ -298,10 +276,63 @@ pub(super) fn DaysEditor(
                 <label>{reason}<input type="text" maxlength="120" prop:value=why on:input=move |ev| why.set(event_target_value(&ev))/></label>
             </div>
             <ActionError action/>
-            {booked}
+            <BookedConflict conflict pending lead="on these days" anyway_label=anyway anyway=keep/>
             // While the booked appointments are listed, their own two buttons are the choice.
             {move || conflict.with(Option::is_none).then(|| view! { <FormButtons pending label=submit busy="Saving…"/> })}
         </form>
     }
     .into_any()
+}
+
+/// The booked appointments an action's last run listed instead of saving (none once it
+/// saves, which also bumps `saved`).
+fn conflict_of<I>(action: Action<I, Result<DaysOutcome, AppError>>, saved: Saved) -> RwSignal<Option<Vec<BookedInside>>>
+where
+    I: Send + Sync + 'static,
+{
+    let conflict = RwSignal::new(None);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(DaysOutcome::Saved { .. })) => {
+            conflict.set(None);
+            saved.update(|n| *n += 1);
+        }
+        Some(Ok(DaysOutcome::BookedInside { appointments })) => conflict.set(Some(appointments)),
+        _ => {}
+    });
+    conflict
+}
+
+/// The booked appointments a change would leave `lead` ("on these days"), with the choice
+/// to save anyway (they stay booked) or go back.
+#[component]
+fn BookedConflict(
+    conflict: RwSignal<Option<Vec<BookedInside>>>,
+    #[prop(into)] pending: Signal<bool>,
+    lead: &'static str,
+    anyway_label: &'static str,
+    anyway: Callback<()>,
+) -> impl IntoView {
+    move || {
+        conflict.get().map(|appointments| {
+            let count = match appointments.len() {
+                1 => format!("1 booked appointment falls {lead}:"),
+                n => format!("{n} booked appointments fall {lead}:"),
+            };
+            let items = appointments
+                .into_iter()
+                .map(|a| view! { <li>{format!("{} — {} with {}, for {}", a.when, a.service, a.staff, a.customer)}</li> })
+                .collect_view();
+            view! {
+                <div class="conflict" role="group" aria-label=format!("Booked appointments {lead}")>
+                    <p><strong>{count}</strong></p>
+                    <ul>{items}</ul>
+                    <p class="muted small">"Saving anyway keeps them booked: contact those customers to move them."</p>
+                    <div class="buttons">
+                        <button type="button" class="danger" disabled=move || pending.get() on:click=move |_| anyway.run(())>{anyway_label}</button>
+                        <button type="button" on:click=move |_| conflict.set(None)>"Back"</button>
+                    </div>
+                </div>
+            }
+        })
+    }
 }

@@ -62,12 +62,17 @@ pub async fn delete_time_off(time_off_id: i64) -> Result<(), AppError> {
     .await
 }
 
-/// Replaces the business's weekly hours with `periods` (a weekday without any is closed).
+/// Replaces the business's weekly hours with `periods` (a weekday without any is closed);
+/// with booked appointments outside the new hours, saves only when `keep_booked`.
 #[server(endpoint = "backoffice/hours/save", input = Json)]
-pub async fn save_business_hours(periods: Vec<PeriodForm>) -> Result<(), AppError> {
+pub async fn save_business_hours(periods: Vec<PeriodForm>, keep_booked: bool) -> Result<DaysOutcome, AppError> {
     crate::server::error::respond(async move {
         let state = crate::server::session::app_state()?;
-        Ok(crate::server::schedule::save_business_hours(&state.db, &state.knowledge, &periods).await?)
+        let (tz, now) = (state.settings.business.timezone, chrono::Utc::now());
+        Ok(
+            crate::server::schedule::save_business_hours(&state.db, &state.knowledge, tz, &periods, keep_booked, now)
+                .await?,
+        )
     })
     .await
 }

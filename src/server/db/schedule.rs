@@ -219,6 +219,7 @@ pub async fn delete_closure(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
 pub struct BookedRow {
     pub id: i64,
     pub starts_at: i64,
+    pub ends_at: i64,
     pub service: String,
     pub staff: String,
     pub customer_name: Option<String>,
@@ -228,6 +229,10 @@ pub struct BookedRow {
 impl BookedRow {
     pub fn starts_at(&self) -> DateTime<Utc> {
         from_ms(self.starts_at)
+    }
+
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        from_ms(self.ends_at)
     }
 }
 
@@ -239,7 +244,7 @@ pub async fn booked_between(
     staff_id: Option<i64>,
 ) -> DbResult<Vec<BookedRow>> {
     Ok(sqlx::query_as(
-        "SELECT a.id, a.starts_at, sv.name AS service, st.name AS staff, COALESCE(c.name, c.profile_name) AS customer_name, c.wa_id \
+        "SELECT a.id, a.starts_at, a.ends_at, sv.name AS service, st.name AS staff, COALESCE(c.name, c.profile_name) AS customer_name, c.wa_id \
          FROM appointments a JOIN services sv ON sv.id = a.service_id JOIN staff st ON st.id = a.staff_id \
          JOIN contacts c ON c.id = a.contact_id \
          WHERE a.status = 'booked' AND a.starts_at >= $1 AND a.starts_at < $2 AND ($3 = 0 OR a.staff_id = $3) \
