@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { hydrated, newNumber, nextFriday, signIn } from "./support";
+import { hydrated, newNumber, nextFriday, openLiveInbox, signIn } from "./support";
 
 /** The "Attended revenue from the bot" card of the last 30 days, in cents. */
 async function attendedRevenue(page: Page): Promise<number> {
@@ -23,6 +23,13 @@ test("marking an attended appointment a no-show takes its price out of the bot's
   // Sara's haircut, booked by the bot eight days ago (demo data), 55.00 EUR, attended.
   await page.goto("/appointments");
   const zone = (await page.getByText(/^Times are in /).textContent())!.replace("Times are in ", "").replace(/\.$/, "");
+  // Sara's conversation is open in another tab: its contact panel follows the change live.
+  const inbox = await page.context().newPage();
+  await openLiveInbox(inbox);
+  await inbox.getByRole("region", { name: "Conversations" }).getByRole("link", { name: /Sara López/ }).click();
+  const panel = inbox.getByRole("list", { name: "Appointments" });
+  await expect(panel).toContainText("attended");
+
   await page.goto(`/appointments?day=${localDay(zone, 8)}`);
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", hydrated);
   const noShow = page.getByRole("button", { name: /^No-show: Sara López/ });
@@ -31,6 +38,8 @@ test("marking an attended appointment a no-show takes its price out of the bot's
   await noShow.click();
   await expect(noShow).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByRole("listitem").filter({ hasText: "Sara López" })).toContainText("no-show");
+  await expect(panel).toContainText("no-show");
+  await inbox.close();
 
   expect(await attendedRevenue(page)).toBe(before - 5500);
   // The figures explain themselves, and the charts read as tables too.

@@ -8,7 +8,9 @@ use super::privacy::PrivacyActions;
 use super::server::save_contact;
 use super::synced::LiveResource;
 use crate::components::error::ActionError;
-use crate::model::{format_wa_id, AppError, ConsentSource, ConversationDetail, LanguageChoice, Role, SessionInfo};
+use crate::model::{
+    format_wa_id, status_label, AppError, ConsentSource, ConversationDetail, LanguageChoice, Role, SessionInfo,
+};
 
 /// A contact being edited in the side panel.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -139,7 +141,7 @@ fn ContactView(detail: ConversationDetail, editing: RwSignal<Option<ContactDraft
                     {detail.appointments.into_iter().map(|a| view! {
                         <li>
                             <strong>{a.service_name}</strong>" with "{a.staff_name}
-                            <div class="muted small">{format!("{} · {}", clock.format(a.starts_at), a.status.as_str().replace('_', " "))}</div>
+                            <div class="muted small">{format!("{} · {}", clock.format(a.starts_at), status_label(a.status))}</div>
                         </li>
                     }).collect_view()}
                 </ul>
