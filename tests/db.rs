@@ -594,6 +594,8 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
     .await
     .unwrap();
     assert_eq!(added, 3, "a second job with the same key is not added");
+    assert_eq!(jobs::oldest_due(db, t(-1)).await.unwrap(), None, "nothing due yet");
+    assert_eq!(jobs::oldest_due(db, t(1)).await.unwrap(), Some(t(0)));
     let names = |claimed: &[jobs::Job]| {
         claimed
             .iter()
@@ -612,6 +614,7 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
         "a claimed job is not claimed twice"
     );
     jobs::complete(db, &[claimed[1].id], t(1)).await.unwrap();
+    assert_eq!(jobs::oldest_due(db, t(1)).await.unwrap(), Some(t(0)), "b still waits");
 
     // a's worker died: once its lock expires, a is taken up again, still before b.
     let again = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
@@ -638,5 +641,6 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
         jobs::counts(db).await.unwrap(),
         vec![("done".to_string(), 2), ("failed".to_string(), 1)]
     );
+    assert_eq!(jobs::oldest_due(db, t(30)).await.unwrap(), None, "nothing waits");
     assert_eq!(jobs::due_count(db, t(30)).await.unwrap(), 0);
 }

@@ -42,6 +42,12 @@ async fn pages_and_server_functions_need_a_session() {
 
     let health = app.client.get(app.url("/api/health")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    assert!(
+        health["queue_lag_seconds"].as_f64().is_some_and(|lag| lag >= 0.0),
+        "{health}"
+    );
 
     let page = app.client.get(app.url("/inbox?c=1")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);

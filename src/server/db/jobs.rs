@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, FromRow};
 
-use super::{id_list, to_ms, Backend, DbExecutor, DbResult};
+use super::{from_ms, id_list, to_ms, Backend, DbExecutor, DbResult};
 
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Job {
@@ -196,6 +196,19 @@ pub async fn counts(mut db: impl DbExecutor) -> DbResult<Vec<(String, i64)>> {
             .fetch_all(&mut *db.reader().await?)
             .await?,
     )
+}
+
+/// When the longest-waiting work fell due: the earliest queued job due by `now`, or a
+/// running job whose lock ran out (its worker died); none when nothing waits.
+pub async fn oldest_due(mut db: impl DbExecutor, now: DateTime<Utc>) -> DbResult<Option<DateTime<Utc>>> {
+    let oldest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(due) FROM (SELECT MIN(run_at) AS due FROM jobs WHERE status = 'queued' AND run_at <= $1 \
+         UNION ALL SELECT MIN(locked_until) FROM jobs WHERE status = 'running' AND locked_until < $1) waiting",
+    )
+    .bind(to_ms(now))
+    .fetch_one(&mut *db.reader().await?)
+    .await?;
+    Ok(oldest.map(from_ms))
 }
 
 /// Jobs due now or running: work the queue still has to do before it is idle.

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::Routes;
+use crate::server::db::jobs;
 use crate::server::state::AppState;
 
 pub fn router() -> Routes {
@@ -18,11 +19,15 @@ pub fn router() -> Routes {
 pub struct Health {
     /// `ok`, or `database unavailable`.
     status: &'static str,
+    /// How long the longest-waiting job (a customer message to answer, a follow-up, a
+    /// campaign send) has waited for a worker, in seconds: 0 when none waits. Absent when the
+    /// database does not answer. Work falling behind shows here first.
+    queue_lag_seconds: Option<f64>,
 }
 
 /// Health check
 ///
-/// 200 when the database answers.
+/// 200 when the database answers, with the job queue's lag.
 #[utoipa::path(
     get,
     path = "/api/health",
@@ -32,16 +37,27 @@ pub struct Health {
     )
 )]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
+    let now = chrono::Utc::now();
+    let oldest = match state.db.ping().await {
+        Ok(()) => jobs::oldest_due(&state.db, now).await,
+        Err(error) => Err(error),
+    };
+    match oldest {
+        Ok(oldest) => {
+            let lag = oldest.map_or(0.0, |due| (now - due).num_milliseconds().max(0) as f64 / 1000.0);
+            let health = Health {
+                status: "ok",
+                queue_lag_seconds: Some(lag),
+            };
+            (StatusCode::OK, Json(health))
+        }
         Err(error) => {
             tracing::warn!(%error, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "database unavailable",
-                }),
-            )
+            let health = Health {
+                status: "database unavailable",
+                queue_lag_seconds: None,
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, Json(health))
         }
     }
 }
