@@ -60,8 +60,10 @@ struct GraphState {
     failures: Mutex<VecDeque<(u16, i64)>>,
     /// Error answers (status, Graph error code) for every send to these recipients.
     failing_recipients: Mutex<HashMap<String, (u16, i64)>>,
-    /// Sends are held unanswered (and not recorded) while this is on.
+    /// Sends are held unanswered (and not recorded) while this is on,
     hang: AtomicBool,
+    /// or once this many sends are recorded (`usize::MAX`, the default: never).
+    hang_after: std::sync::atomic::AtomicUsize,
     /// The business account's templates, in Graph's format.
     templates: Mutex<Vec<Value>>,
     /// An error answer (status, Graph error code) for the next template list request.
@@ -77,7 +79,10 @@ pub struct FakeGraph {
 
 impl FakeGraph {
     pub async fn start() -> FakeGraph {
-        let state = Arc::new(GraphState::default());
+        let state = Arc::new(GraphState {
+            hang_after: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            ..GraphState::default()
+        });
         let router = Router::new()
             .route("/{version}/{phone_number_id}/messages", post(graph_send))
             .route("/{version}/{waba_id}/message_templates", get(graph_templates))
@@ -133,7 +138,16 @@ impl FakeGraph {
     /// Holds every send unanswered until `hang(false)`: a server killed meanwhile has not
     /// sent anything.
     pub fn hang(&self, on: bool) {
+        if !on {
+            self.state.hang_after.store(usize::MAX, Ordering::SeqCst);
+        }
         self.state.hang.store(on, Ordering::SeqCst);
+    }
+
+    /// Hangs, as [`FakeGraph::hang`], every send after the first `sends` recorded ones: a
+    /// crash then finds sends in WhatsApp's hands however fast the first ones went.
+    pub fn hang_after(&self, sends: usize) {
+        self.state.hang_after.store(sends, Ordering::SeqCst);
     }
 }
 
@@ -143,8 +157,11 @@ async fn graph_send(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if state.hang.load(Ordering::SeqCst) {
-        while state.hang.load(Ordering::SeqCst) {
+    let hanging = || {
+        state.hang.load(Ordering::SeqCst) || state.sent.lock().unwrap().len() >= state.hang_after.load(Ordering::SeqCst)
+    };
+    if hanging() {
+        while hanging() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         // Its sender is gone by now (killed): this one was never delivered.
