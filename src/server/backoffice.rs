@@ -97,7 +97,8 @@ pub async fn save_service(db: &Db, cache: &KnowledgeCache, form: &ServiceForm) -
 pub async fn delete_service(db: &Db, cache: &KnowledgeCache, id: i64, now: DateTime<Utc>) -> Result<(), EditError> {
     db.transaction(move |tx| {
         Box::pin(async move {
-            let (future, all) = backoffice::service_appointment_counts(&mut *tx, id, now).await?;
+            let (future, all) =
+                backoffice::appointment_counts(&mut *tx, backoffice::AppointmentsOf::Service(id), now).await?;
             if future > 0 {
                 let appointments = if future == 1 {
                     "1 future appointment is".to_string()

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use super::backoffice::EditError;
 use super::booking::{at_local, KnowledgeCache};
+use super::db::backoffice::{appointment_counts, AppointmentsOf};
 use super::db::schedule::{self, BookedRow};
 use super::db::{knowledge, Db, DbError};
 use crate::model::{
@@ -91,7 +92,7 @@ pub async fn save_staff(db: &Db, cache: &KnowledgeCache, form: &StaffForm) -> Re
 pub async fn delete_staff(db: &Db, cache: &KnowledgeCache, id: i64, now: DateTime<Utc>) -> Result<(), EditError> {
     db.transaction(move |tx| {
         Box::pin(async move {
-            let (future, all) = schedule::staff_appointment_counts(&mut *tx, id, now).await?;
+            let (future, all) = appointment_counts(&mut *tx, AppointmentsOf::Staff(id), now).await?;
             if future > 0 {
                 let appointments = if future == 1 {
                     "they have 1 future appointment booked".to_string()

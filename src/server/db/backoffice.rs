@@ -60,21 +60,33 @@ pub async fn set_service_staff(mut db: impl DbExecutor, service_id: i64, staff_i
     Ok(())
 }
 
-/// How many appointments of the service there are: (still booked and starting after `now`,
-/// all of them).
-pub async fn service_appointment_counts(
+/// Whose appointments to count: a service's or a staff member's.
+#[derive(Clone, Copy, Debug)]
+pub enum AppointmentsOf {
+    Service(i64),
+    Staff(i64),
+}
+
+/// How many appointments of the service or staff member there are: (still booked and
+/// starting after `now`, all of them).
+pub async fn appointment_counts(
     mut db: impl DbExecutor,
-    service_id: i64,
+    of: AppointmentsOf,
     now: DateTime<Utc>,
 ) -> DbResult<(i64, i64)> {
-    Ok(sqlx::query_as(
+    let (column, id) = match of {
+        AppointmentsOf::Service(id) => ("service_id", id),
+        AppointmentsOf::Staff(id) => ("staff_id", id),
+    };
+    let sql = format!(
         "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'booked' AND starts_at > $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COUNT(*) AS BIGINT) FROM appointments WHERE service_id = $1",
-    )
-    .bind(service_id)
-    .bind(to_ms(now))
-    .fetch_one(&mut *db.reader().await?)
-    .await?)
+         CAST(COUNT(*) AS BIGINT) FROM appointments WHERE {column} = $1"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .bind(to_ms(now))
+        .fetch_one(&mut *db.reader().await?)
+        .await?)
 }
 
 /// Deletes the service and who performs it; the caller has checked it has no appointments.

@@ -130,22 +130,6 @@ pub async fn set_staff_hours(mut db: impl DbExecutor, staff_id: i64, hours: &[Pe
     Ok(())
 }
 
-/// How many appointments the staff member has: (still booked and starting after `now`, all).
-pub async fn staff_appointment_counts(
-    mut db: impl DbExecutor,
-    staff_id: i64,
-    now: DateTime<Utc>,
-) -> DbResult<(i64, i64)> {
-    Ok(sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'booked' AND starts_at > $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-         CAST(COUNT(*) AS BIGINT) FROM appointments WHERE staff_id = $1",
-    )
-    .bind(staff_id)
-    .bind(to_ms(now))
-    .fetch_one(&mut *db.reader().await?)
-    .await?)
-}
-
 /// Deletes the staff member with their services, hours and time off.
 pub async fn delete_staff(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
     let done = sqlx::query("DELETE FROM staff WHERE id = $1")
