@@ -90,15 +90,8 @@ pub async fn appointment_counts(
 }
 
 /// Deletes the service and who performs it; the caller has checked it has no appointments.
-pub async fn delete_service(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
-    let done = sqlx::query("DELETE FROM services WHERE id = $1")
-        .bind(id)
-        .execute(&mut *db.writer().await?)
-        .await?;
-    match done.rows_affected() {
-        1 => Ok(()),
-        _ => Err(DbError::NotFound("service")),
-    }
+pub async fn delete_service(db: impl DbExecutor, id: i64) -> DbResult<()> {
+    super::delete_row(db, "services", id, "service").await
 }
 
 pub async fn update_faq(mut db: impl DbExecutor, id: i64, question: &str, answer: &str) -> DbResult<()> {
@@ -114,15 +107,8 @@ pub async fn update_faq(mut db: impl DbExecutor, id: i64, question: &str, answer
     }
 }
 
-pub async fn delete_faq(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
-    let done = sqlx::query("DELETE FROM faqs WHERE id = $1")
-        .bind(id)
-        .execute(&mut *db.writer().await?)
-        .await?;
-    match done.rows_affected() {
-        1 => Ok(()),
-        _ => Err(DbError::NotFound("FAQ")),
-    }
+pub async fn delete_faq(db: impl DbExecutor, id: i64) -> DbResult<()> {
+    super::delete_row(db, "faqs", id, "FAQ").await
 }
 
 /// Every tag with how many contacts carry it, by name.
@@ -205,13 +191,6 @@ pub async fn unfinished_campaign_audiences(mut db: impl DbExecutor) -> DbResult<
 }
 
 /// Deletes the tag; its contacts lose it with it (`contact_tags` cascades).
-pub async fn delete_tag(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
-    let done = sqlx::query("DELETE FROM tags WHERE id = $1")
-        .bind(id)
-        .execute(&mut *db.writer().await?)
-        .await?;
-    match done.rows_affected() {
-        1 => Ok(()),
-        _ => Err(DbError::NotFound("tag")),
-    }
+pub async fn delete_tag(db: impl DbExecutor, id: i64) -> DbResult<()> {
+    super::delete_row(db, "tags", id, "tag").await
 }

@@ -360,6 +360,19 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Deletes the row `id` of `table` (a table name written in our code, never input), or says
+/// `what` was not found.
+pub async fn delete_row(mut db: impl DbExecutor, table: &'static str, id: i64, what: &'static str) -> DbResult<()> {
+    let done = sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
+        .bind(id)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    match done.rows_affected() {
+        1 => Ok(()),
+        _ => Err(DbError::NotFound(what)),
+    }
+}
+
 pub fn to_ms(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()
 }

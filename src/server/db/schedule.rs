@@ -131,15 +131,8 @@ pub async fn set_staff_hours(mut db: impl DbExecutor, staff_id: i64, hours: &[Pe
 }
 
 /// Deletes the staff member with their services, hours and time off.
-pub async fn delete_staff(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
-    let done = sqlx::query("DELETE FROM staff WHERE id = $1")
-        .bind(id)
-        .execute(&mut *db.writer().await?)
-        .await?;
-    match done.rows_affected() {
-        1 => Ok(()),
-        _ => Err(DbError::NotFound("staff member")),
-    }
+pub async fn delete_staff(db: impl DbExecutor, id: i64) -> DbResult<()> {
+    super::delete_row(db, "staff", id, "staff member").await
 }
 
 pub async fn insert_time_off(
@@ -161,15 +154,8 @@ pub async fn insert_time_off(
     Ok(id)
 }
 
-pub async fn delete_time_off(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
-    let done = sqlx::query("DELETE FROM staff_time_off WHERE id = $1")
-        .bind(id)
-        .execute(&mut *db.writer().await?)
-        .await?;
-    match done.rows_affected() {
-        1 => Ok(()),
-        _ => Err(DbError::NotFound("time off")),
-    }
+pub async fn delete_time_off(db: impl DbExecutor, id: i64) -> DbResult<()> {
+    super::delete_row(db, "staff_time_off", id, "time off").await
 }
 
 /// Makes `hours` the business's weekly opening periods, and no others.
@@ -187,15 +173,8 @@ pub async fn replace_business_hours(mut db: impl DbExecutor, hours: &[Period]) -
     Ok(())
 }
 
-pub async fn delete_closure(mut db: impl DbExecutor, id: i64) -> DbResult<()> {
-    let done = sqlx::query("DELETE FROM closures WHERE id = $1")
-        .bind(id)
-        .execute(&mut *db.writer().await?)
-        .await?;
-    match done.rows_affected() {
-        1 => Ok(()),
-        _ => Err(DbError::NotFound("closure")),
-    }
+pub async fn delete_closure(db: impl DbExecutor, id: i64) -> DbResult<()> {
+    super::delete_row(db, "closures", id, "closure").await
 }
 
 /// A booked appointment in a span of time, with what the owner recognises it by.
