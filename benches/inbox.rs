@@ -14,6 +14,14 @@
 //!    server function (first page, a deep page by cursor, a name search), and the same
 //!    queries on the database layer alone. Also prints `EXPLAIN QUERY PLAN` of the list
 //!    query. Target: `/inbox` under 30 ms.
+//! 3. Cross-instance live-update latency (PostgreSQL, when `TEST_DATABASE_URL` is set):
+//!    two instances of the app on one fresh database, the websocket clients on the first,
+//!    signed delivery-status webhooks (`delivered`, for bot messages whose WhatsApp ids
+//!    carry the marker) posted to the second, on the same fixed schedule. The second
+//!    instance applies each status in the webhook and publishes it; the first hears of it
+//!    through PostgreSQL's `NOTIFY`, reads it and fans it out. Per (post, client) pair the
+//!    latency is from sending the POST to receiving the frame with the marker. Target: p99
+//!    under 100 ms.
 //!
 //! The app is the real one (`Application::build` + `run_until`, through the tests'
 //! `TestApp`) with the offline AI receptionist and the WhatsApp outbox (no access token). It
@@ -24,7 +32,7 @@
 //! Run: `cargo bench --no-default-features --features ssr --bench inbox`
 //!
 //! Knobs (environment, all optional):
-//!   BENCH_ONLY=ws|render          run one part only
+//!   BENCH_ONLY=ws|render|across   run one part only
 //!   BENCH_WS_CLIENTS=200          websocket clients
 //!   BENCH_WS_POSTS=200            measured webhook posts
 //!   BENCH_WS_INTERVAL_MS=50       pause between posts (fixed schedule)
@@ -465,6 +473,149 @@ fn live_updates(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
         bytes as f64 / 1e6
     );
     verdict("p99 POST -> marker frame", overall.p99, 50.0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Part 3: live updates from one instance to another, through PostgreSQL
+
+fn across_instances(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
+    println!();
+    println!(
+        "== 3. Cross-instance live-update latency (PostgreSQL, two instances): {} websocket clients on the first, {} status webhooks {} ms apart to the second ==",
+        cfg.ws_clients,
+        cfg.ws_posts,
+        cfg.ws_interval.as_millis()
+    );
+    let posts = cfg.ws_posts;
+    let Some((watched, posted, db)) = app_rt.block_on(async {
+        let db = TestDb::postgres().await?;
+        let watched = TestApp::start(settings(&db.url)).await;
+        let posted = TestApp::start(settings(&db.url)).await;
+        Some((watched, posted, db))
+    }) else {
+        println!("  skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let wamid = |i: usize| format!("wamid.{MARKER}{i:0width$}", width = MARKER_DIGITS);
+    app_rt.block_on(seed_sent_messages(&db.db, posts, &wamid));
+    let addr = watched.base.trim_start_matches("http://").to_string();
+    let (watched_base, webhook) = (watched.base.clone(), format!("{}/webhook/whatsapp", posted.base));
+
+    let (results, send_times, acks) = load_rt.block_on(async {
+        let client = client();
+        let cookie = sign_in(&client, &watched_base).await;
+        let received = Arc::new(AtomicUsize::new(0));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut listeners = Vec::with_capacity(cfg.ws_clients);
+        for _ in 0..cfg.ws_clients {
+            let socket = connect(&addr, &cookie).await;
+            listeners.push(tokio::spawn(listen(socket, posts, received.clone(), stop_rx.clone())));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let prepared: Vec<WebhookPost> = (0..posts).map(|i| status_post(&wamid(i))).collect();
+        let mut send_times = Vec::with_capacity(posts);
+        let mut acks = Vec::with_capacity(posts);
+        let start = tokio::time::Instant::now() + Duration::from_millis(20);
+        for (i, post) in prepared.iter().enumerate() {
+            tokio::time::sleep_until(start + cfg.ws_interval * i as u32).await;
+            send_times.push(Instant::now());
+            let started = Instant::now();
+            let response = client
+                .post(&webhook)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", &post.signature)
+                .body(post.body.clone())
+                .send()
+                .await
+                .expect("status webhook");
+            assert!(
+                response.status().is_success(),
+                "status webhook answered {}",
+                response.status()
+            );
+            acks.push(started.elapsed());
+        }
+        let deadline = Instant::now() + cfg.ws_wait;
+        while received.load(Ordering::SeqCst) < posts * cfg.ws_clients && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let _ = stop_tx.send(true);
+        let mut results = Vec::with_capacity(listeners.len());
+        for listener in listeners {
+            results.push(listener.await.expect("listener task"));
+        }
+        (results, send_times, acks)
+    });
+    app_rt.block_on(async {
+        posted.stop().await;
+        watched.stop().await;
+        db.cleanup().await;
+    });
+
+    let mut all = Vec::with_capacity(posts * results.len());
+    let mut missed = 0usize;
+    for result in &results {
+        for (i, seen) in result.seen.iter().enumerate() {
+            match seen {
+                Some(at) => all.push(at.saturating_duration_since(send_times[i])),
+                None => missed += 1,
+            }
+        }
+    }
+    let resyncs: usize = results.iter().map(|r| r.resyncs).sum();
+    table_header();
+    let overall = table_row("POST to the second -> frame on the first", &all);
+    table_row("status webhook acknowledged", &acks);
+    println!(
+        "  missed (post, client) pairs: {missed} of {} | resync frames: {resyncs}",
+        posts * results.len()
+    );
+    verdict("p99 cross-instance POST -> frame", overall.p99, 100.0);
+}
+
+/// Bot messages already handed to WhatsApp, with the given ids, in one conversation.
+async fn seed_sent_messages(db: &Db, count: usize, wamid: &dyn Fn(usize) -> String) {
+    use frontdesk::model::{Author, DeliveryStatus, Direction, WaId};
+    let wa_id = WaId::parse("491700000001").expect("a number");
+    let contact = frontdesk::server::db::contacts::get_or_create_contact(db, &wa_id, None, Utc::now(), None)
+        .await
+        .expect("a contact");
+    let conversation = conversations::get_or_create_conversation(db, contact.id, Utc::now())
+        .await
+        .expect("a conversation");
+    for i in 0..count {
+        let id = wamid(i);
+        conversations::insert_message(
+            db,
+            &conversations::NewMessage {
+                conversation_id: conversation.id,
+                direction: Direction::Outbound,
+                author: Author::Bot,
+                staff_user_id: None,
+                body: "See you then!",
+                wa_message_id: Some(&id),
+                status: DeliveryStatus::Sent,
+                intent: None,
+                reply_to_message_id: None,
+                tokens: (0, 0, 0),
+                ai_model: None,
+                created_at: Utc::now(),
+            },
+        )
+        .await
+        .expect("a sent message");
+    }
+}
+
+/// A signed `delivered` status for one of our messages, as Meta posts it.
+fn status_post(wamid: &str) -> WebhookPost {
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": "1"},
+        "statuses": [{"id": wamid, "status": "delivered", "timestamp": Utc::now().timestamp().to_string(),
+                      "recipient_id": "491700000001"}]}}]}]})
+    .to_string();
+    let signature = signature::header_for(APP_SECRET.as_bytes(), body.as_bytes());
+    WebhookPost { body, signature }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -973,7 +1124,7 @@ fn render(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
 fn main() {
     let cfg = Config::from_env();
     println!(
-        "Frontdesk inbox benchmark (SQLite, offline AI, WhatsApp outbox; app runtime {} threads, clients {} threads)",
+        "Frontdesk inbox benchmark (SQLite, and PostgreSQL for part 3; offline AI, WhatsApp outbox; app runtime {} threads, clients {} threads)",
         cfg.app_threads, cfg.load_threads
     );
     let app_rt = runtime(cfg.app_threads, "app");
@@ -983,5 +1134,8 @@ fn main() {
     }
     if cfg.runs("render") {
         render(&cfg, &app_rt, &load_rt);
+    }
+    if cfg.runs("across") {
+        across_instances(&cfg, &app_rt, &load_rt);
     }
 }

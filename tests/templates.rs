@@ -321,7 +321,7 @@ fn offer(body: &str, parameters: &[&str]) -> MessageTemplate {
 #[tokio::test]
 async fn template_sends_reach_graph_in_its_wire_format() {
     let graph = FakeGraph::start().await;
-    let sender = Sender::from_settings(&whatsapp_settings(&graph.base, None), reqwest::Client::new());
+    let sender = Sender::from_settings(&whatsapp_settings(&graph.base, None), reqwest::Client::new(), None);
     let named = TemplateMessage::with_name(&offer("Hi {{customer_name}}", &["customer_name"]), "Ana").unwrap();
     let wamid = sender.send_template("34600111222", &named).await.unwrap();
     let positional = TemplateMessage::with_name(&offer("Hi {{1}}", &["1"]), "Ben").unwrap();
@@ -375,7 +375,7 @@ async fn template_sends_reach_graph_in_its_wire_format() {
 #[tokio::test]
 async fn whatsapps_send_errors_say_what_to_do() {
     let graph = FakeGraph::start().await;
-    let sender = Sender::from_settings(&whatsapp_settings(&graph.base, None), reqwest::Client::new());
+    let sender = Sender::from_settings(&whatsapp_settings(&graph.base, None), reqwest::Client::new(), None);
     let named = TemplateMessage::with_name(&offer("Hi {{customer_name}}", &["customer_name"]), "Ana").unwrap();
     for (to, code, expected) in [
         ("111", 131049, SendError::MarketingLimit),

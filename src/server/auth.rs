@@ -1,18 +1,20 @@
-//! Staff sign-in's pure helpers: password hashing, session tokens and the login throttle.
+//! Staff sign-in's helpers: password hashing, session tokens and the login throttle (its
+//! counts kept in the database).
 //! The session layer that uses them (cookies, the gate) is `session.rs`, which depends on
 //! this module and never the other way round.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use chrono::Utc;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+use super::db::{limits, to_ms, Db, DbResult};
 
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
@@ -52,12 +54,12 @@ pub fn token_hash(token: &str) -> String {
 /// together; counts are kept per address and account (a guesser at one address cannot make
 /// the owner at another wait) and per address over all accounts (one address trying many
 /// accounts). Three tries per account and ten per address are free, then each further one
-/// doubles the wait (capped); a quiet quarter of an hour forgets them. At most
-/// [`MAX_CONCURRENT_CHECKS`] password checks run at once, which bounds their memory (each
-/// Argon2 check takes about 19 MiB).
+/// doubles the wait (capped); a quiet quarter of an hour forgets them. The counts live in
+/// the database, so they hold whichever instance a guess reaches. At most
+/// [`MAX_CONCURRENT_CHECKS`] password checks run at once on an instance, which bounds its
+/// memory (each Argon2 check takes about 19 MiB).
 #[derive(Debug)]
 pub struct LoginThrottle {
-    attempts: Mutex<HashMap<String, Attempts>>,
     checks: tokio::sync::Semaphore,
     checked: AtomicU64,
 }
@@ -65,73 +67,72 @@ pub struct LoginThrottle {
 impl Default for LoginThrottle {
     fn default() -> Self {
         LoginThrottle {
-            attempts: Mutex::default(),
             checks: tokio::sync::Semaphore::new(MAX_CONCURRENT_CHECKS),
             checked: AtomicU64::new(0),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Attempts {
-    count: u32,
-    last: Instant,
-}
-
 const FREE_PER_ACCOUNT: u32 = 3;
 const FREE_PER_ADDRESS: u32 = 10;
 const MAX_WAIT: Duration = Duration::from_secs(300);
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
-/// Bounds memory if someone tries many different emails or addresses.
-const MAX_TRACKED: usize = 10_000;
 /// Password checks running at once, over all sign-ins.
 pub const MAX_CONCURRENT_CHECKS: usize = 4;
 /// How long a sign-in waits for a free check before it is told to try again.
 const CHECK_QUEUE_WAIT: Duration = Duration::from_secs(5);
 
+/// The throttle's two counts of one attempt, as stored: hashes, not the address or email.
+struct AttemptKeys {
+    account: String,
+    address: String,
+}
+
+impl AttemptKeys {
+    fn new(address: IpAddr, email: &str) -> AttemptKeys {
+        AttemptKeys {
+            account: token_hash(&format!("sign-in|{address}|{email}")),
+            address: token_hash(&format!("sign-in|{address}")),
+        }
+    }
+}
+
 impl LoginThrottle {
     /// Counts one attempt of `email` from `address`, or says how long to wait first. A
     /// successful sign-in takes its attempt back ([`LoginThrottle::record_success`]).
-    pub fn reserve(&self, address: IpAddr, email: &str) -> Result<(), Duration> {
-        let mut attempts = self.attempts.lock().expect("login throttle lock");
-        if attempts.len() >= MAX_TRACKED {
-            attempts.retain(|_, a| a.last.elapsed() < FORGET_AFTER);
-        }
-        let keys = [
-            (format!("{address}|{email}"), FREE_PER_ACCOUNT),
-            (address.to_string(), FREE_PER_ADDRESS),
-        ];
-        let wait = keys
-            .iter()
-            .filter_map(|(key, free)| {
-                let record = attempts.get(key).filter(|a| a.last.elapsed() < FORGET_AFTER)?;
-                let required = required_wait(record.count, *free)?;
-                required.checked_sub(record.last.elapsed()).filter(|d| !d.is_zero())
+    pub async fn reserve(&self, db: &Db, address: IpAddr, email: &str) -> DbResult<Result<(), Duration>> {
+        let keys = AttemptKeys::new(address, email);
+        let now = Utc::now();
+        let forget_before = now - chrono::Duration::from_std(FORGET_AFTER).expect("a quarter of an hour");
+        db.transaction(move |tx| {
+            Box::pin(async move {
+                limits::count_sign_in_attempt(
+                    tx,
+                    &[&keys.account, &keys.address],
+                    now,
+                    forget_before,
+                    |key, attempts| {
+                        let free = if key == keys.account {
+                            FREE_PER_ACCOUNT
+                        } else {
+                            FREE_PER_ADDRESS
+                        };
+                        let required = required_wait(u32::try_from(attempts.count).unwrap_or(u32::MAX), free)?;
+                        let since = Duration::from_millis(u64::try_from(to_ms(now) - attempts.last_at).unwrap_or(0));
+                        required.checked_sub(since).filter(|d| !d.is_zero())
+                    },
+                )
+                .await
             })
-            .max();
-        if let Some(wait) = wait {
-            return Err(wait);
-        }
-        let now = Instant::now();
-        for (key, _) in keys {
-            let record = attempts.entry(key).or_insert(Attempts { count: 0, last: now });
-            if record.last.elapsed() >= FORGET_AFTER {
-                record.count = 0;
-            }
-            record.count += 1;
-            record.last = now;
-        }
-        Ok(())
+        })
+        .await
     }
 
     /// The right password: this account's attempts from this address are forgotten, and
     /// the address's count loses the attempt that succeeded.
-    pub fn record_success(&self, address: IpAddr, email: &str) {
-        let mut attempts = self.attempts.lock().expect("login throttle lock");
-        attempts.remove(&format!("{address}|{email}"));
-        if let Some(record) = attempts.get_mut(&address.to_string()) {
-            record.count = record.count.saturating_sub(1);
-        }
+    pub async fn record_success(&self, db: &Db, address: IpAddr, email: &str) -> DbResult<()> {
+        let keys = AttemptKeys::new(address, email);
+        limits::forget_sign_in_attempt(db, &keys.account, &keys.address).await
     }
 
     /// Checks a password, at most [`MAX_CONCURRENT_CHECKS`] at a time; `None` when no check
@@ -181,35 +182,5 @@ mod tests {
             "{a}"
         );
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn attempts_are_counted_before_the_check_per_address_and_account() {
-        let throttle = LoginThrottle::default();
-        let guesser: IpAddr = "10.0.0.1".parse().unwrap();
-        let owner: IpAddr = "10.0.0.2".parse().unwrap();
-        for _ in 0..FREE_PER_ACCOUNT {
-            assert_eq!(throttle.reserve(guesser, "a@b.c"), Ok(()));
-        }
-        let wait = throttle.reserve(guesser, "a@b.c").expect_err("the fourth try waits");
-        assert!(wait <= Duration::from_secs(2));
-        assert_eq!(
-            throttle.reserve(owner, "a@b.c"),
-            Ok(()),
-            "the owner elsewhere is not locked out"
-        );
-        throttle.record_success(owner, "a@b.c");
-        assert_eq!(
-            throttle.reserve(guesser, "other@b.c"),
-            Ok(()),
-            "other accounts are not affected"
-        );
-
-        // One address trying many accounts is slowed down too.
-        let sprayer: IpAddr = "10.0.0.3".parse().unwrap();
-        for n in 0..FREE_PER_ADDRESS {
-            assert_eq!(throttle.reserve(sprayer, &format!("user{n}@b.c")), Ok(()));
-        }
-        assert!(throttle.reserve(sprayer, "fresh@b.c").is_err());
     }
 }

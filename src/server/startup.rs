@@ -21,11 +21,11 @@ use tower_http::trace::TraceLayer;
 use super::access;
 use super::ai::Ai;
 use super::auth::{hash_password, LoginThrottle};
-use super::config::{AdminBootstrap, ConfigError, Settings, LOG_FILTER};
-use super::db::{demo, users, Db, DbError};
+use super::config::{AdminBootstrap, ConfigError, DatabaseUrl, Settings, LOG_FILTER};
+use super::db::{demo, users, Backend, Db, DbError};
 use super::headers;
 use super::origin;
-use super::realtime::Hub;
+use super::realtime::{self, Hub};
 use super::routes;
 use super::session;
 use super::state::AppState;
@@ -129,12 +129,19 @@ impl Application {
             .expect("the HTTP client builds");
         let ai = Ai::from_settings(&settings.ai, http.clone());
         let template_source = TemplateSource::from_settings(&settings.whatsapp, http.clone()).ok();
-        let sender = Sender::from_settings(&settings.whatsapp, http);
+        // Other instances may send for the same number: pace through the database too.
+        let shared_pacing = (db.backend() == Backend::Postgres).then(|| db.clone());
+        let sender = Sender::from_settings(&settings.whatsapp, http, shared_pacing);
         tracing::info!(
             ai = %ai.label(),
             whatsapp = if sender.is_outbox() { "outbox (messages are recorded, not sent)" } else { "Cloud API" },
             "message pipeline ready"
         );
+        let hub = match db.backend() {
+            // Other instances may serve the same database: tell them what changes.
+            Backend::Postgres => Hub::shared(),
+            Backend::Sqlite => Hub::default(),
+        };
         let settings = Arc::new(settings);
         let state = AppState {
             leptos_options: settings.leptos.clone(),
@@ -142,7 +149,7 @@ impl Application {
             settings,
             login_throttle: Arc::new(LoginThrottle::default()),
             dummy_password_hash: dummy_password_hash.into(),
-            hub: Hub::default(),
+            hub,
             ai: Arc::new(ai),
             sender: Arc::new(sender),
             template_source: template_source.map(Arc::new),
@@ -174,7 +181,20 @@ impl Application {
         sync_templates_in_background(&self.state);
         let jobs = scheduler::run(self.state.clone(), scheduler_stopped.clone());
         let grace = self.state.settings.scheduler.shutdown_grace;
-        let campaign_sends = campaigns::sender::run(self.state.clone(), scheduler_stopped, grace);
+        let campaign_sends = campaigns::sender::run(self.state.clone(), scheduler_stopped.clone(), grace);
+        let relay = match &self.state.settings.database.url {
+            DatabaseUrl::Postgres(url) => Some(realtime::relay(
+                self.state.clone(),
+                url.expose().to_string(),
+                scheduler_stopped,
+            )),
+            DatabaseUrl::Sqlite { .. } => None,
+        };
+        let relay = async move {
+            if let Some(relay) = relay {
+                relay.await;
+            }
+        };
         // Pages stream in several small writes; with Nagle's algorithm each later write waits
         // for the client's delayed ACK (40 ms on Linux), so send them at once.
         let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
@@ -190,7 +210,7 @@ impl Application {
             shutdown.await;
             let _ = stop_scheduler.send(true);
         });
-        let (served, (), ()) = tokio::join!(server.into_future(), jobs, campaign_sends);
+        let (served, (), (), ()) = tokio::join!(server.into_future(), jobs, campaign_sends, relay);
         self.state.db.close().await;
         served.map_err(StartupError::Serve)
     }

@@ -33,6 +33,8 @@ pub struct SentMessage {
     pub wamid: String,
     pub authorization: String,
     pub path: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 /// A template send: which template, and its body parameters in order, each with its
@@ -190,6 +192,7 @@ async fn graph_send(
         wamid: wamid.clone(),
         authorization: authorization(&headers),
         path: format!("/{version}/{phone_number_id}/messages"),
+        at: std::time::Instant::now(),
     });
     Json(json!({
         "messaging_product": "whatsapp",

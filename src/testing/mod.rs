@@ -6,6 +6,7 @@
 pub mod fakes;
 pub mod load;
 pub mod profile;
+pub mod proxy;
 pub mod rig;
 
 use std::collections::HashMap;

@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use super::{business_day, next_day_sending_time, next_sending_time, skip_reason, Rules};
 use crate::model::{CampaignStatus, ExcludedOutcome, MessageTemplate, RecipientStatus};
 use crate::server::db::campaigns::{self as store, CampaignRow, Candidate};
-use crate::server::db::{templates, DbError, DbResult};
+use crate::server::db::{templates, Backend, DbError, DbResult, Leadership};
 use crate::server::state::AppState;
 use crate::server::whatsapp::sender::{SendError, TemplateMessage};
 
@@ -31,11 +31,62 @@ const PAUSE_MIN_SAMPLE: i64 = 20;
 const MARKETING_LIMIT_ATTEMPTS: i64 = 3;
 /// A launch writes 100,000 recipients in seconds; one preparing this long was cut off.
 const STALE_LAUNCH: Duration = Duration::minutes(10);
+/// The PostgreSQL advisory lock held by the one instance that sends campaigns.
+const SENDER_LOCK: i64 = 0x4644_4341_4d50; // "FDCAMP"
+/// How often an instance that does not send asks for the campaign lock: at most this long
+/// after the sending instance dies, another one takes over.
+const LEAD_RETRY: StdDuration = StdDuration::from_secs(2);
 /// How long a campaign waits after WhatsApp asks to slow down.
 const SLOW_DOWN: StdDuration = StdDuration::from_secs(30);
 
 /// Sends until `shutdown` turns true; sends in flight then get `grace` to finish.
+///
+/// On PostgreSQL several instances may run, and one of them sends: the one holding the
+/// campaign lock. The others wait to take over should it die or lose its database
+/// connection. (Sending from every instance would be safe, since each recipient is
+/// claimed once in the database, but the campaign's delays between messages would shrink.)
 pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>, grace: StdDuration) {
+    if app.db.backend() == Backend::Sqlite {
+        send_while_leading(&app, shutdown, grace, None).await;
+        return;
+    }
+    loop {
+        match app.db.try_lead(SENDER_LOCK).await {
+            Ok(Some(leadership)) => {
+                tracing::info!("this instance sends the campaigns");
+                if send_while_leading(&app, shutdown.clone(), grace, Some(leadership)).await == Stopped::Shutdown {
+                    return;
+                }
+                tracing::warn!("lost the campaign lock; another instance may send now");
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "cannot ask for the campaign lock"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LEAD_RETRY) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Stopped {
+    Shutdown,
+    LostLead,
+}
+
+async fn send_while_leading(
+    app: &AppState,
+    mut shutdown: watch::Receiver<bool>,
+    grace: StdDuration,
+    mut leadership: Option<Leadership>,
+) -> Stopped {
+    let app = app.clone();
+    let mut stopped = Stopped::Shutdown;
     let permits = Arc::new(Semaphore::new(app.settings.campaigns.sends_in_flight));
     let freed = Arc::new(Notify::new());
     let mut tasks = JoinSet::new();
@@ -44,6 +95,12 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>, grace: StdD
     loop {
         while tasks.try_join_next().is_some() {}
         if last_housekeeping.is_none_or(|at| at.elapsed() >= HOUSEKEEPING) {
+            if let Some(leadership) = &mut leadership {
+                if !leadership.still_held().await {
+                    stopped = Stopped::LostLead;
+                    break;
+                }
+            }
             if let Err(error) = housekeeping(&app).await {
                 tracing::error!(%error, "campaign housekeeping failed");
             }
@@ -81,6 +138,7 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>, grace: StdD
     }
     // Sends in WhatsApp's hands finish and are recorded; what is cut off becomes `unknown`.
     let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    stopped
 }
 
 /// Claims the next recipient of every due campaign and starts its send. True when at least

@@ -8,6 +8,7 @@ use super::ProcessError;
 use crate::model::{Author, Contact, DeliveryStatus, InboxEvent, Intent, Message};
 use crate::server::ai::AiReply;
 use crate::server::db::conversations::{self, NewMessage};
+use crate::server::realtime::Change;
 use crate::server::state::AppState;
 use crate::server::whatsapp::sender::{SendError, TemplateMessage};
 
@@ -180,7 +181,9 @@ pub fn publish_message(app: &AppState, message: &Message) {
 /// Tells open inboxes the conversation's new state (mode, name, flags, unread count).
 pub async fn publish_conversation(app: &AppState, conversation_id: i64) {
     if !app.hub.has_listeners() {
-        return; // no need to read it: nobody has the inbox open (a new one loads it fresh)
+        // No need to read it: nobody has the inbox open here (a new one loads it fresh).
+        app.hub.tell_others(Change::Conversation { conversation_id });
+        return;
     }
     match conversations::get_conversation(&app.db, conversation_id).await {
         Ok(conversation) => app.hub.publish(InboxEvent::ConversationChanged { conversation }),

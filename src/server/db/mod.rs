@@ -16,6 +16,7 @@ pub mod demo;
 pub mod imports;
 pub mod jobs;
 pub mod knowledge;
+pub mod limits;
 pub mod privacy;
 pub mod schedule;
 pub mod tags;
@@ -230,7 +231,9 @@ impl Db {
     fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
         AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            // Waiting longer helps nobody: with the database unreachable a webhook should
+            // soon get its 503 (Meta delivers it again) and a health check its answer.
+            .acquire_timeout(Duration::from_secs(5))
             // A ping before each use guards against a dropped network connection; a SQLite
             // file has none, and the ping would be one more round trip per statement.
             .test_before_acquire(backend == Backend::Postgres)
@@ -320,6 +323,21 @@ impl Db {
         Ok(())
     }
 
+    /// Takes PostgreSQL's session advisory lock `key` on a connection of its own, if no
+    /// other session holds it: one instance among several does the work it guards. The lock
+    /// lasts as long as the connection, so an instance that dies (even `kill -9`) frees it.
+    /// `None` when another session holds it.
+    pub async fn try_lead(&self, key: i64) -> DbResult<Option<Leadership>> {
+        // Detached: returned to the pool, the connection would keep the lock for whoever
+        // borrowed it next.
+        let mut conn = self.pool.acquire().await?.detach();
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut conn)
+            .await?;
+        Ok(taken.then_some(Leadership { conn }))
+    }
+
     pub async fn ping(&self) -> DbResult<()> {
         let mut conn = self.pool.acquire().await?;
         conn.ping().await?;
@@ -336,6 +354,19 @@ impl Db {
             }
         }
         self.pool.close().await;
+    }
+}
+
+/// A session advisory lock held on its own connection ([`Db::try_lead`]).
+pub struct Leadership {
+    conn: AnyConnection,
+}
+
+impl Leadership {
+    /// Whether the lock is still ours: false once its connection is gone (the database
+    /// restarted, or the network dropped it), when another instance may take over.
+    pub async fn still_held(&mut self) -> bool {
+        self.conn.ping().await.is_ok()
     }
 }
 
@@ -371,6 +402,16 @@ pub async fn delete_row(mut db: impl DbExecutor, table: &'static str, id: i64, w
         1 => Ok(()),
         _ => Err(DbError::NotFound(what)),
     }
+}
+
+/// Tells every connection listening on `channel` (PostgreSQL's `NOTIFY`; other instances).
+pub async fn notify(mut db: impl DbExecutor, channel: &str, payload: &str) -> DbResult<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(&mut *db.writer().await?)
+        .await?;
+    Ok(())
 }
 
 pub fn to_ms(time: DateTime<Utc>) -> i64 {

@@ -90,8 +90,13 @@ pub async fn login(
     let email = users::normalize_email(&form.email);
     let address = client_address(&headers, peer, state.settings.behind_proxy);
     // Counted before the check: parallel guesses cannot all pass an empty count.
-    if let Err(wait) = state.login_throttle.reserve(address, &email) {
-        return back_to_login(&format!("throttled&wait={}", wait.as_secs().max(1)), &next);
+    match state.login_throttle.reserve(&state.db, address, &email).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return back_to_login(&format!("throttled&wait={}", wait.as_secs().max(1)), &next),
+        Err(error) => {
+            crate::server::error::internal(&error);
+            return back_to_login("unavailable", &next);
+        }
     }
     // The demo's agent and marketer share the demo password: they exist only for the demo.
     let demo_account = DEMO_STAFF
@@ -121,7 +126,10 @@ pub async fn login(
             return back_to_login("invalid", &next);
         }
     };
-    state.login_throttle.record_success(address, &email);
+    if let Err(error) = state.login_throttle.record_success(&state.db, address, &email).await {
+        // The sign-in stands; the attempt just stays counted until it is forgotten.
+        tracing::warn!(%error, "cannot take back a successful sign-in's attempt");
+    }
 
     let token = new_session_token();
     let now = Utc::now();

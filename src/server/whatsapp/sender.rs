@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::model::MessageTemplate;
 use crate::server::config::{Secret, WhatsAppSettings};
+use crate::server::db::{limits, Db};
 
 /// Why a message was not sent, by what the caller should do.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,7 +84,8 @@ pub(super) struct GraphError {
 }
 
 impl Sender {
-    pub fn from_settings(settings: &WhatsAppSettings, http: reqwest::Client) -> Sender {
+    /// `shared`: the database other instances pace through too (PostgreSQL), if any.
+    pub fn from_settings(settings: &WhatsAppSettings, http: reqwest::Client, shared: Option<Db>) -> Sender {
         match (&settings.access_token, &settings.phone_number_id) {
             (Some(token), Some(phone_number_id)) => Sender::CloudApi {
                 http,
@@ -94,7 +96,9 @@ impl Sender {
                     phone_number_id
                 ),
                 token: token.clone(),
-                pacer: Box::new(Pacer::new(settings.pair_interval, settings.messages_per_second)),
+                pacer: Box::new(
+                    Pacer::new(settings.pair_interval, settings.messages_per_second).shared_through(shared),
+                ),
             },
             _ => Sender::Outbox,
         }
@@ -277,13 +281,27 @@ fn classify(status: u16, error: Option<GraphError>) -> SendError {
 /// Turns are handed out evenly spaced, but a task woken late (a busy runtime) would go out
 /// together with the next ones; so each release is also checked against the last second's
 /// releases, which keeps "never above the rate" true in every one-second window.
+///
+/// With several instances on one PostgreSQL database the turns are also taken in the
+/// database ([`limits::take_send_turns`]), so the rates hold for the business number
+/// whichever instance sends.
 #[derive(Debug)]
 pub struct Pacer {
     pair_interval: Duration,
     global_interval: Duration,
     per_second: usize,
     state: Mutex<PacerState>,
+    shared: Option<SharedTurns>,
 }
+
+#[derive(Debug)]
+struct SharedTurns {
+    db: Db,
+    last_prune: Mutex<Instant>,
+}
+
+/// How often turns long past are removed from the database.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default)]
 struct PacerState {
@@ -304,6 +322,45 @@ impl Pacer {
             global_interval: Duration::from_secs(1) / per_second.max(1),
             per_second: per_second.max(1) as usize,
             state: Mutex::new(PacerState::default()),
+            shared: None,
+        }
+    }
+
+    /// Takes turns through `db` as well (PostgreSQL, where other instances may send).
+    pub fn shared_through(mut self, db: Option<Db>) -> Pacer {
+        self.shared = db.map(|db| SharedTurns {
+            db,
+            last_prune: Mutex::new(Instant::now()),
+        });
+        self
+    }
+
+    /// Waits for this message's turn among every instance's: the business number's next
+    /// turn, and the person's. A database that cannot be asked does not stop the message;
+    /// this instance's own pacing still holds.
+    async fn wait_shared_turn(&self, recipient: &str) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let person = format!("to:{}", crate::server::auth::token_hash(recipient));
+        let number_gap = i64::try_from(self.global_interval.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let person_gap = i64::try_from(self.pair_interval.as_millis()).unwrap_or(i64::MAX);
+        let mut keys = vec![("number", number_gap)];
+        if person_gap > 0 {
+            keys.push((person.as_str(), person_gap));
+        }
+        match limits::take_send_turns(&shared.db, &keys).await {
+            Ok(wait_ms) => tokio::time::sleep(Duration::from_millis(wait_ms.unsigned_abs())).await,
+            Err(error) => tracing::warn!(%error, "cannot take a shared WhatsApp sending turn"),
+        }
+        let mut last_prune = shared.last_prune.lock().await;
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            *last_prune = Instant::now();
+            if let Err(error) = limits::prune_send_turns(&shared.db).await {
+                tracing::warn!(%error, "cannot forget old WhatsApp sending turns");
+            }
         }
     }
 
@@ -324,6 +381,7 @@ impl Pacer {
             at
         };
         tokio::time::sleep_until(at).await;
+        self.wait_shared_turn(recipient).await;
         loop {
             let free_at = {
                 let mut state = self.state.lock().await;
