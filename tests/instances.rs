@@ -564,7 +564,10 @@ async fn whatsapp_rates_hold_across_instances() {
         })
         .max()
         .unwrap();
-    // Two instances pacing alone would let through twice the rate.
+    eprintln!("busiest second: {busiest} messages, at {PER_SECOND}/s");
+    // Two instances pacing alone would let through twice the rate. Turns are spaced in the
+    // database over a little more than a second, but a sender woken late (or slower on the
+    // way) can still arrive in the same second as a later turn's message.
     assert!(
         busiest <= PER_SECOND + 1,
         "{busiest} messages within one second, at {PER_SECOND}/s"

@@ -11,8 +11,9 @@ CREATE TABLE sign_in_attempts (
 CREATE INDEX sign_in_attempts_last_at ON sign_in_attempts (last_at);
 
 -- WhatsApp's pacing: when the business number, and each person (a hash of their number),
--- may next be sent to, and the spacing taken. Unlogged: after a crash it starts empty,
--- which is harmless, and writing it costs no wait for the write-ahead log on every send.
+-- may next be sent to, and the spacing taken, in microseconds by the database's clock.
+-- Unlogged: after a crash it starts empty, which is harmless, and writing it costs no wait
+-- for the write-ahead log on every send.
 CREATE UNLOGGED TABLE send_turns (
     key TEXT PRIMARY KEY,
     next_at BIGINT NOT NULL,

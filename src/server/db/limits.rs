@@ -91,8 +91,8 @@ pub async fn forget_sign_in_attempt(mut db: impl DbExecutor, forgotten: &str, lo
 }
 
 /// Takes the next turn of each `(key, gap)` to send at (PostgreSQL only): a key's turn is
-/// the later of now and its stored next turn, and its next turn moves `gap` milliseconds on.
-/// Returns how many milliseconds from now the latest of the turns is, by the database's
+/// the later of now and its stored next turn, and its next turn moves `gap` microseconds on.
+/// Returns how many microseconds from now the latest of the turns is, by the database's
 /// clock, so instances on different machines agree.
 pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> DbResult<i64> {
     // Keys are always given in the same order (the business number first), so two sends
@@ -100,7 +100,7 @@ pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> D
     let values: Vec<String> = (0..keys.len())
         .map(|i| {
             format!(
-                "(${}, (SELECT now_ms FROM clock) + ${}, ${})",
+                "(${}, (SELECT now_us FROM clock) + ${}, ${})",
                 2 * i + 1,
                 2 * i + 2,
                 2 * i + 2
@@ -108,11 +108,11 @@ pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> D
         })
         .collect();
     let sql = format!(
-        "WITH clock AS (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT AS now_ms) \
+        "WITH clock AS (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT AS now_us) \
          INSERT INTO send_turns AS t (key, next_at, gap) VALUES {} \
          ON CONFLICT (key) DO UPDATE SET next_at = GREATEST(t.next_at, EXCLUDED.next_at - EXCLUDED.gap) + EXCLUDED.gap, \
            gap = EXCLUDED.gap \
-         RETURNING t.next_at - t.gap - (SELECT now_ms FROM clock)",
+         RETURNING t.next_at - t.gap - (SELECT now_us FROM clock)",
         values.join(", ")
     );
     let mut query = sqlx::query_scalar::<_, i64>(&sql);
@@ -127,7 +127,7 @@ pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> D
 pub async fn prune_send_turns(mut db: impl DbExecutor) -> DbResult<()> {
     sqlx::query(
         "DELETE FROM send_turns \
-         WHERE next_at < (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT - 3600000",
+         WHERE next_at < (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT - 3600000000",
     )
     .execute(&mut *db.writer().await?)
     .await?;

@@ -404,6 +404,19 @@ pub async fn delete_row(mut db: impl DbExecutor, table: &'static str, id: i64, w
     }
 }
 
+/// Makes the caller's transaction wait for any other transaction holding `key` (PostgreSQL's
+/// transaction advisory lock, released at commit or rollback): work that several instances
+/// may start at once then runs one after the other. SQLite's one writer does this already.
+pub async fn one_at_a_time(tx: &mut AnyConnection, key: i64) -> DbResult<()> {
+    if DbExecutor::backend(&tx) == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Tells every connection listening on `channel` (PostgreSQL's `NOTIFY`; other instances).
 pub async fn notify(mut db: impl DbExecutor, channel: &str, payload: &str) -> DbResult<()> {
     sqlx::query("SELECT pg_notify($1, $2)")

@@ -343,16 +343,18 @@ impl Pacer {
             return;
         };
         let person = format!("to:{}", crate::server::auth::token_hash(recipient));
-        let number_gap = i64::try_from(self.global_interval.as_millis())
+        // Spread over the release window, as this instance's own check is: turns taken by
+        // instances that cannot see each other's releases keep some room for late wake-ups.
+        let number_gap = i64::try_from(RATE_WINDOW.as_micros() / self.per_second as u128)
             .unwrap_or(i64::MAX)
             .max(1);
-        let person_gap = i64::try_from(self.pair_interval.as_millis()).unwrap_or(i64::MAX);
+        let person_gap = i64::try_from(self.pair_interval.as_micros()).unwrap_or(i64::MAX);
         let mut keys = vec![("number", number_gap)];
         if person_gap > 0 {
             keys.push((person.as_str(), person_gap));
         }
         match limits::take_send_turns(&shared.db, &keys).await {
-            Ok(wait_ms) => tokio::time::sleep(Duration::from_millis(wait_ms.unsigned_abs())).await,
+            Ok(wait) => tokio::time::sleep(Duration::from_micros(wait.unsigned_abs())).await,
             Err(error) => tracing::warn!(%error, "cannot take a shared WhatsApp sending turn"),
         }
         let mut last_prune = shared.last_prune.lock().await;

@@ -149,11 +149,20 @@ impl TemplateSource {
     pub async fn sync(&self, db: &Db) -> Result<SyncReport, TemplateSyncError> {
         let found = self.fetch().await?;
         let report = db
-            .transaction(move |tx| Box::pin(async move { templates::replace_templates(tx, &found, Utc::now()).await }))
+            .transaction(move |tx| {
+                Box::pin(async move {
+                    // Instances starting together each sync: one after the other, not interleaved.
+                    crate::server::db::one_at_a_time(tx, TEMPLATE_SYNC_LOCK).await?;
+                    templates::replace_templates(tx, &found, Utc::now()).await
+                })
+            })
             .await?;
         Ok(report)
     }
 }
+
+/// The PostgreSQL advisory lock that keeps two template syncs from interleaving.
+const TEMPLATE_SYNC_LOCK: i64 = 0x4644_5445_4d50; // "FDTEMP"
 
 /// reqwest errors can carry the URL, which names the business account: leave it out.
 fn failure(error: &reqwest::Error) -> &'static str {
