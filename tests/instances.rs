@@ -473,11 +473,16 @@ async fn losing_the_database_answers_503_and_each_instance_reconnects_by_itself(
     let page = client
         .get(format!("{}/inbox", bases[0]))
         .header("cookie", &cookie)
+        .header("accept", "text/html,application/xhtml+xml")
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
-    assert!(page.text().await.unwrap().contains("cannot reach its database"));
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("<h1>Frontdesk cannot reach its database.</h1>") && page.contains("http-equiv=\"refresh\""),
+        "a page that says so and tries again: {page}"
+    );
 
     proxy.restore().await;
     // Meta delivers the refused message again until it is taken.

@@ -67,8 +67,35 @@ async fn signed_in_user(state: &AppState, headers: &HeaderMap) -> Result<Option<
         .await
         .map_err(|error| {
             super::error::internal(&error);
-            (StatusCode::SERVICE_UNAVAILABLE, "Frontdesk cannot reach its database.").into_response()
+            database_unavailable(headers)
         })
+}
+
+const DATABASE_UNAVAILABLE: &str = "Frontdesk cannot reach its database.";
+
+/// What staff see while the database cannot be reached: a page that says so and looks again
+/// by itself (browsers), or the sentence alone (API calls).
+fn database_unavailable(headers: &HeaderMap) -> Response {
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !wants_page {
+        return (StatusCode::SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE).into_response();
+    }
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"10\"><title>Frontdesk is unavailable</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/frontdesk.css\"></head><body><main class=\"login\"><div class=\"login-card\"><h1>{DATABASE_UNAVAILABLE}</h1><p>Nothing already received is lost: customers' messages are \
+         answered once it is back. This page tries again every 10 seconds.</p></div></main></body></html>"
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
 }
 
 /// The gate of the staff routes, pages and server functions: resolves the session cookie to a
