@@ -336,8 +336,9 @@ fn webhook_post(from: &str, wamid: &str, text: &str) -> WebhookPost {
     WebhookPost { body, signature }
 }
 
-/// Sends one signed post and checks it was accepted as one new message.
-async fn send_post(client: &reqwest::Client, url: &str, post: &WebhookPost) -> Duration {
+/// Sends one signed post and checks it was accepted with one new `counted` item of its
+/// summary (`messages`, `statuses`).
+async fn send_post(client: &reqwest::Client, url: &str, post: &WebhookPost, counted: &str) -> Duration {
     let started = Instant::now();
     let response = client
         .post(url)
@@ -351,8 +352,28 @@ async fn send_post(client: &reqwest::Client, url: &str, post: &WebhookPost) -> D
     let summary: Value = response.json().await.expect("webhook answers JSON");
     let took = started.elapsed();
     assert!(status.is_success(), "webhook answered {status}: {summary}");
-    assert_eq!(summary["messages"], 1, "one new message: {summary}");
+    assert_eq!(summary[counted], 1, "one new item of {counted}: {summary}");
     took
+}
+
+/// Sends the posts one after another on a fixed schedule, `interval` apart; when each was
+/// sent, and how long each took to be acknowledged.
+async fn post_on_schedule(
+    client: &reqwest::Client,
+    url: &str,
+    posts: &[WebhookPost],
+    interval: Duration,
+    counted: &str,
+) -> (Vec<Instant>, Vec<Duration>) {
+    let mut send_times = Vec::with_capacity(posts.len());
+    let mut acks = Vec::with_capacity(posts.len());
+    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    for (i, post) in posts.iter().enumerate() {
+        tokio::time::sleep_until(start + interval * i as u32).await;
+        send_times.push(Instant::now());
+        acks.push(send_post(client, url, post, counted).await);
+    }
+    (send_times, acks)
 }
 
 fn live_updates(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
@@ -390,7 +411,7 @@ fn live_updates(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
                 &format!("wamid.bench.warm.{i}"),
                 &format!("Hello, warm-up ZQWARM{i:06}"),
             );
-            send_post(&client, &webhook, &post).await;
+            send_post(&client, &webhook, &post, "messages").await;
             tokio::time::sleep(cfg.ws_interval).await;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -407,14 +428,7 @@ fn live_updates(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
                 )
             })
             .collect();
-        let mut send_times = Vec::with_capacity(posts);
-        let mut acks = Vec::with_capacity(posts);
-        let start = tokio::time::Instant::now() + Duration::from_millis(20);
-        for (i, post) in prepared.iter().enumerate() {
-            tokio::time::sleep_until(start + cfg.ws_interval * i as u32).await;
-            send_times.push(Instant::now());
-            acks.push(send_post(&client, &webhook, post).await);
-        }
+        let (send_times, acks) = post_on_schedule(&client, &webhook, &prepared, cfg.ws_interval, "messages").await;
         let expected = posts * cfg.ws_clients;
         let deadline = Instant::now() + cfg.ws_wait;
         while received.load(Ordering::SeqCst) < expected && Instant::now() < deadline {
@@ -513,28 +527,7 @@ fn across_instances(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let prepared: Vec<WebhookPost> = (0..posts).map(|i| status_post(&wamid(i))).collect();
-        let mut send_times = Vec::with_capacity(posts);
-        let mut acks = Vec::with_capacity(posts);
-        let start = tokio::time::Instant::now() + Duration::from_millis(20);
-        for (i, post) in prepared.iter().enumerate() {
-            tokio::time::sleep_until(start + cfg.ws_interval * i as u32).await;
-            send_times.push(Instant::now());
-            let started = Instant::now();
-            let response = client
-                .post(&webhook)
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", &post.signature)
-                .body(post.body.clone())
-                .send()
-                .await
-                .expect("status webhook");
-            assert!(
-                response.status().is_success(),
-                "status webhook answered {}",
-                response.status()
-            );
-            acks.push(started.elapsed());
-        }
+        let (send_times, acks) = post_on_schedule(&client, &webhook, &prepared, cfg.ws_interval, "statuses").await;
         let deadline = Instant::now() + cfg.ws_wait;
         while received.load(Ordering::SeqCst) < posts * cfg.ws_clients && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
