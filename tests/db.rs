@@ -603,36 +603,36 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
             .collect::<Vec<_>>()
     };
 
-    let claimed = jobs::claim_due(db, t(1), t(2), 10).await.unwrap();
+    let claimed = jobs::claim_due(db, t(1), t(2), 10, true).await.unwrap();
     assert_eq!(
         names(&claimed),
         vec!["a", "c"],
         "b waits for a, the earlier job of its lane"
     );
     assert!(
-        jobs::claim_due(db, t(1), t(2), 10).await.unwrap().is_empty(),
+        jobs::claim_due(db, t(1), t(2), 10, true).await.unwrap().is_empty(),
         "a claimed job is not claimed twice"
     );
     jobs::complete(db, &[claimed[1].id], t(1)).await.unwrap();
     assert_eq!(jobs::oldest_due(db, t(1)).await.unwrap(), Some(t(0)), "b still waits");
 
     // a's worker died: once its lock expires, a is taken up again, still before b.
-    let again = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
+    let again = jobs::claim_due(db, t(3), t(4), 10, true).await.unwrap();
     assert_eq!(names(&again), vec!["a"]);
     assert_eq!(again[0].attempts, 2);
     jobs::complete(db, &[again[0].id], t(3)).await.unwrap();
 
-    let b = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
+    let b = jobs::claim_due(db, t(3), t(4), 10, true).await.unwrap();
     assert_eq!(names(&b), vec!["b"]);
     assert!(
         !jobs::retry_or_fail(db, &b[0], "AI down", t(10), t(3)).await.unwrap(),
         "one attempt left"
     );
     assert!(
-        jobs::claim_due(db, t(5), t(6), 10).await.unwrap().is_empty(),
+        jobs::claim_due(db, t(5), t(6), 10, true).await.unwrap().is_empty(),
         "not due before its retry time"
     );
-    let b = jobs::claim_due(db, t(10), t(11), 10).await.unwrap();
+    let b = jobs::claim_due(db, t(10), t(11), 10, true).await.unwrap();
     assert!(
         jobs::retry_or_fail(db, &b[0], "AI down", t(20), t(10)).await.unwrap(),
         "out of attempts"
