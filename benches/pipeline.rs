@@ -1,4 +1,5 @@
-//! Message pipeline benchmark on SQLite (a temporary database file), on this machine.
+//! Message pipeline benchmark on SQLite (a temporary database file) or PostgreSQL (a fresh
+//! database on the server of TEST_DATABASE_URL, dropped afterwards), on this machine.
 //!
 //! 0. Calibration: what one SQL statement costs through the app's own pool (1 and N
 //!    connections), to read the results below against.
@@ -15,10 +16,17 @@
 //! receptionist (instant, no network). It runs on its own tokio runtime (2 worker threads,
 //! one per core); the load generator and the fake Graph API run on another runtime, like a
 //! separate process on the same machine. Tracing is not initialised (no log output).
+//! With BENCH_INSTANCES=2 two apps share the database, each on a runtime of its own (as two
+//! processes would be), and the webhook posts alternate between them; a message may be
+//! answered by either instance, and the checks still demand exactly one reply per message.
 //!
 //! Run: `cargo bench --no-default-features --features ssr --bench pipeline`
+//! On PostgreSQL: `BENCH_DB=postgres TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres`
+//! before the same command (the role must be allowed to create databases).
 //!
 //! Knobs (environment, all optional):
+//!   BENCH_DB=sqlite             `sqlite` (a temp file) or `postgres` (needs TEST_DATABASE_URL)
+//!   BENCH_INSTANCES=1           app instances on the one database (PostgreSQL for more than 1)
 //!   BENCH_RATES=500,2000        offered webhook posts per second, one level after another
 //!   BENCH_SECONDS=5             duration of each latency level
 //!   BENCH_REPEATS=3             runs per latency level and of the end-to-end test (medians)
@@ -27,13 +35,14 @@
 //!   BENCH_CONCURRENCY=64        end-to-end: posts in flight at most
 //!   BENCH_WORKERS=32            SCHEDULER_WORKERS of the app
 //!   BENCH_DB_CONNECTIONS=8      DATABASE_MAX_CONNECTIONS of the app
-//!   BENCH_APP_THREADS=2         worker threads of the app's runtime
+//!   BENCH_APP_THREADS=2         worker threads of each app instance's runtime
 //!   BENCH_LOAD_THREADS=2        worker threads of the load generator's runtime
 //!   BENCH_ONLY=calibrate|latency|e2e  run one part only
 //!   BENCH_PROFILE=1             also aggregate every SQL statement's execution time (from
 //!                               sqlx's own statement events) and print the top statements per
 //!                               run; this adds overhead, so its timings are not the results
-//!   BENCH_KEEP_DB=1             keep the temp database files and print their paths
+//!   BENCH_KEEP_DB=1             keep the temp database files (or PostgreSQL databases) and
+//!                               print where they are
 
 use frontdesk::testing;
 
@@ -68,8 +77,25 @@ const WARMUP_POSTS: usize = 200;
 // ---------------------------------------------------------------------------------------
 // Configuration
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BenchDb {
+    Sqlite,
+    Postgres,
+}
+
+impl BenchDb {
+    fn name(self) -> &'static str {
+        match self {
+            BenchDb::Sqlite => "SQLite temp file",
+            BenchDb::Postgres => "PostgreSQL fresh database",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Config {
+    db: BenchDb,
+    instances: usize,
     rates: Vec<u32>,
     seconds: u64,
     repeats: usize,
@@ -88,7 +114,25 @@ struct Config {
 impl Config {
     fn from_env() -> Config {
         let rates = std::env::var("BENCH_RATES").unwrap_or_else(|_| "500,2000".into());
+        let db = match std::env::var("BENCH_DB").unwrap_or_default().trim() {
+            "" | "sqlite" => BenchDb::Sqlite,
+            "postgres" | "postgresql" => BenchDb::Postgres,
+            other => panic!("BENCH_DB: `sqlite` or `postgres`, not `{other}`"),
+        };
+        if db == BenchDb::Postgres {
+            assert!(
+                std::env::var("TEST_DATABASE_URL").is_ok(),
+                "BENCH_DB=postgres needs TEST_DATABASE_URL (a server where it may create databases)"
+            );
+        }
+        let instances = testing::env_or("BENCH_INSTANCES", 1usize).max(1);
+        assert!(
+            instances == 1 || db == BenchDb::Postgres,
+            "BENCH_INSTANCES above 1 needs BENCH_DB=postgres (SQLite is one process's file)"
+        );
         Config {
+            db,
+            instances,
             rates: rates
                 .split(',')
                 .map(|r| r.trim().parse().expect("BENCH_RATES: numbers separated by commas"))
@@ -182,11 +226,12 @@ async fn graph_send(
 // ---------------------------------------------------------------------------------------
 // The app under test
 
+/// The app instances (one per runtime of `app_rts`, in that order) on one database.
 struct Rig {
-    app: TestApp,
+    apps: Vec<TestApp>,
     db: TestDb,
     graph: CountingGraph,
-    webhook_url: String,
+    webhook_urls: Vec<String>,
 }
 
 fn settings(cfg: &Config, db_url: &str, graph: &CountingGraph) -> frontdesk::server::config::Settings {
@@ -209,24 +254,36 @@ fn settings(cfg: &Config, db_url: &str, graph: &CountingGraph) -> frontdesk::ser
     )
 }
 
-fn start_rig(cfg: &Config, app_rt: &Runtime, load_rt: &Runtime) -> Rig {
-    let graph = load_rt.block_on(CountingGraph::start());
-    app_rt.block_on(async {
-        let db = TestDb::sqlite().await;
-        let app = TestApp::start(settings(cfg, &db.url, &graph)).await;
-        let webhook_url = app.url("/webhook/whatsapp");
-        Rig {
-            app,
-            db,
-            graph,
-            webhook_url,
-        }
-    })
+async fn new_db(cfg: &Config) -> TestDb {
+    match cfg.db {
+        BenchDb::Sqlite => TestDb::sqlite().await,
+        BenchDb::Postgres => TestDb::postgres().await.expect("TEST_DATABASE_URL is set"),
+    }
 }
 
-fn stop_rig(cfg: &Config, rig: Rig, app_rt: &Runtime) {
-    app_rt.block_on(async {
-        rig.app.stop().await;
+/// Each instance starts on its own runtime (its connections and tasks live there), one
+/// after the other, so only the first loads the demo data.
+fn start_rig(cfg: &Config, app_rts: &[Runtime], load_rt: &Runtime) -> Rig {
+    let graph = load_rt.block_on(CountingGraph::start());
+    let db = app_rts[0].block_on(new_db(cfg));
+    let apps: Vec<TestApp> = app_rts
+        .iter()
+        .map(|rt| rt.block_on(TestApp::start(settings(cfg, &db.url, &graph))))
+        .collect();
+    let webhook_urls = apps.iter().map(|app| app.url("/webhook/whatsapp")).collect();
+    Rig {
+        apps,
+        db,
+        graph,
+        webhook_urls,
+    }
+}
+
+fn stop_rig(cfg: &Config, rig: Rig, app_rts: &[Runtime]) {
+    for (app, rt) in rig.apps.into_iter().zip(app_rts) {
+        rt.block_on(app.stop());
+    }
+    app_rts[0].block_on(async {
         if cfg.keep_db {
             eprintln!("  kept database: {}", rig.db.url);
             rig.db.db.close().await;
@@ -250,9 +307,9 @@ struct DbCheck {
     done: i64,
 }
 
-fn check_db(rig: &Rig, app_rt: &Runtime) -> DbCheck {
-    let db = rig.app.state.db.clone();
-    app_rt.block_on(async move {
+fn check_db(rig: &Rig, app_rts: &[Runtime]) -> DbCheck {
+    let db = rig.apps[0].state.db.clone();
+    app_rts[0].block_on(async move {
         let scalar = |sql: &'static str| {
             let db = db.clone();
             async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await.unwrap() }
@@ -317,18 +374,19 @@ fn make_posts(tag: &str, prefix: &str, count: usize, customers: usize) -> (Vec<P
     (posts, expected)
 }
 
-/// Posts with at most `concurrency` in flight; returns the latencies and the error count.
+/// Posts with at most `concurrency` in flight, alternating between `urls` (the instances);
+/// returns the latencies and the error count.
 async fn post_bounded(
     client: &reqwest::Client,
-    url: &str,
+    urls: &[String],
     posts: Vec<Post>,
     concurrency: usize,
 ) -> (Vec<Duration>, usize) {
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut tasks = Vec::with_capacity(posts.len());
-    for post in posts {
+    for (i, post) in posts.into_iter().enumerate() {
         let permit = permits.clone().acquire_owned().await.unwrap();
-        let (client, url) = (client.clone(), url.to_string());
+        let (client, url) = (client.clone(), urls[i % urls.len()].clone());
         tasks.push(tokio::spawn(async move {
             let result = send(&client, &url, &post).await;
             drop(permit);
@@ -348,7 +406,7 @@ async fn post_bounded(
 /// Opens connections and lets the app settle: a few posts, answered end to end.
 async fn warm_up(rig: &Rig, client: &reqwest::Client) {
     let (posts, _) = make_posts("warmup", "44791", WARMUP_POSTS, 50);
-    let (_, errors) = post_bounded(client, &rig.webhook_url, posts, 32).await;
+    let (_, errors) = post_bounded(client, &rig.webhook_urls, posts, 32).await;
     assert_eq!(errors, 0, "warm-up posts failed");
     rig.graph
         .wait_for(WARMUP_POSTS, Duration::from_secs(60))
@@ -378,18 +436,21 @@ struct CalibrationResult {
     app_writers: (f64, f64),
 }
 
-fn calibrate(pool: u32, app_rt: &Runtime) -> CalibrationResult {
+fn calibrate(cfg: &Config, pool: u32, app_rt: &Runtime) -> CalibrationResult {
     use frontdesk::server::config::DatabaseUrl;
     use frontdesk::server::db::Db;
     const SEQUENTIAL: usize = 2000;
     app_rt.block_on(async {
-        let dir = std::env::temp_dir().join(format!("frontdesk-bench-cal-{}-{pool}", std::process::id()));
-        let url = DatabaseUrl::parse(&format!("sqlite://{}/cal.db", dir.display())).unwrap();
-        let db = Db::connect(&url, pool).await.unwrap();
-        sqlx::query("CREATE TABLE counters (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
-            .execute(db.pool())
+        // A fresh database of the benchmark's kind, opened again with `pool` connections.
+        let scratch = new_db(cfg).await;
+        let db = Db::connect(&DatabaseUrl::parse(&scratch.url).unwrap(), pool)
             .await
             .unwrap();
+        let table = match cfg.db {
+            BenchDb::Sqlite => "CREATE TABLE counters (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)",
+            BenchDb::Postgres => "CREATE TABLE counters (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)",
+        };
+        sqlx::query(table).execute(db.pool()).await.unwrap();
         for id in 0..32i64 {
             sqlx::query("INSERT INTO counters (id, v) VALUES ($1, 0)")
                 .bind(id)
@@ -441,7 +502,7 @@ fn calibrate(pool: u32, app_rt: &Runtime) -> CalibrationResult {
         let pool_writers = concurrent_updates(&db, false).await;
         let app_writers = concurrent_updates(&db, true).await;
         db.close().await;
-        let _ = std::fs::remove_dir_all(dir);
+        scratch.cleanup().await;
         CalibrationResult {
             pool,
             select_us,
@@ -509,8 +570,8 @@ struct LatencyResult {
     check: DbCheck,
 }
 
-fn latency_run(cfg: &Config, rate: u32, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> LatencyResult {
-    let rig = start_rig(cfg, app_rt, load_rt);
+fn latency_run(cfg: &Config, rate: u32, run: usize, app_rts: &[Runtime], load_rt: &Runtime) -> LatencyResult {
+    let rig = start_rig(cfg, app_rts, load_rt);
     let count = rate as usize * cfg.seconds as usize;
     let (posts, _) = make_posts(&format!("lat{rate}r{run}"), "44790", count, cfg.customers);
     let interval = Duration::from_secs(1) / rate;
@@ -520,13 +581,13 @@ fn latency_run(cfg: &Config, rate: u32, run: usize, app_rt: &Runtime, load_rt: &
         let client = client();
         warm_up(&rig, &client).await;
         profile.reset();
-        let url: Arc<str> = rig.webhook_url.clone().into();
+        let urls: Vec<Arc<str>> = rig.webhook_urls.iter().map(|url| url.as_str().into()).collect();
         let start = tokio::time::Instant::now() + Duration::from_millis(20);
         let mut tasks = Vec::with_capacity(count);
         for (i, post) in posts.into_iter().enumerate() {
             let at = start + interval * i as u32;
             tokio::time::sleep_until(at).await;
-            let (client, url) = (client.clone(), url.clone());
+            let (client, url) = (client.clone(), urls[i % urls.len()].clone());
             tasks.push(tokio::spawn(async move {
                 let (latency, ok) = send(&client, &url, &post).await;
                 (latency, at.elapsed(), ok)
@@ -569,9 +630,9 @@ fn latency_run(cfg: &Config, rate: u32, run: usize, app_rt: &Runtime, load_rt: &
         }
     });
     let mut result = result;
-    result.check = check_db(&rig, app_rt);
+    result.check = check_db(&rig, app_rts);
     profile.print(&format!("latency run at {rate}/s #{}", run + 1), None);
-    stop_rig(cfg, rig, app_rt);
+    stop_rig(cfg, rig, app_rts);
     result
 }
 
@@ -593,8 +654,8 @@ struct E2eResult {
     check: DbCheck,
 }
 
-fn e2e_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> E2eResult {
-    let rig = start_rig(cfg, app_rt, load_rt);
+fn e2e_run(cfg: &Config, run: usize, app_rts: &[Runtime], load_rt: &Runtime) -> E2eResult {
+    let rig = start_rig(cfg, app_rts, load_rt);
     let (posts, expected) = make_posts(&format!("e2e{run}"), "44792", cfg.messages, cfg.customers);
     let profile = frontdesk::testing::profile::start(cfg.profile);
 
@@ -603,7 +664,7 @@ fn e2e_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> E2e
         warm_up(&rig, &client).await;
         profile.reset();
         let started = Instant::now();
-        let (mut latencies, errors) = post_bounded(&client, &rig.webhook_url, posts, cfg.concurrency).await;
+        let (mut latencies, errors) = post_bounded(&client, &rig.webhook_urls, posts, cfg.concurrency).await;
         let posted = started.elapsed();
         let accepted = cfg.messages - errors;
         let timeout = Duration::from_secs(120 + cfg.messages as u64 / 20);
@@ -631,16 +692,17 @@ fn e2e_run(cfg: &Config, run: usize, app_rt: &Runtime, load_rt: &Runtime) -> E2e
             check: DbCheck::default(),
         }
     });
-    result.check = check_db(&rig, app_rt);
-    profile.print(&format!("end-to-end run #{}", run + 1), None);
-    stop_rig(cfg, rig, app_rt);
+    result.check = check_db(&rig, app_rts);
+    profile.print(&format!("end-to-end run #{}", run + 1), Some(cfg.messages));
+    stop_rig(cfg, rig, app_rts);
     result
 }
 
 // ---------------------------------------------------------------------------------------
 
-/// CPU time used so far (Linux, in clock ticks): by the whole machine, and by this process.
-fn cpu_ticks() -> Option<(u64, u64)> {
+/// CPU time used so far (Linux, in clock ticks of 1/100 s): by the whole machine, by this
+/// process, and by the PostgreSQL server's processes (running as `postgres`).
+fn cpu_ticks() -> Option<(u64, u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let fields: Vec<u64> = stat
         .lines()
@@ -651,27 +713,56 @@ fn cpu_ticks() -> Option<(u64, u64)> {
         .collect();
     // user nice system idle iowait irq softirq steal: everything but idle and iowait.
     let machine = fields.iter().take(8).sum::<u64>() - fields.get(3)? - fields.get(4)?;
-    let own = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after_name: Vec<&str> = own.rsplit_once(')')?.1.split_whitespace().collect();
-    // utime and stime are the 14th and 15th fields; the 3rd is the first after the name.
-    let process = after_name.get(11)?.parse::<u64>().ok()? + after_name.get(12)?.parse::<u64>().ok()?;
-    Some((machine, process))
+    let process = process_ticks(&std::fs::read_to_string("/proc/self/stat").ok()?)?.1;
+    // A connection's server process ends with the run: its time is then its parent's (the
+    // postmaster's) "children" time.
+    let postgres = std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| process_ticks(&stat))
+        .filter(|(name, _, _)| name == "postgres")
+        .map(|(_, own, children)| own + children)
+        .sum();
+    Some((machine, process, postgres))
 }
 
-/// Measures how busy the rest of the machine was, to spot runs disturbed by other work.
-struct Noise(Option<(u64, u64)>, Instant);
+/// A process's name, CPU ticks (user + system) and its ended children's, from its
+/// `/proc/<pid>/stat`.
+fn process_ticks(stat: &str) -> Option<(String, u64, u64)> {
+    let (head, tail) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1.to_string();
+    let after_name: Vec<&str> = tail.split_whitespace().collect();
+    // utime, stime, cutime and cstime are the 14th to 17th fields; the 3rd is the first
+    // after the name.
+    let field = |i: usize| after_name.get(i).and_then(|f| f.parse::<u64>().ok());
+    Some((name, field(11)? + field(12)?, field(13)? + field(14)?))
+}
+
+/// Measures how busy the rest of the machine was, to spot runs disturbed by other work. The
+/// PostgreSQL server is part of the system under test: it is counted on its own.
+struct Noise(Option<(u64, u64, u64)>, Instant);
 
 impl Noise {
     fn start() -> Noise {
         Noise(cpu_ticks(), Instant::now())
     }
 
-    /// Cores used by other processes since `start` (clock ticks of 1/100 s).
+    /// Cores used by PostgreSQL and by other processes since `start`.
     fn other_cores(&self) -> String {
         match (self.0, cpu_ticks()) {
-            (Some((m0, p0)), Some((m1, p1))) => {
-                let other = (m1 - m0).saturating_sub(p1 - p0) as f64 / 100.0;
-                format!("{:.2}", other / self.1.elapsed().as_secs_f64())
+            (Some((m0, p0, g0)), Some((m1, p1, g1))) => {
+                let seconds = self.1.elapsed().as_secs_f64();
+                let postgres = g1.saturating_sub(g0);
+                let other = (m1 - m0).saturating_sub(p1 - p0).saturating_sub(postgres) as f64 / 100.0;
+                if postgres > 0 {
+                    format!(
+                        "postgres {:.2} cores, other processes {:.2} cores",
+                        postgres as f64 / 100.0 / seconds,
+                        other / seconds
+                    )
+                } else {
+                    format!("other processes: {:.2} cores", other / seconds)
+                }
             }
             _ => "?".into(),
         }
@@ -685,11 +776,15 @@ fn opt(value: Option<f64>, precision: usize) -> String {
 fn main() {
     // `cargo bench` passes `--bench`; there are no other arguments to read.
     let cfg = Config::from_env();
-    let app_rt = runtime("app", cfg.app_threads);
+    let app_rts: Vec<Runtime> = (0..cfg.instances)
+        .map(|i| runtime(&format!("app{i}"), cfg.app_threads))
+        .collect();
     let load_rt = runtime("load", cfg.load_threads);
     println!(
-        "Frontdesk pipeline benchmark: SQLite temp file, AI_PROVIDER=offline, SCHEDULER_WORKERS={}, \
-         DATABASE_MAX_CONNECTIONS={}, app runtime {} threads, load runtime {} threads, {} CPU(s), repeats {}",
+        "Frontdesk pipeline benchmark: {}, {} app instance(s), AI_PROVIDER=offline, SCHEDULER_WORKERS={}, \
+         DATABASE_MAX_CONNECTIONS={}, app runtime(s) {} threads, load runtime {} threads, {} CPU(s), repeats {}",
+        cfg.db.name(),
+        cfg.instances,
         cfg.workers,
         cfg.db_connections,
         cfg.app_threads,
@@ -703,7 +798,7 @@ fn main() {
         let mut pools = vec![1, cfg.db_connections];
         pools.dedup();
         for pool in pools {
-            calibration.push(calibrate(pool, &app_rt));
+            calibration.push(calibrate(&cfg, pool, &app_rts[0]));
         }
     }
     let mut latency: Vec<LatencyResult> = Vec::new();
@@ -711,9 +806,9 @@ fn main() {
         for &rate in &cfg.rates {
             for run in 0..cfg.repeats {
                 let noise = Noise::start();
-                let r = latency_run(&cfg, rate, run, &app_rt, &load_rt);
+                let r = latency_run(&cfg, rate, run, &app_rts, &load_rt);
                 println!(
-                    "  latency {rate}/s run {}: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, errors {}, drain {} s, lost {} (other processes: {} cores)",
+                    "  latency {rate}/s run {}: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, errors {}, drain {} s, lost {} ({})",
                     run + 1,
                     r.p50,
                     r.p99,
@@ -731,9 +826,9 @@ fn main() {
     if cfg.runs("e2e") {
         for run in 0..cfg.repeats {
             let noise = Noise::start();
-            let r = e2e_run(&cfg, run, &app_rt, &load_rt);
+            let r = e2e_run(&cfg, run, &app_rts, &load_rt);
             println!(
-                "  end-to-end run {}: {} messages in {} s, lost {} (other processes: {} cores)",
+                "  end-to-end run {}: {} messages in {} s, lost {} ({})",
                 run + 1,
                 r.messages,
                 opt(r.total_s, 2),
@@ -746,7 +841,10 @@ fn main() {
 
     println!();
     if !calibration.is_empty() {
-        println!("0. One SQLite statement through the app's Db (same pragmas), 2000 sequential; 32 tasks x 200 concurrent updates");
+        println!(
+            "0. One statement through the app's Db ({}, same settings), 2000 sequential; 32 tasks x 200 concurrent updates",
+            cfg.db.name()
+        );
         println!(
             "{:>5} {:>10} {:>16} {:>10} {:>16} {:>27} {:>27}",
             "pool",

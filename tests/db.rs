@@ -5,6 +5,7 @@ use frontdesk::on_both_databases;
 
 use chrono::{Duration, TimeZone, Utc};
 use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliveryStatus, NameSource, Outcome, Role, WaId};
+use frontdesk::server::db::arrivals::{self, Incoming};
 use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
 use frontdesk::server::db::jobs::{self, NewJob};
 use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
@@ -23,6 +24,7 @@ on_both_databases!(
     the_demo_salon_loads_into_an_empty_database,
     closures_are_whole_days_in_date_order,
     jobs_run_once_in_lane_order_and_outlive_a_dead_worker,
+    concurrent_first_messages_arrive_once_in_one_conversation,
 );
 
 fn t(minutes: i64) -> chrono::DateTime<Utc> {
@@ -116,6 +118,59 @@ async fn concurrent_first_messages_create_one_contact_and_one_conversation(db: &
         "a WhatsApp profile name is not taken as the customer's name"
     );
     assert_eq!(contact.profile_name.as_deref(), Some("Sara"));
+}
+
+/// `arrivals::store` is one statement on PostgreSQL, which may find another creating the
+/// same conversation; it must still end with one contact, one conversation and each message
+/// once, each counted unread once (the trigger of migration 0003).
+async fn concurrent_first_messages_arrive_once_in_one_conversation(db: &Db) {
+    let number = wa("34611000002");
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let db = db.clone();
+            let number = number.clone();
+            tokio::spawn(async move {
+                let wamid = format!("wamid.arrival.{i}");
+                let incoming = Incoming {
+                    from: &number,
+                    profile_name: Some("Sara"),
+                    wa_message_id: &wamid,
+                    body: "hello",
+                    sent_at: t(i),
+                };
+                let arrival = arrivals::store(&db, &incoming, t(i)).await.unwrap();
+                let message = arrival.message.expect("a new message is stored");
+                assert_eq!(message.wa_message_id.as_deref(), Some(wamid.as_str()));
+                assert_eq!(message.author, Author::Customer);
+                assert_eq!(message.conversation_id, arrival.conversation.conversation.id);
+                assert!(!arrival.campaign_waiting);
+                (arrival.contact.id, arrival.conversation.conversation.id)
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one contact and one conversation for all: {ids:?}");
+    assert_eq!(count(db, "contacts").await, 1);
+    assert_eq!(count(db, "conversations").await, 1);
+    assert_eq!(count(db, "messages").await, 16);
+
+    let again = Incoming {
+        from: &number,
+        profile_name: None,
+        wa_message_id: "wamid.arrival.3",
+        body: "hello",
+        sent_at: t(20),
+    };
+    let redelivered = arrivals::store(db, &again, t(20)).await.unwrap();
+    assert!(redelivered.message.is_none(), "a message is stored once");
+    assert_eq!(count(db, "messages").await, 16);
+    assert_eq!(redelivered.conversation.conversation.unread_count, 16);
+    assert_eq!(redelivered.contact.profile_name.as_deref(), Some("Sara"));
+    assert_eq!(redelivered.contact.last_inbound_at, Some(t(20)));
 }
 
 async fn the_conversation_list_embeds_each_contact(db: &Db) {
@@ -603,36 +658,36 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
             .collect::<Vec<_>>()
     };
 
-    let claimed = jobs::claim_due(db, t(1), t(2), 10).await.unwrap();
+    let claimed = jobs::claim_due(db, t(1), t(2), 10, true).await.unwrap();
     assert_eq!(
         names(&claimed),
         vec!["a", "c"],
         "b waits for a, the earlier job of its lane"
     );
     assert!(
-        jobs::claim_due(db, t(1), t(2), 10).await.unwrap().is_empty(),
+        jobs::claim_due(db, t(1), t(2), 10, true).await.unwrap().is_empty(),
         "a claimed job is not claimed twice"
     );
     jobs::complete(db, &[claimed[1].id], t(1)).await.unwrap();
     assert_eq!(jobs::oldest_due(db, t(1)).await.unwrap(), Some(t(0)), "b still waits");
 
     // a's worker died: once its lock expires, a is taken up again, still before b.
-    let again = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
+    let again = jobs::claim_due(db, t(3), t(4), 10, true).await.unwrap();
     assert_eq!(names(&again), vec!["a"]);
     assert_eq!(again[0].attempts, 2);
     jobs::complete(db, &[again[0].id], t(3)).await.unwrap();
 
-    let b = jobs::claim_due(db, t(3), t(4), 10).await.unwrap();
+    let b = jobs::claim_due(db, t(3), t(4), 10, true).await.unwrap();
     assert_eq!(names(&b), vec!["b"]);
     assert!(
         !jobs::retry_or_fail(db, &b[0], "AI down", t(10), t(3)).await.unwrap(),
         "one attempt left"
     );
     assert!(
-        jobs::claim_due(db, t(5), t(6), 10).await.unwrap().is_empty(),
+        jobs::claim_due(db, t(5), t(6), 10, true).await.unwrap().is_empty(),
         "not due before its retry time"
     );
-    let b = jobs::claim_due(db, t(10), t(11), 10).await.unwrap();
+    let b = jobs::claim_due(db, t(10), t(11), 10, true).await.unwrap();
     assert!(
         jobs::retry_or_fail(db, &b[0], "AI down", t(20), t(10)).await.unwrap(),
         "out of attempts"

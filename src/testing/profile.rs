@@ -1,6 +1,7 @@
 //! An optional SQL statement profile for the benchmarks (`BENCH_PROFILE=1`): sqlx reports
-//! each statement with its execution time (measured on the SQLite worker thread, busy waits
-//! for the write lock included) as a `sqlx::query` event at DEBUG level; this counts them.
+//! each statement with its execution time (on SQLite measured on the worker thread, busy waits
+//! for the write lock included; on PostgreSQL the round trip) as a `sqlx::query` event at DEBUG
+//! level; this counts them.
 //! It adds overhead, so its timings are not a benchmark's results.
 
 use std::collections::HashMap;
@@ -109,8 +110,11 @@ impl Profile {
         rows.sort_by(|a, b| b.1.total.total_cmp(&a.1.total));
         let per_unit = |n: f64| per.map_or(String::new(), |units| format!("{:>9.2} ", n / units.max(1) as f64));
         println!(
-            "\nSQL statement profile, {title} (execution time on the SQLite threads; {count} statements, {total:.2} s{})",
-            per.map_or(String::new(), |units| format!(", {:.1} per unit", count as f64 / units.max(1) as f64))
+            "\nSQL statement profile, {title} (execution time as sqlx measured it; {count} statements, {total:.2} s{})",
+            per.map_or(String::new(), |units| format!(
+                ", {:.1} per unit",
+                count as f64 / units.max(1) as f64
+            ))
         );
         println!(
             "{:>8} {}{:>9} {:>6} {:>9} {:>9}  statement",

@@ -14,7 +14,8 @@ use crate::model::{
     Intent, Message, NameSource, Outcome,
 };
 use crate::server::ai::{AiContext, AiError, AiReply, Turn, Understanding, MAX_NAME_ASKS};
-use crate::server::db::conversations::{self, ConversationState, NewMessage};
+use crate::server::db::arrivals::{self, Arrival, Incoming};
+use crate::server::db::conversations::{self, ConversationState};
 use crate::server::db::{contacts, knowledge, DbError};
 use crate::server::i18n::{self, Lang};
 use crate::server::state::AppState;
@@ -29,6 +30,8 @@ struct Received {
     conversation: Conversation,
     flow: FlowState,
     message: Message,
+    /// A campaign message to the contact waits for an answer.
+    campaign_waiting: bool,
 }
 
 /// The whole path of one customer message. Safe to run again for the same message: it is
@@ -44,9 +47,12 @@ pub async fn process_incoming_message(app: &AppState, inbound: &InboundMessage) 
         conversation,
         mut flow,
         message,
+        campaign_waiting,
     } = received;
     // An answer to a campaign message counts as the campaign's reply.
-    crate::server::db::campaigns::mark_replied(&app.db, contact.id, now).await?;
+    if campaign_waiting {
+        crate::server::db::campaigns::mark_replied(&app.db, contact.id, now).await?;
+    }
     let lang = i18n::language_of(&app.settings.business, &contact);
     if !inbound.is_text() {
         let text = sentences::unsupported_message(&lang);
@@ -106,27 +112,28 @@ async fn receive(
     inbound: &InboundMessage,
     now: DateTime<Utc>,
 ) -> Result<Option<Received>, ProcessError> {
-    let sent_at = inbound.sent_at.min(now);
-    let profile_name = inbound.profile_name.as_deref();
-    let contact = contacts::get_or_create_contact(&app.db, &inbound.from, profile_name, now, Some(sent_at)).await?;
-    let ConversationState {
-        conversation,
-        flow_state,
-    } = conversations::get_or_create_conversation_state(&app.db, contact.id, now).await?;
+    let incoming = Incoming {
+        from: &inbound.from,
+        profile_name: inbound.profile_name.as_deref(),
+        wa_message_id: &inbound.wa_message_id,
+        body: &inbound.body,
+        sent_at: inbound.sent_at.min(now),
+    };
+    let Arrival {
+        contact,
+        conversation: ConversationState {
+            conversation,
+            flow_state,
+        },
+        message,
+        campaign_waiting,
+    } = arrivals::store(&app.db, &incoming, now).await?;
     tracing::Span::current().record("conversation_id", conversation.id);
     app.hub.publish(InboxEvent::ConversationChanged {
         conversation: conversation.clone(),
     });
 
-    let mut new = NewMessage::new(
-        conversation.id,
-        Author::Customer,
-        &inbound.body,
-        DeliveryStatus::Received,
-        now,
-    );
-    new.wa_message_id = Some(&inbound.wa_message_id);
-    let message = match conversations::insert_inbound_message(&app.db, &new).await? {
+    let message = match message {
         Some(message) => {
             outbound::publish_message(app, &message);
             message
@@ -150,6 +157,7 @@ async fn receive(
         conversation,
         flow: FlowState::read(&flow_state),
         message,
+        campaign_waiting,
     }))
 }
 

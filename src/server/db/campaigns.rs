@@ -624,23 +624,38 @@ pub async fn apply_delivery_status(
     Ok(campaign)
 }
 
+/// The statuses of a campaign message that an answer from its recipient would turn into
+/// `replied`.
+pub(super) const AWAITING_REPLY: &str = "('sent', 'delivered', 'read')";
+
+/// Whether a campaign message to this contact waits for their answer.
+pub async fn awaits_reply(mut db: impl DbExecutor, contact_id: i64) -> DbResult<bool> {
+    let waiting: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM campaign_recipients WHERE contact_id = $1 AND status IN {AWAITING_REPLY} LIMIT 1"
+    ))
+    .bind(contact_id)
+    .fetch_optional(&mut *db.reader().await?)
+    .await?;
+    Ok(waiting.is_some())
+}
+
 /// A customer answered: their campaign messages of the attribution window become `replied`.
 pub async fn mark_replied(mut db: impl DbExecutor, contact_id: i64, now: DateTime<Utc>) -> DbResult<u64> {
     // Most customers' messages answer no campaign: look before taking the writer.
-    let waiting: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM campaign_recipients WHERE contact_id = $1 AND status IN ('sent', 'delivered', 'read') LIMIT 1",
-    )
+    let waiting: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM campaign_recipients WHERE contact_id = $1 AND status IN {AWAITING_REPLY} LIMIT 1"
+    ))
     .bind(contact_id)
     .fetch_optional(&mut *db.reader().await?)
     .await?;
     if waiting.is_none() {
         return Ok(0);
     }
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE campaign_recipients SET status = 'replied', updated_at = $1 \
-         WHERE contact_id = $2 AND status IN ('sent', 'delivered', 'read') \
-         AND sent_at >= $1 - (SELECT c.attribution_days FROM campaigns c WHERE c.id = campaign_id) * 86400000",
-    )
+         WHERE contact_id = $2 AND status IN {AWAITING_REPLY} \
+         AND sent_at >= $1 - (SELECT c.attribution_days FROM campaigns c WHERE c.id = campaign_id) * 86400000"
+    ))
     .bind(to_ms(now))
     .bind(contact_id)
     .execute(&mut *db.writer().await?)

@@ -77,6 +77,20 @@ impl ContactRow {
     }
 }
 
+/// The insert-or-update of [`get_or_create_contact`], without its `RETURNING`: `$1` the
+/// WhatsApp id, `$2` the profile name, `$3` now, `$4` the time of their message.
+pub(super) const UPSERT_CONTACT: &str =
+    "INSERT INTO contacts (wa_id, profile_name, first_seen_at, last_seen_at, last_inbound_at) \
+     VALUES ($1, $2, $3, $3, $4) \
+     ON CONFLICT (wa_id) DO UPDATE SET \
+       profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
+       last_seen_at = CASE WHEN excluded.last_seen_at > contacts.last_seen_at \
+                      THEN excluded.last_seen_at ELSE contacts.last_seen_at END, \
+       last_inbound_at = CASE WHEN contacts.last_inbound_at IS NULL \
+                           OR excluded.last_inbound_at > contacts.last_inbound_at \
+                         THEN COALESCE(excluded.last_inbound_at, contacts.last_inbound_at) \
+                         ELSE contacts.last_inbound_at END";
+
 /// Finds the contact for a WhatsApp number, creating it on first contact. `inbound_at` is
 /// the time of a message they sent, which opens WhatsApp's 24-hour window.
 ///
@@ -89,20 +103,7 @@ pub async fn get_or_create_contact(
     now: DateTime<Utc>,
     inbound_at: Option<DateTime<Utc>>,
 ) -> DbResult<Contact> {
-    let sql = format!(
-        "INSERT INTO contacts (wa_id, profile_name, first_seen_at, last_seen_at, last_inbound_at) \
-         VALUES ($1, $2, $3, $3, $4) \
-         ON CONFLICT (wa_id) DO UPDATE SET \
-           profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
-           last_seen_at = CASE WHEN excluded.last_seen_at > contacts.last_seen_at \
-                          THEN excluded.last_seen_at ELSE contacts.last_seen_at END, \
-           last_inbound_at = CASE WHEN contacts.last_inbound_at IS NULL \
-                               OR excluded.last_inbound_at > contacts.last_inbound_at \
-                             THEN COALESCE(excluded.last_inbound_at, contacts.last_inbound_at) \
-                             ELSE contacts.last_inbound_at END \
-         RETURNING {}",
-        contact_columns("")
-    );
+    let sql = format!("{} RETURNING {}", UPSERT_CONTACT, contact_columns(""));
     let row: ContactRow = sqlx::query_as(&sql)
         .bind(wa_id.as_str())
         .bind(profile_name)

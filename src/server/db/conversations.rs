@@ -22,11 +22,11 @@ static CONVERSATION_SELECT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, author, body, wa_message_id, \
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, direction, author, body, wa_message_id, \
      status, error, intent, created_at";
 
 #[derive(FromRow)]
-struct ConversationRow {
+pub(super) struct ConversationRow {
     id: i64,
     mode: String,
     assigned_user_id: Option<i64>,
@@ -44,7 +44,7 @@ impl ConversationRow {
         Ok(self.into_state()?.conversation)
     }
 
-    fn into_state(self) -> DbResult<ConversationState> {
+    pub(super) fn into_state(self) -> DbResult<ConversationState> {
         let conversation = Conversation {
             id: self.id,
             contact: self.contact.into_contact()?,
@@ -72,21 +72,21 @@ pub struct ConversationState {
 }
 
 #[derive(FromRow)]
-struct MessageRow {
-    id: i64,
-    conversation_id: i64,
-    direction: String,
-    author: String,
-    body: String,
-    wa_message_id: Option<String>,
-    status: String,
-    error: Option<String>,
-    intent: Option<String>,
-    created_at: i64,
+pub(super) struct MessageRow {
+    pub(super) id: i64,
+    pub(super) conversation_id: i64,
+    pub(super) direction: String,
+    pub(super) author: String,
+    pub(super) body: String,
+    pub(super) wa_message_id: Option<String>,
+    pub(super) status: String,
+    pub(super) error: Option<String>,
+    pub(super) intent: Option<String>,
+    pub(super) created_at: i64,
 }
 
 impl MessageRow {
-    fn into_message(self) -> DbResult<Message> {
+    pub(super) fn into_message(self) -> DbResult<Message> {
         Ok(Message {
             id: self.id,
             conversation_id: self.conversation_id,

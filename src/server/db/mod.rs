@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod appointments;
+pub mod arrivals;
 pub mod audit;
 pub mod backoffice;
 pub mod campaigns;
@@ -38,6 +39,9 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use super::config::DatabaseUrl;
+
+/// A pooled PostgreSQL connection idle this long is pinged before it is used again.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -234,9 +238,20 @@ impl Db {
             // Waiting longer helps nobody: with the database unreachable a webhook should
             // soon get its 503 (Meta delivers it again) and a health check its answer.
             .acquire_timeout(Duration::from_secs(5))
-            // A ping before each use guards against a dropped network connection; a SQLite
-            // file has none, and the ping would be one more round trip per statement.
-            .test_before_acquire(backend == Backend::Postgres)
+            // A ping before use guards against a network connection dropped while it sat idle
+            // (a server restart, a firewall's idle timeout). Pinging before every statement
+            // doubled the round trips of a busy app, whose connections are never idle long:
+            // only a connection idle for a while is pinged (a failed ping makes the pool
+            // open a new one). A SQLite file has no network to lose.
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if backend == Backend::Postgres && meta.idle_for >= PING_IDLE_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
