@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 use crate::pages::analytics::AnalyticsPage;
 use crate::pages::appointments::AppointmentsPage;
@@ -70,19 +70,156 @@ pub fn App() -> impl IntoView {
         <Title text="Frontdesk"/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/inbox") view=InboxPage/>
-                <Route path=path!("/campaigns") view=CampaignsPage/>
-                <Route path=path!("/campaigns/:id") view=CampaignPage/>
-                <Route path=path!("/appointments") view=AppointmentsPage/>
-                <Route path=path!("/analytics") view=AnalyticsPage/>
-                <Route path=path!("/knowledge") view=KnowledgePage/>
-                <Route path=path!("/backoffice") view=BackOfficePage/>
-                <Route path=path!("/simulator") view=SimulatorPage/>
-                <Route path=path!("/audit") view=AuditLogPage/>
-                <Route path=path!("/team") view=TeamPage/>
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
+                <Route path=path!("/inbox") view={Lazy::<InboxRoute>::new()}/>
+                <Route path=path!("/campaigns") view={Lazy::<CampaignsRoute>::new()}/>
+                <Route path=path!("/campaigns/:id") view={Lazy::<CampaignRoute>::new()}/>
+                <Route path=path!("/appointments") view={Lazy::<AppointmentsRoute>::new()}/>
+                <Route path=path!("/analytics") view={Lazy::<AnalyticsRoute>::new()}/>
+                <Route path=path!("/knowledge") view={Lazy::<KnowledgeRoute>::new()}/>
+                <Route path=path!("/backoffice") view={Lazy::<BackOfficeRoute>::new()}/>
+                <Route path=path!("/simulator") view={Lazy::<SimulatorRoute>::new()}/>
+                <Route path=path!("/audit") view={Lazy::<AuditLogRoute>::new()}/>
+                <Route path=path!("/team") view={Lazy::<TeamRoute>::new()}/>
             </Routes>
         </Router>
+    }
+}
+
+// Every page is a lazily loaded part of the browser bundle: the build splits the wasm at these
+// routes (`cargo leptos … --split`), and the browser fetches a page's code the first time it
+// shows that page. The first download then holds only the shell, the router and what the pages
+// share. Each route needs a type of its own, so they are written out one by one.
+
+struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <LoginPage/> }.into_any()
+    }
+}
+
+struct InboxRoute;
+
+#[lazy_route]
+impl LazyRoute for InboxRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <InboxPage/> }.into_any()
+    }
+}
+
+struct CampaignsRoute;
+
+#[lazy_route]
+impl LazyRoute for CampaignsRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <CampaignsPage/> }.into_any()
+    }
+}
+
+struct CampaignRoute;
+
+#[lazy_route]
+impl LazyRoute for CampaignRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <CampaignPage/> }.into_any()
+    }
+}
+
+struct AppointmentsRoute;
+
+#[lazy_route]
+impl LazyRoute for AppointmentsRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <AppointmentsPage/> }.into_any()
+    }
+}
+
+struct AnalyticsRoute;
+
+#[lazy_route]
+impl LazyRoute for AnalyticsRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <AnalyticsPage/> }.into_any()
+    }
+}
+
+struct KnowledgeRoute;
+
+#[lazy_route]
+impl LazyRoute for KnowledgeRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <KnowledgePage/> }.into_any()
+    }
+}
+
+struct BackOfficeRoute;
+
+#[lazy_route]
+impl LazyRoute for BackOfficeRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <BackOfficePage/> }.into_any()
+    }
+}
+
+struct SimulatorRoute;
+
+#[lazy_route]
+impl LazyRoute for SimulatorRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <SimulatorPage/> }.into_any()
+    }
+}
+
+struct AuditLogRoute;
+
+#[lazy_route]
+impl LazyRoute for AuditLogRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <AuditLogPage/> }.into_any()
+    }
+}
+
+struct TeamRoute;
+
+#[lazy_route]
+impl LazyRoute for TeamRoute {
+    fn data() -> Self {
+        Self
+    }
+    fn view(_route: Self) -> AnyView {
+        view! { <TeamPage/> }.into_any()
     }
 }
 

@@ -16,5 +16,6 @@ pub mod testing;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Waits for the lazily loaded code of the page being shown before hydrating it.
+    leptos::mount::hydrate_lazy(app::App);
 }

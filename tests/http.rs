@@ -1143,6 +1143,42 @@ async fn every_response_carries_the_security_headers() {
     db.cleanup().await;
 }
 
+/// A release site (scripts/release) holds a gzip copy beside each bundle file: a browser that
+/// accepts gzip is sent the copy, smaller on the wire; any other client gets the file itself.
+#[tokio::test]
+async fn the_bundle_goes_out_gzipped_to_browsers_that_accept_it() {
+    let db = TestDb::sqlite().await;
+    let site = std::env::temp_dir().join(format!("frontdesk-site-{}", std::process::id()));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm = b"\0asm\x01\0\0\0 the page's code".to_vec();
+    let gzip_copy = b"\x1f\x8b pretend gzip of the same".to_vec();
+    std::fs::write(pkg.join("frontdesk.wasm"), &wasm).unwrap();
+    std::fs::write(pkg.join("frontdesk.wasm.gz"), &gzip_copy).unwrap();
+    let app = TestApp::start(test_settings(&db.url, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())])).await;
+
+    let fetch = |accept: &'static str| {
+        app.client
+            .get(app.url("/pkg/frontdesk.wasm"))
+            .header(reqwest::header::ACCEPT_ENCODING, accept)
+            .send()
+    };
+    let gzipped = fetch("gzip, deflate, br").await.unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_eq!(gzipped.headers()["content-type"], "application/wasm");
+    assert_eq!(gzipped.bytes().await.unwrap().to_vec(), gzip_copy);
+
+    let plain = fetch("identity").await.unwrap();
+    assert_eq!(plain.status(), StatusCode::OK);
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().to_vec(), wasm);
+
+    app.stop().await;
+    db.cleanup().await;
+    std::fs::remove_dir_all(&site).unwrap();
+}
+
 /// Signing out ends the live updates of the session's open socket too, within seconds.
 #[tokio::test]
 async fn the_inbox_socket_closes_when_its_session_is_signed_out() {

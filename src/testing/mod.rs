@@ -140,6 +140,9 @@ impl TestApp {
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A request that never gets an answer fails its test, naming the address, rather
+            // than holding the whole run until CI's time limit.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap();
         TestApp {
