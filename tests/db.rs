@@ -6,9 +6,9 @@ use frontdesk::on_both_databases;
 use chrono::{Duration, TimeZone, Utc};
 use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliveryStatus, NameSource, Outcome, Role, WaId};
 use frontdesk::server::db::arrivals::{self, Incoming};
-use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage};
+use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage, ReplyChanges};
 use frontdesk::server::db::jobs::{self, NewJob};
-use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
+use frontdesk::server::db::{contacts, demo, knowledge, limits, tags, users, Db, DbError};
 
 on_both_databases!(
     migrations_create_every_table_and_rerun_cleanly,
@@ -25,6 +25,7 @@ on_both_databases!(
     closures_are_whole_days_in_date_order,
     jobs_run_once_in_lane_order_and_outlive_a_dead_worker,
     concurrent_first_messages_arrive_once_in_one_conversation,
+    a_reply_is_stored_with_what_it_changed,
 );
 
 fn t(minutes: i64) -> chrono::DateTime<Utc> {
@@ -698,4 +699,89 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
     );
     assert_eq!(jobs::oldest_due(db, t(30)).await.unwrap(), None, "nothing waits");
     assert_eq!(jobs::due_count(db, t(30)).await.unwrap(), 0);
+}
+
+async fn a_reply_is_stored_with_what_it_changed(db: &Db) {
+    let contact = contacts::get_or_create_contact(db, &wa("34600111333"), None, t(0), None)
+        .await
+        .unwrap();
+    let conversation = conversations::get_or_create_conversation(db, contact.id, t(0))
+        .await
+        .unwrap();
+    let reply = |body: &'static str| NewMessage::new(conversation.id, Author::Bot, body, DeliveryStatus::Pending, t(1));
+    let plain = conversations::insert_reply(db, &reply("Hello"), ReplyChanges::default())
+        .await
+        .unwrap();
+    assert_eq!(plain.body, "Hello");
+
+    let changes = ReplyChanges {
+        flow_state: Some(r#"{"name_asks":1}"#),
+        language: Some((contact.id, "es")),
+    };
+    let stored = conversations::insert_reply(db, &reply("Hola"), changes).await.unwrap();
+    assert_eq!((stored.body.as_str(), stored.author), ("Hola", Author::Bot));
+    let state = conversations::get_conversation_state(db, conversation.id)
+        .await
+        .unwrap();
+    assert_eq!(state.flow_state, r#"{"name_asks":1}"#);
+    assert_eq!(
+        state.conversation.last_message_preview.as_deref(),
+        Some("Hola"),
+        "the reply still moves its conversation"
+    );
+    assert_eq!(
+        contacts::get_contact(db, contact.id).await.unwrap().language.as_deref(),
+        Some("es")
+    );
+
+    let only_flow = ReplyChanges {
+        flow_state: Some("{}"),
+        language: None,
+    };
+    conversations::insert_reply(db, &reply("Again"), only_flow)
+        .await
+        .unwrap();
+    let state = conversations::get_conversation_state(db, conversation.id)
+        .await
+        .unwrap();
+    assert_eq!(state.flow_state, "{}");
+    let only_language = ReplyChanges {
+        flow_state: None,
+        language: Some((contact.id, "en")),
+    };
+    conversations::insert_reply(db, &reply("Hi"), only_language)
+        .await
+        .unwrap();
+    assert_eq!(
+        contacts::get_contact(db, contact.id).await.unwrap().language.as_deref(),
+        Some("en")
+    );
+    assert_eq!(
+        conversations::get_conversation_state(db, conversation.id)
+            .await
+            .unwrap()
+            .flow_state,
+        "{}"
+    );
+}
+
+/// One statement takes a block of consecutive WhatsApp turns; the next taker, whichever
+/// instance it is, gets the turn after the block.
+#[tokio::test]
+async fn shared_send_turns_are_taken_in_blocks() {
+    let Some(test) = frontdesk::testing::TestDb::postgres().await else {
+        return;
+    };
+    let second = 1_000_000;
+    let first = limits::take_send_turns(&test.db, &[("number", 3 * second), ("to:a", second)])
+        .await
+        .unwrap();
+    assert_eq!((first["number"], first["to:a"]), (0, 0), "fresh keys start now");
+    let next = limits::take_send_turns(&test.db, &[("number", second)]).await.unwrap();
+    assert!(
+        (2 * second..=3 * second).contains(&next["number"]),
+        "the next turn follows the block of three: {} µs from now",
+        next["number"]
+    );
+    test.cleanup().await;
 }

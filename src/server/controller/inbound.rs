@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::server::ai::{AiContext, AiError, AiReply, Turn, Understanding, MAX_NAME_ASKS};
 use crate::server::db::arrivals::{self, Arrival, Incoming};
-use crate::server::db::conversations::{self, ConversationState};
+use crate::server::db::conversations::{self, ConversationState, ReplyChanges};
 use crate::server::db::{contacts, knowledge, DbError};
 use crate::server::i18n::{self, Lang};
 use crate::server::state::AppState;
@@ -285,8 +285,11 @@ async fn act(
 ) -> Result<(), ProcessError> {
     let flow_before = flow.clone();
     let u = &answer.understanding;
-    let lang = language(app, contact, conversation, u).await?;
+    let (lang, new_language) = language(app, contact, u);
     if u.has(Intent::OptOut) {
+        if new_language {
+            contacts::set_language(&app.db, contact.id, Some(lang.code())).await?;
+        }
         return opt_out(app, contact, conversation, message, &lang, now).await;
     }
     let mut decided: Vec<String> = Vec::new();
@@ -329,15 +332,20 @@ async fn act(
         flow.name_asks += 1;
     }
     flow.fallback_sent_for = None;
-    // Most messages leave the flow as it was: no write for them.
-    if *flow != flow_before {
-        conversations::set_flow_state(&app.db, conversation.id, &flow.write()).await?;
-    }
+    // Most messages leave the flow as it was: nothing more to write for them.
+    let flow_state = (*flow != flow_before).then(|| flow.write());
     let reply = Reply {
         ai: Some(&answer),
+        changes: ReplyChanges {
+            flow_state: flow_state.as_deref(),
+            language: new_language.then(|| (contact.id, lang.code())),
+        },
         ..Reply::answer(message, &text, intent)
     };
     outbound::reply(app, contact, conversation.id, reply).await?;
+    if new_language {
+        outbound::publish_conversation(app, conversation.id).await;
+    }
     Ok(())
 }
 
@@ -419,22 +427,16 @@ fn talk<'a>(
     }
 }
 
-/// The language to answer in: the message's own when it can be told (and then it is
-/// remembered on the contact), else the contact's, else the business's.
-async fn language(
-    app: &AppState,
-    contact: &Contact,
-    conversation: &Conversation,
-    u: &Understanding,
-) -> Result<Lang, ProcessError> {
-    let Some(said) = u.language.as_deref().and_then(Lang::parse) else {
-        return Ok(i18n::language_of(&app.settings.business, contact));
-    };
-    if contact.language.as_deref() != Some(said.code()) {
-        contacts::set_language(&app.db, contact.id, Some(said.code())).await?;
-        outbound::publish_conversation(app, conversation.id).await;
+/// The language to answer in: the message's own when it can be told, else the contact's,
+/// else the business's; and whether it is new for the contact (to be remembered then).
+fn language(app: &AppState, contact: &Contact, u: &Understanding) -> (Lang, bool) {
+    match u.language.as_deref().and_then(Lang::parse) {
+        Some(said) => {
+            let new = contact.language.as_deref() != Some(said.code());
+            (said, new)
+        }
+        None => (i18n::language_of(&app.settings.business, contact), false),
     }
-    Ok(said)
 }
 
 /// The customer asked for a person: the bot pauses and the inbox flags the conversation.

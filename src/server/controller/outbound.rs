@@ -7,7 +7,7 @@ use super::jobs::{schedule, ConversationJob, JobKind};
 use super::ProcessError;
 use crate::model::{Author, Contact, DeliveryStatus, InboxEvent, Intent, Message};
 use crate::server::ai::AiReply;
-use crate::server::db::conversations::{self, NewMessage};
+use crate::server::db::conversations::{self, NewMessage, ReplyChanges};
 use crate::server::realtime::Change;
 use crate::server::state::AppState;
 use crate::server::whatsapp::sender::{SendError, TemplateMessage};
@@ -22,6 +22,8 @@ pub struct Reply<'a> {
     pub intent: Option<Intent>,
     /// The AI answer it came from, for its token cost.
     pub ai: Option<&'a AiReply>,
+    /// What the customer's message changed, saved with the reply.
+    pub changes: ReplyChanges<'a>,
 }
 
 impl<'a> Reply<'a> {
@@ -31,6 +33,7 @@ impl<'a> Reply<'a> {
             answering: Some(message),
             intent: Some(intent),
             ai: None,
+            changes: ReplyChanges::default(),
         }
     }
 
@@ -40,11 +43,12 @@ impl<'a> Reply<'a> {
             answering: None,
             intent,
             ai: None,
+            changes: ReplyChanges::default(),
         }
     }
 }
 
-/// Stores the bot's message, then hands it to WhatsApp.
+/// Stores the bot's message (with what it changes), then hands it to WhatsApp.
 pub async fn reply(
     app: &AppState,
     contact: &Contact,
@@ -65,7 +69,7 @@ pub async fn reply(
         new.tokens = (ai.usage.prompt, ai.usage.output, ai.usage.thinking);
         new.ai_model = model.as_deref();
     }
-    let message = conversations::insert_message(&app.db, &new).await?;
+    let message = conversations::insert_reply(&app.db, &new, reply.changes).await?;
     publish_message(app, &message);
     send(app, contact, &message, Delivery::First).await?;
     Ok(message)

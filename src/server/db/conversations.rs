@@ -367,14 +367,15 @@ pub async fn insert_inbound_message(mut db: impl DbExecutor, message: &NewMessag
     insert(&mut db, message, "ON CONFLICT (wa_message_id) DO NOTHING").await
 }
 
-async fn insert(mut db: impl DbExecutor, message: &NewMessage<'_>, on_conflict: &str) -> DbResult<Option<Message>> {
-    let sql = format!(
-        "INSERT INTO messages (conversation_id, direction, author, staff_user_id, body, \
-         wa_message_id, status, intent, created_at, reply_to_message_id, prompt_tokens, output_tokens, \
-         thinking_tokens, ai_model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) {on_conflict} \
-         RETURNING {MESSAGE_COLUMNS}"
-    );
-    let row: Option<MessageRow> = sqlx::query_as(&sql)
+const INSERT_MESSAGE: &str = "INSERT INTO messages (conversation_id, direction, author, staff_user_id, body, \
+     wa_message_id, status, intent, created_at, reply_to_message_id, prompt_tokens, output_tokens, \
+     thinking_tokens, ai_model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+type MessageQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Any, MessageRow, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the parameters of [`INSERT_MESSAGE`].
+fn bind_message<'q>(query: MessageQuery<'q>, message: &'q NewMessage<'_>) -> MessageQuery<'q> {
+    query
         .bind(message.conversation_id)
         .bind(message.direction.as_str())
         .bind(message.author.as_str())
@@ -389,9 +390,80 @@ async fn insert(mut db: impl DbExecutor, message: &NewMessage<'_>, on_conflict: 
         .bind(message.tokens.1)
         .bind(message.tokens.2)
         .bind(message.ai_model)
+}
+
+async fn insert(mut db: impl DbExecutor, message: &NewMessage<'_>, on_conflict: &str) -> DbResult<Option<Message>> {
+    let sql = format!("{INSERT_MESSAGE} {on_conflict} RETURNING {MESSAGE_COLUMNS}");
+    let row: Option<MessageRow> = bind_message(sqlx::query_as(&sql), message)
         .fetch_optional(&mut *db.writer().await?)
         .await?;
     row.map(MessageRow::into_message).transpose()
+}
+
+/// What a bot reply changes besides itself, stored with it: the reply and the state it was
+/// written in are saved together or not at all.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplyChanges<'a> {
+    /// The conversation's flow state, when the customer's message moved it on.
+    pub flow_state: Option<&'a str>,
+    /// The contact's language (contact id, code), when they wrote in a new one.
+    pub language: Option<(i64, &'a str)>,
+}
+
+/// Stores a bot reply with what it changes. On PostgreSQL one statement does all of it
+/// (writes inside `WITH`): one round trip and one commit instead of up to three. SQLite
+/// allows no writes inside `WITH` and runs the steps in one transaction.
+pub async fn insert_reply(
+    mut db: impl DbExecutor,
+    message: &NewMessage<'_>,
+    changes: ReplyChanges<'_>,
+) -> DbResult<Message> {
+    if changes.flow_state.is_none() && changes.language.is_none() {
+        return insert_message(db, message).await;
+    }
+    let row: MessageRow = match db.backend() {
+        Backend::Postgres => {
+            // Parameters go on from the message's 14; $1 is its conversation.
+            let mut writes = Vec::new();
+            if changes.flow_state.is_some() {
+                writes.push("flow AS (UPDATE conversations SET flow_state = $15 WHERE id = $1)".to_string());
+            }
+            if changes.language.is_some() {
+                let n = 15 + writes.len();
+                writes.push(format!(
+                    "language AS (UPDATE contacts SET language = ${n} WHERE id = ${})",
+                    n + 1
+                ));
+            }
+            let sql = format!(
+                "WITH {} {INSERT_MESSAGE} RETURNING {MESSAGE_COLUMNS}",
+                writes.join(", ")
+            );
+            let mut query = bind_message(sqlx::query_as(&sql), message);
+            if let Some(flow_state) = changes.flow_state {
+                query = query.bind(flow_state);
+            }
+            if let Some((contact_id, code)) = changes.language {
+                query = query.bind(code).bind(contact_id);
+            }
+            query.fetch_one(&mut *db.writer().await?).await?
+        }
+        Backend::Sqlite => {
+            let mut conn = db.writer().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            if let Some(flow_state) = changes.flow_state {
+                set_flow_state(&mut *tx, message.conversation_id, flow_state).await?;
+            }
+            if let Some((contact_id, code)) = changes.language {
+                super::contacts::set_language(&mut *tx, contact_id, Some(code)).await?;
+            }
+            let sql = format!("{INSERT_MESSAGE} RETURNING {MESSAGE_COLUMNS}");
+            let row = bind_message(sqlx::query_as(&sql), message).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            row
+        }
+    };
+    row.into_message()
 }
 
 pub async fn set_mode(mut db: impl DbExecutor, conversation_id: i64, mode: ConversationMode) -> DbResult<()> {
