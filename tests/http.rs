@@ -1320,7 +1320,9 @@ async fn a_burst_of_guesses_checks_few_passwords_and_locks_nobody_out() {
     assert!(throttled >= 497, "the others are told to wait: {throttled}");
     let grown_mib = peak_memory_kib().saturating_sub(memory_before) / 1024;
     println!("500 parallel guesses: {checked} password checks, peak memory grew by {grown_mib} MiB");
-    assert!(grown_mib < 200, "memory stays bounded: grew {grown_mib} MiB");
+    // The peak is the whole test process's, and the other tests of this file run beside this
+    // one; unbounded, 500 checks at about 19 MiB each would need gigabytes.
+    assert!(grown_mib < 512, "memory stays bounded: grew {grown_mib} MiB");
 
     // The owner, at another address, is not locked out.
     let elsewhere = reqwest::Client::builder()

@@ -85,7 +85,6 @@ async fn send_while_leading(
     grace: StdDuration,
     mut leadership: Option<Leadership>,
 ) -> Stopped {
-    let app = app.clone();
     let mut stopped = Stopped::Shutdown;
     let permits = Arc::new(Semaphore::new(app.settings.campaigns.sends_in_flight));
     let freed = Arc::new(Notify::new());
@@ -101,12 +100,12 @@ async fn send_while_leading(
                     break;
                 }
             }
-            if let Err(error) = housekeeping(&app).await {
+            if let Err(error) = housekeeping(app).await {
                 tracing::error!(%error, "campaign housekeeping failed");
             }
             last_housekeeping = Some(tokio::time::Instant::now());
         }
-        let started = match send_due(&app, &permits, &freed, &mut tasks, &mut templates).await {
+        let started = match send_due(app, &permits, &freed, &mut tasks, &mut templates).await {
             Ok(started) => started,
             Err(error) => {
                 tracing::error!(%error, "cannot pick campaign recipients");

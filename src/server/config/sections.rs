@@ -272,7 +272,7 @@ declare_settings! {
         },
         reload_port: Port {
             default: "3001",
-            meaning: "live-reload port of `cargo leptos watch`",
+            meaning: "live-reload port of `cargo leptos watch --split`",
         },
         env: LeptosEnv {
             default: "DEV",
