@@ -8,7 +8,7 @@ use frontdesk::model::{Author, ConversationFilter, ConversationMode, DeliverySta
 use frontdesk::server::db::arrivals::{self, Incoming};
 use frontdesk::server::db::conversations::{self, ConversationQuery, NewMessage, ReplyChanges};
 use frontdesk::server::db::jobs::{self, NewJob};
-use frontdesk::server::db::{contacts, demo, knowledge, limits, tags, users, Db, DbError};
+use frontdesk::server::db::{contacts, demo, knowledge, tags, users, Db, DbError};
 
 on_both_databases!(
     migrations_create_every_table_and_rerun_cleanly,
@@ -763,25 +763,4 @@ async fn a_reply_is_stored_with_what_it_changed(db: &Db) {
             .flow_state,
         "{}"
     );
-}
-
-/// One statement takes a block of consecutive WhatsApp turns; the next taker, whichever
-/// instance it is, gets the turn after the block.
-#[tokio::test]
-async fn shared_send_turns_are_taken_in_blocks() {
-    let Some(test) = frontdesk::testing::TestDb::postgres().await else {
-        return;
-    };
-    let second = 1_000_000;
-    let first = limits::take_send_turns(&test.db, &[("number", 3 * second), ("to:a", second)])
-        .await
-        .unwrap();
-    assert_eq!((first["number"], first["to:a"]), (0, 0), "fresh keys start now");
-    let next = limits::take_send_turns(&test.db, &[("number", second)]).await.unwrap();
-    assert!(
-        (2 * second..=3 * second).contains(&next["number"]),
-        "the next turn follows the block of three: {} µs from now",
-        next["number"]
-    );
-    test.cleanup().await;
 }

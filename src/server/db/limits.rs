@@ -2,8 +2,6 @@
 //! counts and WhatsApp's pacing. Keys are hashes, so no address, email or phone number is
 //! stored here.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use super::{to_ms, Backend, DbExecutor, DbResult};
@@ -92,14 +90,13 @@ pub async fn forget_sign_in_attempt(mut db: impl DbExecutor, forgotten: &str, lo
     Ok(())
 }
 
-/// Takes the next turns of each `(key, span)` to send at (PostgreSQL only): a key's first
-/// turn is the later of now and its stored next turn, and its next turn moves `span`
-/// microseconds on (one turn's gap, or a block of consecutive turns' gaps). Returns each
-/// key's first turn in microseconds from now, by the database's clock, so instances on
-/// different machines agree.
-pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> DbResult<HashMap<String, i64>> {
-    // Callers give keys in one order (the business number first, then sorted), so two
-    // statements lock their rows in the same order and never deadlock.
+/// Takes the next turn of each `(key, gap)` to send at (PostgreSQL only): a key's turn is
+/// the later of now and its stored next turn, and its next turn moves `gap` microseconds on.
+/// Returns how many microseconds from now the latest of the turns is, by the database's
+/// clock, so instances on different machines agree.
+pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> DbResult<i64> {
+    // Keys are always given in the same order (the business number first), so two sends
+    // lock their rows in the same order and never deadlock.
     let values: Vec<String> = (0..keys.len())
         .map(|i| {
             format!(
@@ -115,14 +112,15 @@ pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> D
          INSERT INTO send_turns AS t (key, next_at, gap) VALUES {} \
          ON CONFLICT (key) DO UPDATE SET next_at = GREATEST(t.next_at, EXCLUDED.next_at - EXCLUDED.gap) + EXCLUDED.gap, \
            gap = EXCLUDED.gap \
-         RETURNING t.key, t.next_at - t.gap - (SELECT now_us FROM clock)",
+         RETURNING t.next_at - t.gap - (SELECT now_us FROM clock)",
         values.join(", ")
     );
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
-    for (key, span) in keys {
-        query = query.bind(*key).bind(*span);
+    let mut query = sqlx::query_scalar::<_, i64>(&sql);
+    for (key, gap) in keys {
+        query = query.bind(*key).bind(*gap);
     }
-    Ok(query.fetch_all(&mut *db.writer().await?).await?.into_iter().collect())
+    let waits = query.fetch_all(&mut *db.writer().await?).await?;
+    Ok(waits.into_iter().max().unwrap_or(0).max(0))
 }
 
 /// Forgets pacing turns long past (people not written to lately).

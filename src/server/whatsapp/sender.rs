@@ -1,12 +1,11 @@
 //! Sends text messages through the WhatsApp Cloud API, paced as WhatsApp asks; without an
 //! access token it is an outbox that records messages instead (offline use, the simulator).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::oneshot::{self, error::TryRecvError};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -298,20 +297,7 @@ pub struct Pacer {
 #[derive(Debug)]
 struct SharedTurns {
     db: Db,
-    /// Sends ready for their shared turn. Whoever asks the database next takes turns for
-    /// all of them in one statement, rather than one statement per send.
-    waiting: std::sync::Mutex<VecDeque<WaitingSend>>,
-    /// Held while turns are taken, so one statement at a time serves everyone waiting; it
-    /// keeps when turns long past were last removed.
-    taking: Mutex<Instant>,
-}
-
-#[derive(Debug)]
-struct WaitingSend {
-    /// The person's pacing key, when sends to one person are spaced.
-    person: Option<String>,
-    /// How long from its answer the send has to wait for its turn.
-    turn: oneshot::Sender<Duration>,
+    last_prune: Mutex<Instant>,
 }
 
 /// How often turns long past are removed from the database.
@@ -344,8 +330,7 @@ impl Pacer {
     pub fn shared_through(mut self, db: Option<Db>) -> Pacer {
         self.shared = db.map(|db| SharedTurns {
             db,
-            waiting: std::sync::Mutex::default(),
-            taking: Mutex::new(Instant::now()),
+            last_prune: Mutex::new(Instant::now()),
         });
         self
     }
@@ -357,95 +342,27 @@ impl Pacer {
         let Some(shared) = &self.shared else {
             return;
         };
-        let person =
-            (!self.pair_interval.is_zero()).then(|| format!("to:{}", crate::server::auth::token_hash(recipient)));
-        let wait = loop {
-            let (turn, mut answer) = oneshot::channel();
-            let send = WaitingSend {
-                person: person.clone(),
-                turn,
-            };
-            shared.waiting.lock().expect("waiting sends").push_back(send);
-            let wait = loop {
-                let mut last_prune = shared.taking.lock().await;
-                // Answered while this waited for the statement before it.
-                match answer.try_recv() {
-                    Ok(wait) => break Some(wait),
-                    // Whoever took it stopped (cancelled) before answering: ask again.
-                    Err(TryRecvError::Closed) => break None,
-                    Err(TryRecvError::Empty) => {}
-                }
-                self.take_shared_turns(shared).await;
-                if last_prune.elapsed() >= PRUNE_EVERY {
-                    *last_prune = Instant::now();
-                    if let Err(error) = limits::prune_send_turns(&shared.db).await {
-                        tracing::warn!(%error, "cannot forget old WhatsApp sending turns");
-                    }
-                }
-            };
-            if let Some(wait) = wait {
-                break wait;
-            }
-        };
-        tokio::time::sleep(wait).await;
-    }
-
-    /// Takes turns for the sends waiting (up to 100 ms of the rate's worth) in one statement:
-    /// a block of consecutive turns of the business number, and of each person as many as
-    /// sends to them wait. Every send gets a turn of its own, so the rates hold as if each
-    /// had taken its turn alone.
-    async fn take_shared_turns(&self, shared: &SharedTurns) {
-        let batch: Vec<WaitingSend> = {
-            let mut waiting = shared.waiting.lock().expect("waiting sends");
-            let take = waiting.len().min((self.per_second / 10).clamp(1, 1_000));
-            waiting.drain(..take).collect()
-        };
-        if batch.is_empty() {
-            return;
-        }
+        let person = format!("to:{}", crate::server::auth::token_hash(recipient));
         // Spread over the release window, as this instance's own check is: turns taken by
         // instances that cannot see each other's releases keep some room for late wake-ups.
         let number_gap = i64::try_from(RATE_WINDOW.as_micros() / self.per_second as u128)
             .unwrap_or(i64::MAX)
             .max(1);
         let person_gap = i64::try_from(self.pair_interval.as_micros()).unwrap_or(i64::MAX);
-        // Sorted, after the business number: every statement locks rows in one order, so two
-        // instances taking turns at once never deadlock.
-        let mut people: BTreeMap<&str, i64> = BTreeMap::new();
-        for person in batch.iter().filter_map(|send| send.person.as_deref()) {
-            *people.entry(person).or_default() += 1;
+        let mut keys = vec![("number", number_gap)];
+        if person_gap > 0 {
+            keys.push((person.as_str(), person_gap));
         }
-        let mut keys = vec![("number", number_gap.saturating_mul(batch.len() as i64))];
-        keys.extend(
-            people
-                .iter()
-                .map(|(person, sends)| (*person, person_gap.saturating_mul(*sends))),
-        );
-        let firsts = match limits::take_send_turns(&shared.db, &keys).await {
-            Ok(firsts) => firsts,
-            Err(error) => {
-                tracing::warn!(%error, "cannot take shared WhatsApp sending turns");
-                HashMap::new()
+        match limits::take_send_turns(&shared.db, &keys).await {
+            Ok(wait) => tokio::time::sleep(Duration::from_micros(wait.unsigned_abs())).await,
+            Err(error) => tracing::warn!(%error, "cannot take a shared WhatsApp sending turn"),
+        }
+        let mut last_prune = shared.last_prune.lock().await;
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            *last_prune = Instant::now();
+            if let Err(error) = limits::prune_send_turns(&shared.db).await {
+                tracing::warn!(%error, "cannot forget old WhatsApp sending turns");
             }
-        };
-        let turn = |key: &str, nth: i64, gap: i64| firsts.get(key).map_or(0, |first| first + nth * gap);
-        let mut nth_of_person: HashMap<&str, i64> = HashMap::new();
-        let waits: Vec<i64> = batch
-            .iter()
-            .enumerate()
-            .map(|(nth, send)| {
-                let mut wait = turn("number", nth as i64, number_gap);
-                if let Some(person) = send.person.as_deref() {
-                    let nth = nth_of_person.entry(person).or_default();
-                    wait = wait.max(turn(person, *nth, person_gap));
-                    *nth += 1;
-                }
-                wait
-            })
-            .collect();
-        for (send, wait) in batch.into_iter().zip(waits) {
-            // A send no longer waiting (cancelled) leaves its turn unused: wasted, never given twice.
-            let _ = send.turn.send(Duration::from_micros(wait.max(0).unsigned_abs()));
         }
     }
 
