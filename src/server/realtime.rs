@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::model::{InboxEvent, InboxPush};
@@ -256,9 +256,25 @@ async fn send_changes(db: &Db, instance: u64, mut pending: mpsc::Receiver<Change
 }
 
 async fn receive_changes(app: &AppState, instance: u64, database_url: &str) {
+    // The listener's own connection, from a pool of one that gives up connecting as soon as
+    // we would try again anyway: `PgListener::connect`'s pool keeps trying for 30 s with
+    // growing pauses, so an instance could stay deaf for seconds after the database is back.
+    let connections = match PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(RECONNECT_AFTER)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy(database_url)
+    {
+        Ok(pool) => pool,
+        Err(error) => {
+            tracing::error!(%error, "cannot listen for other instances' inbox changes");
+            return std::future::pending().await;
+        }
+    };
     let mut reconnecting = false;
     loop {
-        let mut listener = match connect_listener(database_url).await {
+        let mut listener = match connect_listener(&connections).await {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for other instances' inbox changes; trying again");
@@ -290,10 +306,12 @@ async fn receive_changes(app: &AppState, instance: u64, database_url: &str) {
     }
 }
 
-async fn connect_listener(database_url: &str) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect(database_url).await?;
+async fn connect_listener(connections: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(connections).await?;
     // Reconnecting is done above, so a lost connection is noticed and said.
     listener.eager_reconnect(false);
+    // The pool is this listener's alone and is never closed.
+    listener.ignore_pool_close_event(true);
     listener.listen(CHANNEL).await?;
     Ok(listener)
 }
