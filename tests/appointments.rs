@@ -174,6 +174,11 @@ async fn bad_bookings_are_refused_with_the_reason_and_create_nothing(db: TestDb)
     let state = &rig.app.state;
     let staff = admin(state).await;
     let haircut = service_id(state, "Men's haircut").await;
+    // The demo salon's own bookings may fall on that Friday (one is three days ahead).
+    let booked_before = appointments::day(state, friday(), Utc::now())
+        .await
+        .unwrap()
+        .appointments;
     let cases = [
         (
             AppointmentForm {
@@ -217,7 +222,10 @@ async fn bad_bookings_are_refused_with_the_reason_and_create_nothing(db: TestDb)
         .unwrap();
     assert!(customer.is_none());
     let day = appointments::day(state, friday(), Utc::now()).await.unwrap();
-    assert!(day.appointments.is_empty());
+    assert_eq!(
+        day.appointments, booked_before,
+        "no appointment was added by a refused booking"
+    );
     rig.finish().await;
 }
 
