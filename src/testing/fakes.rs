@@ -66,6 +66,8 @@ struct GraphState {
     hang: AtomicBool,
     /// or once this many sends are recorded (`usize::MAX`, the default: never).
     hang_after: std::sync::atomic::AtomicUsize,
+    /// How many sends are being held unanswered right now.
+    held: std::sync::atomic::AtomicUsize,
     /// The business account's templates, in Graph's format.
     templates: Mutex<Vec<Value>>,
     /// An error answer (status, Graph error code) for the next template list request.
@@ -151,6 +153,12 @@ impl FakeGraph {
     pub fn hang_after(&self, sends: usize) {
         self.state.hang_after.store(sends, Ordering::SeqCst);
     }
+
+    /// How many sends are held unanswered right now: a test that kills the sender once this
+    /// reaches its number of sends in flight knows none of them was answered.
+    pub fn held(&self) -> usize {
+        self.state.held.load(Ordering::SeqCst)
+    }
 }
 
 async fn graph_send(
@@ -163,6 +171,15 @@ async fn graph_send(
         state.hang.load(Ordering::SeqCst) || state.sent.lock().unwrap().len() >= state.hang_after.load(Ordering::SeqCst)
     };
     if hanging() {
+        // Counted down also when the sender's connection closes and this future is dropped.
+        struct Held<'a>(&'a GraphState);
+        impl Drop for Held<'_> {
+            fn drop(&mut self) {
+                self.0.held.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        state.held.fetch_add(1, Ordering::SeqCst);
+        let _held = Held(&state);
         while hanging() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
