@@ -1,7 +1,9 @@
-//! The message catalogs in `locales/` are built into the binary by `fluent_templates`. Cargo
-//! only notices edits to the files already there; this makes a new language folder rebuild
-//! the crate too.
+//! Files built into the binary that Cargo does not watch by itself: the message catalogs in
+//! `locales/` (built in by `fluent_templates`) and the SQL migrations in `migrations/` (by
+//! `sqlx::migrate!`). Cargo only notices edits to files it already knows; this makes a new
+//! language folder or a new migration rebuild the crate too.
 
 fn main() {
     println!("cargo:rerun-if-changed=locales");
+    println!("cargo:rerun-if-changed=migrations");
 }
