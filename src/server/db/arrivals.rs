@@ -10,7 +10,7 @@ use sqlx::FromRow;
 
 use super::contacts::{self, contact_columns, UPSERT_CONTACT};
 use super::conversations::{self, ConversationRow, ConversationState, MessageRow, NewMessage, MESSAGE_COLUMNS};
-use super::{campaigns, to_ms, Backend, Db, DbResult};
+use super::{campaigns, to_ms, Backend, Db, DbResult, COMMIT_WITHOUT_WAITING};
 use crate::model::{Author, Contact, DeliveryStatus, Direction, Message, WaId};
 
 /// A customer's message as WhatsApp delivered it.
@@ -91,6 +91,9 @@ struct ArrivalRow {
 /// The conversation is read from the statement's snapshot, as a separate read before the
 /// insert would see it: without this message's touch (the trigger of migration 0003 runs
 /// after the statement).
+///
+/// It commits without waiting for the disk ([`COMMIT_WITHOUT_WAITING`]): it runs in the
+/// message's job, whose queued payload is what the webhook's answer promised to keep.
 async fn store_in_one(db: &Db, incoming: &Incoming<'_>, now: DateTime<Utc>) -> DbResult<Option<Arrival>> {
     let new = customer_message(0, incoming.body, now);
     let message_columns = MESSAGE_COLUMNS
@@ -112,7 +115,7 @@ async fn store_in_one(db: &Db, incoming: &Incoming<'_>, now: DateTime<Utc>) -> D
            cv.last_message_preview, cv.unread_count, cv.needs_attention, {contact}, \
            CASE WHEN EXISTS (SELECT 1 FROM campaign_recipients r WHERE r.contact_id = ct.id \
              AND r.status IN {waiting}) THEN 1 ELSE 0 END AS campaign_waiting, \
-           {message_columns} \
+           {message_columns}, {COMMIT_WITHOUT_WAITING} AS commit_without_waiting \
          FROM ct JOIN cv ON TRUE LEFT JOIN m ON TRUE",
         contact = contact_columns("ct."),
         waiting = campaigns::AWAITING_REPLY,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::contacts::{contact_columns, expect_one, ContactRow};
-use super::{from_ms, id_list, parse_stored, to_ms, Backend, DbError, DbExecutor, DbResult};
+use super::{from_ms, id_list, parse_stored, to_ms, Backend, DbError, DbExecutor, DbResult, COMMIT_WITHOUT_WAITING};
 use crate::model::{
     Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode, ConversationPage,
     DeliveryStatus, Direction, Intent, Message,
@@ -411,16 +411,14 @@ pub struct ReplyChanges<'a> {
 }
 
 /// Stores a bot reply with what it changes. On PostgreSQL one statement does all of it
-/// (writes inside `WITH`): one round trip and one commit instead of up to three. SQLite
-/// allows no writes inside `WITH` and runs the steps in one transaction.
+/// (writes inside `WITH`): one round trip and one commit instead of up to three, and the
+/// commit does not wait for the disk ([`COMMIT_WITHOUT_WAITING`]: replies are written by
+/// jobs). SQLite allows no writes inside `WITH` and runs the steps in one transaction.
 pub async fn insert_reply(
     mut db: impl DbExecutor,
     message: &NewMessage<'_>,
     changes: ReplyChanges<'_>,
 ) -> DbResult<Message> {
-    if changes.flow_state.is_none() && changes.language.is_none() {
-        return insert_message(db, message).await;
-    }
     let row: MessageRow = match db.backend() {
         Backend::Postgres => {
             // Parameters go on from the message's 14; $1 is its conversation.
@@ -435,10 +433,12 @@ pub async fn insert_reply(
                     n + 1
                 ));
             }
-            let sql = format!(
-                "WITH {} {INSERT_MESSAGE} RETURNING {MESSAGE_COLUMNS}",
-                writes.join(", ")
-            );
+            let with = if writes.is_empty() {
+                String::new()
+            } else {
+                format!("WITH {}", writes.join(", "))
+            };
+            let sql = format!("{with} {INSERT_MESSAGE} RETURNING {MESSAGE_COLUMNS}, {COMMIT_WITHOUT_WAITING}");
             let mut query = bind_message(sqlx::query_as(&sql), message);
             if let Some(flow_state) = changes.flow_state {
                 query = query.bind(flow_state);
@@ -447,6 +447,9 @@ pub async fn insert_reply(
                 query = query.bind(code).bind(contact_id);
             }
             query.fetch_one(&mut *db.writer().await?).await?
+        }
+        Backend::Sqlite if changes.flow_state.is_none() && changes.language.is_none() => {
+            return insert_message(db, message).await;
         }
         Backend::Sqlite => {
             let mut conn = db.writer().await?;

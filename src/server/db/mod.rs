@@ -43,6 +43,15 @@ use super::config::DatabaseUrl;
 /// A pooled PostgreSQL connection idle this long is pinged before it is used again.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
+/// PostgreSQL: an item for a write's select list (or `RETURNING`) that lets that statement's
+/// own transaction commit without waiting for its log to reach the disk, a wait per
+/// statement that bounded the message pipeline. Only for a job's writes that the job's
+/// completion follows: that completion commits durably, and with it everything logged
+/// before it. Should the database crash before then, the job runs again and writes them
+/// anew, as after any crash mid-job. Never for a write whose success is told to someone
+/// (a webhook's answer, a staff action), which must be on disk first.
+pub const COMMIT_WITHOUT_WAITING: &str = "set_config('synchronous_commit', 'off', true)";
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
