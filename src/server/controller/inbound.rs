@@ -186,12 +186,8 @@ async fn context(
     language: Lang,
     now: DateTime<Utc>,
 ) -> Result<AiContext, ProcessError> {
-    // Both reads on one connection: a connection going back to the pool costs a round trip
-    // of its own (sqlx checks it), one per message saved on this path.
-    let mut conn = app.db.pool().acquire().await.map_err(DbError::from)?;
-    let history = conversations::history_for_contact(&mut *conn, contact.id, MEMORY_MESSAGES + 1).await?;
-    let appointments = knowledge::appointments_for_contact(&mut *conn, contact.id).await?;
-    drop(conn);
+    let history = conversations::history_for_contact(&app.db, contact.id, MEMORY_MESSAGES + 1).await?;
+    let appointments = knowledge::appointments_for_contact(&app.db, contact.id).await?;
     let earlier: Vec<&Message> = history.iter().filter(|m| m.id != message.id).collect();
     // Returning: we know their name and they have written to us before.
     let returning = contact.name.is_some() && earlier.iter().any(|m| m.author == Author::Customer);

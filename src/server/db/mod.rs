@@ -29,7 +29,7 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -42,6 +42,9 @@ use super::config::DatabaseUrl;
 
 /// A pooled PostgreSQL connection idle this long is pinged before it is used again.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+/// A PostgreSQL connection is lent again straight from the last statement for this long
+/// after the pool last checked it ([`Recent`]); then it goes back through the pool.
+const REUSE_UNCHECKED_FOR: Duration = Duration::from_millis(100);
 
 /// PostgreSQL: an item for a write's select list (or `RETURNING`) that lets that statement's
 /// own transaction commit without waiting for its log to reach the disk, a wait per
@@ -116,9 +119,91 @@ pub struct Db {
     /// SQLite lets one writer in at a time and makes the others sleep in its busy handler
     /// (naps of 1 to 100 ms). Its writes therefore go through one dedicated connection,
     /// queued here in order, without naps, and without the pool's test ping after every
-    /// statement. PostgreSQL writes through the pool. `None` inside once closed.
+    /// statement. PostgreSQL writes through the pool (by way of `recent`). `None` inside once
+    /// closed.
     sqlite_writer: Option<Arc<Mutex<Option<AnyConnection>>>>,
+    /// PostgreSQL: connections handed back by the last statements, lent again as they are.
+    recent: Option<Arc<Recent>>,
     backend: Backend,
+}
+
+/// PostgreSQL connections handed back by recent statements, lent again without going
+/// through sqlx's pool. The pool checks every connection handed back to it with a round trip
+/// to the database (sqlx 0.8's `return_to_pool`): one per statement, nearly half the round
+/// trips of the message pipeline. Between statements that check is not needed, as sqlx makes
+/// a connection ready at its next use (it reads whatever a statement cut off left unread and
+/// rolls back a transaction left open). Each connection still goes back through the pool at
+/// least every [`REUSE_UNCHECKED_FOR`], which is how one the database dropped is found and
+/// replaced, and none waits here longer, so the pool is never starved or kept from closing.
+/// Statements waiting for a connection are served in turn: a connection handed back goes to
+/// the one that waited longest, never to a newcomer.
+#[derive(Debug)]
+struct Recent {
+    /// Connections with when the pool last checked them; the last handed back on top.
+    idle: std::sync::Mutex<Vec<(PoolConnection<Any>, Instant)>>,
+    /// One permit per connection handed back; waiting on it queues in order. A connection
+    /// that went back to the pool leaves its permit behind, which finds nothing and is
+    /// forgotten.
+    handed_back: tokio::sync::Semaphore,
+    closing: std::sync::atomic::AtomicBool,
+}
+
+impl Recent {
+    /// A connection handed back and still fresh, for a caller that holds a permit.
+    fn take(&self) -> Option<(PoolConnection<Any>, Instant)> {
+        let mut stale = Vec::new();
+        let mut idle = self.idle.lock().expect("recent connections");
+        let taken = loop {
+            match idle.pop() {
+                Some((conn, checked)) if checked.elapsed() >= REUSE_UNCHECKED_FOR => stale.push(conn),
+                lent => break lent,
+            }
+        };
+        drop(idle);
+        drop(stale); // back to the pool, outside the lock
+        taken
+    }
+
+    /// Keeps a connection for the next statement, or, when it is due for the pool's check or
+    /// the pool is closing, lets it go back to the pool (dropped).
+    fn hand_back(&self, conn: PoolConnection<Any>, checked: Instant) {
+        if checked.elapsed() < REUSE_UNCHECKED_FOR && !self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+            self.idle.lock().expect("recent connections").push((conn, checked));
+            self.handed_back.add_permits(1);
+        }
+    }
+
+    /// Takes out the connections due for the pool's check; dropping them hands them back to
+    /// the pool (outside the lock).
+    fn drop_stale(&self) -> Vec<PoolConnection<Any>> {
+        let mut idle = self.idle.lock().expect("recent connections");
+        let (fresh, stale): (Vec<_>, Vec<_>) = idle
+            .drain(..)
+            .partition(|(_, checked)| checked.elapsed() < REUSE_UNCHECKED_FOR);
+        *idle = fresh;
+        stale.into_iter().map(|(conn, _)| conn).collect()
+    }
+
+    fn close(&self) {
+        self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+        let all = std::mem::take(&mut *self.idle.lock().expect("recent connections"));
+        drop(all);
+    }
+}
+
+/// A connection lent from [`Recent`] (or newly from the pool); handed back when dropped.
+pub struct Reused {
+    conn: Option<PoolConnection<Any>>,
+    checked: Instant,
+    recent: Arc<Recent>,
+}
+
+impl Drop for Reused {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.recent.hand_back(conn, self.checked);
+        }
+    }
 }
 
 /// A connection borrowed for one or more statements: from the pool (reads), the writer
@@ -126,6 +211,7 @@ pub struct Db {
 pub enum Conn<'a> {
     Borrowed(&'a mut AnyConnection),
     Pooled(PoolConnection<Any>),
+    Reused(Reused),
     Writer(OwnedMappedMutexGuard<Option<AnyConnection>, AnyConnection>),
 }
 
@@ -136,6 +222,7 @@ impl Deref for Conn<'_> {
         match self {
             Conn::Borrowed(conn) => conn,
             Conn::Pooled(conn) => conn,
+            Conn::Reused(reused) => reused.conn.as_ref().expect("lent until dropped"),
             Conn::Writer(conn) => conn,
         }
     }
@@ -146,6 +233,7 @@ impl DerefMut for Conn<'_> {
         match self {
             Conn::Borrowed(conn) => conn,
             Conn::Pooled(conn) => conn,
+            Conn::Reused(reused) => reused.conn.as_mut().expect("lent until dropped"),
             Conn::Writer(conn) => conn,
         }
     }
@@ -164,7 +252,7 @@ pub trait DbExecutor: Send {
 
 impl DbExecutor for &Db {
     async fn reader(&mut self) -> DbResult<Conn<'_>> {
-        Ok(Conn::Pooled(self.pool.acquire().await?))
+        self.connection().await
     }
 
     async fn writer(&mut self) -> DbResult<Conn<'_>> {
@@ -234,9 +322,29 @@ impl Db {
             }
             Backend::Postgres => None,
         };
+        let recent = (backend == Backend::Postgres).then(|| {
+            let recent = Arc::new(Recent {
+                idle: std::sync::Mutex::default(),
+                handed_back: tokio::sync::Semaphore::new(0),
+                closing: std::sync::atomic::AtomicBool::default(),
+            });
+            // Hands idle connections back to the pool once due for its check, so none waits
+            // in `recent` long after the app went quiet.
+            let weak = Arc::downgrade(&recent);
+            tokio::spawn(async move {
+                let mut due = tokio::time::interval(REUSE_UNCHECKED_FOR);
+                loop {
+                    due.tick().await;
+                    let Some(recent) = weak.upgrade() else { break };
+                    drop(recent.drop_stale());
+                }
+            });
+            recent
+        });
         Ok(Db {
             pool,
             sqlite_writer,
+            recent,
             backend,
         })
     }
@@ -297,8 +405,40 @@ impl Db {
                 OwnedMutexGuard::try_map(writer.clone().lock_owned().await, Option::as_mut)
                     .map_err(|_closed| sqlx::Error::PoolClosed)?,
             ),
-            None => Conn::Pooled(self.pool.acquire().await?),
+            None => self.connection().await?,
         })
+    }
+
+    /// A connection from the pool; on PostgreSQL, one a recent statement handed back when
+    /// there is one ([`Recent`]).
+    async fn connection(&self) -> DbResult<Conn<'static>> {
+        let Some(recent) = &self.recent else {
+            return Ok(Conn::Pooled(self.pool.acquire().await?));
+        };
+        let (conn, checked) = loop {
+            let permit = match recent.handed_back.try_acquire() {
+                Ok(permit) => permit,
+                // None handed back, and the pool may open another: a new one. (Raced
+                // against a hand-back, opening would be cut off halfway, again and again.)
+                Err(_) if self.pool.size() < self.pool.options().get_max_connections() => {
+                    break (self.pool.acquire().await?, Instant::now());
+                }
+                // All are open: the first handed back, here or to the pool.
+                Err(_) => tokio::select! {
+                    permit = recent.handed_back.acquire() => permit.expect("never closed"),
+                    conn = self.pool.acquire() => break (conn?, Instant::now()),
+                },
+            };
+            permit.forget();
+            if let Some(lent) = recent.take() {
+                break lent;
+            }
+        };
+        Ok(Conn::Reused(Reused {
+            conn: Some(conn),
+            checked,
+            recent: recent.clone(),
+        }))
     }
 
     /// Runs `work` in one transaction on the write connection: committed when it returns
@@ -376,6 +516,9 @@ impl Db {
                     tracing::warn!(%error, "closing the SQLite writer connection failed");
                 }
             }
+        }
+        if let Some(recent) = &self.recent {
+            recent.close();
         }
         self.pool.close().await;
     }
