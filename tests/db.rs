@@ -357,6 +357,16 @@ async fn chat_history_embeds_the_contact_and_keeps_order(db: &Db) {
 
     let memory = conversations::history_for_contact(db, contact.id, 10).await.unwrap();
     assert_eq!(memory.len(), 3, "history is read by contact");
+    let (remembered, appointments) = conversations::memory_of_contact(db, contact.id, 2).await.unwrap();
+    let bodies: Vec<&str> = remembered.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["Hello! What's your name?", "I'm Sara"],
+        "the receptionist's memory"
+    );
+    assert_eq!(remembered[0].author, Author::Bot);
+    assert_eq!(remembered[1].created_at, t(2));
+    assert!(appointments.is_empty());
 
     assert!(matches!(
         conversations::chat_history(db, 9999, 10).await,
@@ -602,6 +612,36 @@ async fn the_demo_salon_loads_into_an_empty_database(db: &Db) {
     let visits = knowledge::appointments_for_contact(db, sara.contact.id).await.unwrap();
     assert_eq!(visits.len(), 1);
     assert_eq!(visits[0].staff_name, "Ana García");
+    let (history, appointments) = conversations::memory_of_contact(db, sara.contact.id, 50).await.unwrap();
+    let chat = conversations::history_for_contact(db, sara.contact.id, 50)
+        .await
+        .unwrap();
+    assert!(!history.is_empty());
+    assert_eq!(
+        history
+            .iter()
+            .map(|m| (m.id, &m.body, m.author, m.status))
+            .collect::<Vec<_>>(),
+        chat.iter()
+            .map(|m| (m.id, &m.body, m.author, m.status))
+            .collect::<Vec<_>>(),
+        "the receptionist remembers the chat as the inbox shows it"
+    );
+    assert_eq!(appointments.len(), 1);
+    assert_eq!(
+        (
+            appointments[0].id,
+            &appointments[0].service_name,
+            appointments[0].starts_at,
+            appointments[0].status
+        ),
+        (
+            visits[0].id,
+            &visits[0].service_name,
+            visits[0].starts_at,
+            visits[0].status
+        )
+    );
 }
 
 async fn closures_are_whole_days_in_date_order(db: &Db) {

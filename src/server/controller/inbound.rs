@@ -186,8 +186,7 @@ async fn context(
     language: Lang,
     now: DateTime<Utc>,
 ) -> Result<AiContext, ProcessError> {
-    let history = conversations::history_for_contact(&app.db, contact.id, MEMORY_MESSAGES + 1).await?;
-    let appointments = knowledge::appointments_for_contact(&app.db, contact.id).await?;
+    let (history, appointments) = conversations::memory_of_contact(&app.db, contact.id, MEMORY_MESSAGES + 1).await?;
     let earlier: Vec<&Message> = history.iter().filter(|m| m.id != message.id).collect();
     // Returning: we know their name and they have written to us before.
     let returning = contact.name.is_some() && earlier.iter().any(|m| m.author == Author::Customer);

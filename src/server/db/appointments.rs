@@ -24,8 +24,8 @@ pub enum Which {
 /// Most unmarked appointments the page lists at once.
 const UNMARKED_LIMIT: i64 = 50;
 
-#[derive(FromRow)]
-struct Row {
+#[derive(FromRow, serde::Deserialize)]
+pub(super) struct Row {
     id: i64,
     contact_id: i64,
     service_id: i64,
@@ -44,6 +44,17 @@ struct Row {
 
 /// The appointments `which` asks for, with local times in `tz`.
 pub async fn list(mut db: impl DbExecutor, which: Which, tz: Tz) -> DbResult<Vec<ScheduledAppointment>> {
+    let (sql, binds) = select(which);
+    let mut query = sqlx::query_as(&sql);
+    for value in binds {
+        query = query.bind(value);
+    }
+    let rows: Vec<Row> = query.fetch_all(&mut *db.reader().await?).await?;
+    rows.into_iter().map(|row| row.into_scheduled(tz)).collect()
+}
+
+/// The select of [`list`] for `which` (its rows are [`Row`]s), and the values to bind.
+pub(super) fn select(which: Which) -> (String, Vec<i64>) {
     let (filter, order, binds) = match which {
         Which::Starting(from, to) => (
             "a.starts_at >= $1 AND a.starts_at < $2",
@@ -66,12 +77,7 @@ pub async fn list(mut db: impl DbExecutor, which: Which, tz: Tz) -> DbResult<Vec
          JOIN contacts ct ON ct.id = a.contact_id LEFT JOIN conversations cv ON cv.contact_id = a.contact_id \
          WHERE {filter} ORDER BY {order}"
     );
-    let mut query = sqlx::query_as(&sql);
-    for value in binds {
-        query = query.bind(value);
-    }
-    let rows: Vec<Row> = query.fetch_all(&mut *db.reader().await?).await?;
-    rows.into_iter().map(|row| row.into_scheduled(tz)).collect()
+    (sql, binds)
 }
 
 pub async fn get(db: impl DbExecutor, id: i64, tz: Tz) -> DbResult<ScheduledAppointment> {
@@ -97,7 +103,7 @@ pub async fn mark(mut db: impl DbExecutor, id: i64, status: AppointmentStatus, n
 }
 
 impl Row {
-    fn into_scheduled(self, tz: Tz) -> DbResult<ScheduledAppointment> {
+    pub(super) fn into_scheduled(self, tz: Tz) -> DbResult<ScheduledAppointment> {
         let (starts_at, ends_at) = (from_ms(self.starts_at), from_ms(self.ends_at));
         Ok(ScheduledAppointment {
             local_start: starts_at.with_timezone(&tz).naive_local(),

@@ -7,10 +7,13 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::contacts::{contact_columns, expect_one, ContactRow};
-use super::{from_ms, id_list, parse_stored, to_ms, Backend, DbError, DbExecutor, DbResult, COMMIT_WITHOUT_WAITING};
+use super::{
+    appointments, from_ms, id_list, parse_stored, rows_as_json, rows_from_json, to_ms, Backend, DbError, DbExecutor,
+    DbResult, COMMIT_WITHOUT_WAITING,
+};
 use crate::model::{
-    Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode, ConversationPage,
-    DeliveryStatus, Direction, Intent, Message,
+    Appointment, Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode,
+    ConversationPage, DeliveryStatus, Direction, Intent, Message,
 };
 
 static CONVERSATION_SELECT: LazyLock<String> = LazyLock::new(|| {
@@ -71,7 +74,7 @@ pub struct ConversationState {
     pub flow_state: String,
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, serde::Deserialize)]
 pub(super) struct MessageRow {
     pub(super) id: i64,
     pub(super) conversation_id: i64,
@@ -263,17 +266,55 @@ pub async fn chat_history(mut db: impl DbExecutor, conversation_id: i64, limit: 
     Ok(ChatHistory { conversation, messages })
 }
 
-/// A contact's latest `limit` messages, oldest first: the AI's memory of the customer.
+/// The messages of a contact's conversation, with the contact's id as `$1`. `=` on the
+/// contact's one conversation (not `IN`) lets SQLite walk the message index backwards and
+/// stop at the limit, without sorting the whole chat.
+const OF_CONTACT: &str = "conversation_id = (SELECT id FROM conversations WHERE contact_id = $1)";
+
+/// A contact's latest `limit` messages, oldest first.
 pub async fn history_for_contact(mut db: impl DbExecutor, contact_id: i64, limit: i64) -> DbResult<Vec<Message>> {
-    // `=` on the contact's one conversation (not `IN`) lets SQLite walk the message index
-    // backwards and stop at the limit, without sorting the whole chat.
-    latest_messages(
-        &mut db,
-        "conversation_id = (SELECT id FROM conversations WHERE contact_id = $1)",
-        contact_id,
-        limit,
-    )
-    .await
+    latest_messages(&mut db, OF_CONTACT, contact_id, limit).await
+}
+
+/// What the receptionist remembers of a customer: their latest `limit` messages (oldest
+/// first) and their appointments (newest first). Read for every message the AI answers, so
+/// on PostgreSQL both come in one round trip.
+pub async fn memory_of_contact(
+    mut db: impl DbExecutor,
+    contact_id: i64,
+    limit: i64,
+) -> DbResult<(Vec<Message>, Vec<Appointment>)> {
+    if db.backend() == Backend::Sqlite {
+        let history = latest_messages(&mut db, OF_CONTACT, contact_id, limit).await?;
+        let appointments = super::knowledge::appointments_for_contact(&mut db, contact_id).await?;
+        return Ok((history, appointments));
+    }
+    let (appointments_sql, appointment_binds) = appointments::select(appointments::Which::OfContact(contact_id));
+    debug_assert_eq!(
+        appointment_binds,
+        [contact_id],
+        "both selects bind the contact's id as $1"
+    );
+    let sql = format!(
+        "SELECT {} AS history, {} AS appointments",
+        rows_as_json(&latest_messages_sql(OF_CONTACT)),
+        rows_as_json(&appointments_sql)
+    );
+    let (history, appointments): (String, String) = sqlx::query_as(&sql)
+        .bind(contact_id)
+        .bind(limit.clamp(1, MOST_MESSAGES))
+        .fetch_one(&mut *db.reader().await?)
+        .await?;
+    let mut history = rows_from_json::<MessageRow>(&history)?
+        .into_iter()
+        .map(MessageRow::into_message)
+        .collect::<DbResult<Vec<_>>>()?;
+    history.reverse();
+    let appointments = rows_from_json::<appointments::Row>(&appointments)?
+        .into_iter()
+        .map(|row| Ok(row.into_scheduled(chrono_tz::UTC)?.appointment))
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok((history, appointments))
 }
 
 /// Every message of a conversation, oldest first (a customer's data export).
@@ -286,14 +327,18 @@ pub async fn all_messages(mut db: impl DbExecutor, conversation_id: i64) -> DbRe
     rows.into_iter().map(MessageRow::into_message).collect()
 }
 
+/// Most messages one read returns.
+const MOST_MESSAGES: i64 = 1000;
+
+/// The latest messages meeting `condition` (on `$1`), newest first, at most `$2`.
+fn latest_messages_sql(condition: &str) -> String {
+    format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT $2")
+}
+
 async fn latest_messages(mut db: impl DbExecutor, condition: &str, key: i64, limit: i64) -> DbResult<Vec<Message>> {
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {condition} \
-         ORDER BY created_at DESC, id DESC LIMIT $2"
-    );
-    let rows: Vec<MessageRow> = sqlx::query_as(&sql)
+    let rows: Vec<MessageRow> = sqlx::query_as(&latest_messages_sql(condition))
         .bind(key)
-        .bind(limit.clamp(1, 1000))
+        .bind(limit.clamp(1, MOST_MESSAGES))
         .fetch_all(&mut *db.reader().await?)
         .await?;
     let mut messages = rows

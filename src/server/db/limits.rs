@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{to_ms, Backend, DbExecutor, DbResult};
+use super::{to_ms, Backend, DbExecutor, DbResult, COMMIT_WITHOUT_WAITING};
 
 /// One sign-in attempt count: how many, and when the last one was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -94,6 +94,13 @@ pub async fn forget_sign_in_attempt(mut db: impl DbExecutor, forgotten: &str, lo
 /// the later of now and its stored next turn, and its next turn moves `gap` microseconds on.
 /// Returns how many microseconds from now the latest of the turns is, by the database's
 /// clock, so instances on different machines agree.
+///
+/// The commit does not wait for the disk ([`COMMIT_WITHOUT_WAITING`]). Every send takes the
+/// business number's one row, and a row stays locked until its commit returns: waiting
+/// for the disk there made every send in every instance wait for the previous send's disk
+/// flush, one after the other, which bounded the pipeline. A crash of the database can
+/// lose only the last moment's turns; its restart takes longer than the turns are apart,
+/// and each instance's own pacing still holds meanwhile.
 pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> DbResult<i64> {
     // Keys are always given in the same order (the business number first), so two sends
     // lock their rows in the same order and never deadlock.
@@ -112,7 +119,7 @@ pub async fn take_send_turns(mut db: impl DbExecutor, keys: &[(&str, i64)]) -> D
          INSERT INTO send_turns AS t (key, next_at, gap) VALUES {} \
          ON CONFLICT (key) DO UPDATE SET next_at = GREATEST(t.next_at, EXCLUDED.next_at - EXCLUDED.gap) + EXCLUDED.gap, \
            gap = EXCLUDED.gap \
-         RETURNING t.next_at - t.gap - (SELECT now_us FROM clock)",
+         RETURNING t.next_at - t.gap - (SELECT now_us FROM clock), {COMMIT_WITHOUT_WAITING}",
         values.join(", ")
     );
     let mut query = sqlx::query_scalar::<_, i64>(&sql);

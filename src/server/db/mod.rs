@@ -51,9 +51,22 @@ const REUSE_UNCHECKED_FOR: Duration = Duration::from_millis(100);
 /// statement that bounded the message pipeline. Only for a job's writes that the job's
 /// completion follows: that completion commits durably, and with it everything logged
 /// before it. Should the database crash before then, the job runs again and writes them
-/// anew, as after any crash mid-job. Never for a write whose success is told to someone
-/// (a webhook's answer, a staff action), which must be on disk first.
+/// anew, as after any crash mid-job. Also for the shared WhatsApp pacing turns, which a
+/// crash may lose harmlessly ([`limits::take_send_turns`]). Never for a write whose success
+/// is told to someone (a webhook's answer, a staff action), which must be on disk first.
 pub const COMMIT_WITHOUT_WAITING: &str = "set_config('synchronous_commit', 'off', true)";
+
+/// PostgreSQL: a select list item holding every row of `select` as one JSON array (in the
+/// select's order), so that reads of different shapes come back in one round trip. Read it
+/// with [`rows_from_json`].
+pub fn rows_as_json(select: &str) -> String {
+    format!("(SELECT COALESCE(json_agg(r), '[]')::text FROM ({select}) r)")
+}
+
+/// The rows of a [`rows_as_json`] item.
+pub fn rows_from_json<T: serde::de::DeserializeOwned>(json: &str) -> DbResult<Vec<T>> {
+    serde_json::from_str(json).map_err(|error| DbError::Other(sqlx::Error::Decode(Box::new(error))))
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
