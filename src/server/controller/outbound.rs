@@ -1,13 +1,17 @@
 //! Everything the business sends: the bot's replies, notes for staff, handing messages to
 //! WhatsApp (and trying again when it asks), and telling open inboxes what changed.
 
+use std::time::Duration;
+
 use chrono::Utc;
+use tokio::time::Instant;
 
 use super::jobs::{schedule, ConversationJob, JobKind};
 use super::ProcessError;
 use crate::model::{Author, Contact, DeliveryStatus, InboxEvent, Intent, Message};
 use crate::server::ai::AiReply;
 use crate::server::db::conversations::{self, NewMessage, ReplyChanges};
+use crate::server::db::DbError;
 use crate::server::realtime::Change;
 use crate::server::state::AppState;
 use crate::server::whatsapp::sender::{SendError, TemplateMessage};
@@ -129,7 +133,7 @@ pub async fn send_as(
         Ok(wa_id) => (Some(wa_id.as_str()), DeliveryStatus::Sent, None),
         Err(error) => (None, DeliveryStatus::Failed, Some(error.to_string())),
     };
-    conversations::set_send_result(&app.db, message.id, wa_id, status, error.as_deref()).await?;
+    record_send_result(app, message.id, wa_id, status, error.as_deref()).await?;
     app.hub.publish(InboxEvent::DeliveryStatusChanged {
         conversation_id: message.conversation_id,
         message_id: message.id,
@@ -157,6 +161,36 @@ pub async fn send_as(
         Err(error) => {
             tracing::warn!(message_id = message.id, %error, "WhatsApp refused a message");
             Ok(())
+        }
+    }
+}
+
+/// How long a send's result is tried again while the database cannot be reached.
+const RESULT_PATIENCE: Duration = Duration::from_secs(30);
+const RESULT_RETRY_EVERY: Duration = Duration::from_millis(100);
+
+/// Records what WhatsApp answered to a send. The message has left: were the result given
+/// up at once when the database is briefly unreachable (a restart, a network blip), the job
+/// would run again, find the reply still pending and send it a second time. So the result
+/// is tried again for a while, soon after the database is back, while the job keeps its
+/// lock.
+async fn record_send_result(
+    app: &AppState,
+    message_id: i64,
+    wa_id: Option<&str>,
+    status: DeliveryStatus,
+    error: Option<&str>,
+) -> Result<(), DbError> {
+    let started = Instant::now();
+    loop {
+        match conversations::set_send_result(&app.db, message_id, wa_id, status, error).await {
+            Err(DbError::Other(cause)) if started.elapsed() < RESULT_PATIENCE => {
+                if started.elapsed() < RESULT_RETRY_EVERY {
+                    tracing::warn!(message_id, error = %cause, "cannot record a send's result yet; trying again");
+                }
+                tokio::time::sleep(RESULT_RETRY_EVERY).await;
+            }
+            recorded => return recorded,
         }
     }
 }
