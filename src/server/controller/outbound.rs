@@ -182,10 +182,11 @@ async fn record_send_result(
     error: Option<&str>,
 ) -> Result<(), DbError> {
     let started = Instant::now();
+    let mut first_failure = true;
     loop {
         match conversations::set_send_result(&app.db, message_id, wa_id, status, error).await {
             Err(DbError::Other(cause)) if started.elapsed() < RESULT_PATIENCE => {
-                if started.elapsed() < RESULT_RETRY_EVERY {
+                if std::mem::take(&mut first_failure) {
                     tracing::warn!(message_id, error = %cause, "cannot record a send's result yet; trying again");
                 }
                 tokio::time::sleep(RESULT_RETRY_EVERY).await;
