@@ -739,6 +739,22 @@ async fn jobs_run_once_in_lane_order_and_outlive_a_dead_worker(db: &Db) {
     );
     assert_eq!(jobs::oldest_due(db, t(30)).await.unwrap(), None, "nothing waits");
     assert_eq!(jobs::due_count(db, t(30)).await.unwrap(), 0);
+
+    // Finished jobs are forgotten once long done (c finished at 1, a at 3); failed ones stay.
+    assert_eq!(jobs::forget_done(db, t(2), 100).await.unwrap(), 1);
+    assert_eq!(
+        jobs::counts(db).await.unwrap(),
+        vec![("done".to_string(), 1), ("failed".to_string(), 1)]
+    );
+    assert_eq!(jobs::forget_done(db, t(60), 100).await.unwrap(), 1);
+    assert_eq!(jobs::counts(db).await.unwrap(), vec![("failed".to_string(), 1)]);
+    assert_eq!(
+        jobs::enqueue(db, &[job("c", None), job("b", Some("x"))], t(60))
+            .await
+            .unwrap(),
+        1,
+        "a forgotten job's key is free again; a failed job's is not"
+    );
 }
 
 async fn a_reply_is_stored_with_what_it_changed(db: &Db) {

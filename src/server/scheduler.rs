@@ -23,6 +23,13 @@ const EXPIRED_POLL: Duration = Duration::from_secs(1);
 /// First retry delay; it doubles per attempt up to the cap.
 const RETRY_BASE: Duration = Duration::from_secs(5);
 const RETRY_CAP: Duration = Duration::from_secs(600);
+/// Finished jobs are kept this long (to look into what happened), then deleted, so the
+/// queue does not grow without end. Longer than WhatsApp keeps redelivering a webhook.
+const DONE_JOBS_KEPT: chrono::Duration = chrono::Duration::days(7);
+/// How often finished jobs past [`DONE_JOBS_KEPT`] are deleted, at most this many at once
+/// (a short write, so the job queue's other writes are not held up).
+const FORGET_DONE_EVERY: Duration = Duration::from_secs(3600);
+const FORGET_DONE_AT_ONCE: i64 = 5000;
 
 /// Runs jobs until `shutdown` turns true. Dropping this future (a crash, in tests) drops
 /// every running job with it; their locks expire and another run takes them up. One loop on
@@ -38,6 +45,7 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
     let mut heartbeat = tokio::time::interval(settings.job_lock / 3);
     let mut expired_polled: Option<std::time::Instant> = None;
+    let mut forget_done = tokio::time::interval(FORGET_DONE_EVERY);
 
     loop {
         while tasks.try_join_next().is_some() {}
@@ -90,6 +98,9 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
                     tracing::error!(%error, "cannot extend job locks");
                 }
             }
+            // On a task of its own: a long backlog (the first start after an upgrade) must
+            // not hold up the claims.
+            _ = forget_done.tick() => drop(tokio::spawn(forget_done_jobs(app.clone()))),
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
                     break;
@@ -108,6 +119,21 @@ pub async fn run(app: AppState, mut shutdown: watch::Receiver<bool>) {
     let left: Vec<i64> = running.lock().expect("running set").iter().copied().collect();
     if let Err(error) = jobs::extend_locks(&app.db, &left, Utc::now()).await {
         tracing::error!(%error, "cannot hand back unfinished jobs; they are taken up when their lock ends");
+    }
+}
+
+/// Deletes finished jobs past [`DONE_JOBS_KEPT`], a batch at a time. Every instance does
+/// it now and then; a second instance deleting at the same time finds less to delete.
+async fn forget_done_jobs(app: AppState) {
+    loop {
+        match jobs::forget_done(&app.db, Utc::now() - DONE_JOBS_KEPT, FORGET_DONE_AT_ONCE).await {
+            Ok(forgotten) if forgotten == FORGET_DONE_AT_ONCE as u64 => tokio::task::yield_now().await,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot delete old finished jobs; trying again later");
+                return;
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use super::ProcessError;
 use crate::model::{Author, Contact, DeliveryStatus, InboxEvent, Intent, Message};
 use crate::server::ai::AiReply;
 use crate::server::db::conversations::{self, NewMessage, ReplyChanges};
-use crate::server::db::DbError;
+use crate::server::db::{Commit, DbError};
 use crate::server::realtime::Change;
 use crate::server::state::AppState;
 use crate::server::whatsapp::sender::{SendError, TemplateMessage};
@@ -88,12 +88,30 @@ pub async fn note(app: &AppState, conversation_id: i64, text: &str, intent: Inte
     Ok(())
 }
 
-/// Whether this is the first time a message is handed to WhatsApp or a [`JobKind::Deliver`]
-/// job trying again.
+/// Which hand-over to WhatsApp this is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
+    /// A job's first attempt (a bot reply, or one the job found still pending).
     First,
+    /// A [`JobKind::Deliver`] job trying again.
     Retry,
+    /// Staff sending, in their request: a first attempt whose result they are shown.
+    Staff,
+}
+
+impl Delivery {
+    /// A job's send result may commit without waiting for the disk: the job's completion
+    /// commits durably after it (see [`COMMIT_WITHOUT_WAITING`]). Should the database server
+    /// crash in between, the job runs again and resends a reply whose result was lost: the
+    /// price of not waiting for the disk once per message. Staff are told theirs.
+    ///
+    /// [`COMMIT_WITHOUT_WAITING`]: crate::server::db::COMMIT_WITHOUT_WAITING
+    fn commit(self) -> Commit {
+        match self {
+            Delivery::First | Delivery::Retry => Commit::WithoutWaiting,
+            Delivery::Staff => Commit::Durable,
+        }
+    }
 }
 
 /// What goes to WhatsApp for a stored message: its text, or an approved template whose
@@ -133,7 +151,7 @@ pub async fn send_as(
         Ok(wa_id) => (Some(wa_id.as_str()), DeliveryStatus::Sent, None),
         Err(error) => (None, DeliveryStatus::Failed, Some(error.to_string())),
     };
-    record_send_result(app, message.id, wa_id, status, error.as_deref()).await?;
+    record_send_result(app, message.id, wa_id, status, error.as_deref(), delivery.commit()).await?;
     app.hub.publish(InboxEvent::DeliveryStatusChanged {
         conversation_id: message.conversation_id,
         message_id: message.id,
@@ -180,11 +198,12 @@ async fn record_send_result(
     wa_id: Option<&str>,
     status: DeliveryStatus,
     error: Option<&str>,
+    commit: Commit,
 ) -> Result<(), DbError> {
     let started = Instant::now();
     let mut first_failure = true;
     loop {
-        match conversations::set_send_result(&app.db, message_id, wa_id, status, error).await {
+        match conversations::set_send_result(&app.db, message_id, wa_id, status, error, commit).await {
             Err(DbError::Other(cause)) if started.elapsed() < RESULT_PATIENCE => {
                 if std::mem::take(&mut first_failure) {
                     tracing::warn!(message_id, error = %cause, "cannot record a send's result yet; trying again");

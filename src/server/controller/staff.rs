@@ -140,7 +140,7 @@ async fn deliver_staff_message(
         })
         .await?;
     outbound::publish_message(app, &message);
-    match outbound::send_as(app, &conversation.contact, &message, outgoing, Delivery::First).await {
+    match outbound::send_as(app, &conversation.contact, &message, outgoing, Delivery::Staff).await {
         Ok(()) => {}
         Err(ProcessError::Db(error)) => return Err(error.into()),
         Err(error) => tracing::warn!(%error, "staff message not sent yet"),

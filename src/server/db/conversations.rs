@@ -8,8 +8,8 @@ use sqlx::FromRow;
 
 use super::contacts::{contact_columns, expect_one, ContactRow};
 use super::{
-    appointments, from_ms, id_list, parse_stored, rows_as_json, rows_from_json, to_ms, Backend, DbError, DbExecutor,
-    DbResult, COMMIT_WITHOUT_WAITING,
+    appointments, from_ms, id_list, parse_stored, rows_as_json, rows_from_json, to_ms, Backend, Commit, DbError,
+    DbExecutor, DbResult, COMMIT_WITHOUT_WAITING,
 };
 use crate::model::{
     Appointment, Author, ChatHistory, Conversation, ConversationCursor, ConversationFilter, ConversationMode,
@@ -587,16 +587,21 @@ pub async fn set_send_result(
     wa_message_id: Option<&str>,
     status: DeliveryStatus,
     error: Option<&str>,
+    commit: Commit,
 ) -> DbResult<()> {
-    let done = sqlx::query(
-        "UPDATE messages SET wa_message_id = COALESCE($1, wa_message_id), status = $2, error = $3 WHERE id = $4",
-    )
-    .bind(wa_message_id)
-    .bind(status.as_str())
-    .bind(error)
-    .bind(message_id)
-    .execute(&mut *db.writer().await?)
-    .await?;
+    const SET: &str =
+        "UPDATE messages SET wa_message_id = COALESCE($1, wa_message_id), status = $2, error = $3 WHERE id = $4";
+    let sql = match (db.backend(), commit) {
+        (Backend::Postgres, Commit::WithoutWaiting) => format!("{SET} RETURNING {COMMIT_WITHOUT_WAITING}"),
+        _ => SET.to_string(),
+    };
+    let done = sqlx::query(&sql)
+        .bind(wa_message_id)
+        .bind(status.as_str())
+        .bind(error)
+        .bind(message_id)
+        .execute(&mut *db.writer().await?)
+        .await?;
     expect_one(done.rows_affected(), "message")
 }
 

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, FromRow};
 
-use super::{from_ms, id_list, to_ms, Backend, DbExecutor, DbResult};
+use super::{from_ms, id_list, to_ms, Backend, DbExecutor, DbResult, COMMIT_WITHOUT_WAITING};
 
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Job {
@@ -118,10 +118,12 @@ async fn claim(
     lock_until: DateTime<Utc>,
     limit: i64,
 ) -> DbResult<Vec<Job>> {
-    // PostgreSQL may run several app instances: skip rows another one is claiming.
-    let skip_locked = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    // PostgreSQL may run several app instances: skip rows another one is claiming. A claim
+    // lost in a crash only leaves its jobs to be claimed again, so it commits without
+    // waiting for the disk.
+    let (skip_locked, commit) = match db.backend() {
+        Backend::Postgres => ("FOR UPDATE SKIP LOCKED", format!(", {COMMIT_WITHOUT_WAITING}")),
+        Backend::Sqlite => ("", String::new()),
     };
     let sql = format!(
         "UPDATE jobs SET status = 'running', locked_until = $1, attempts = attempts + 1, updated_at = $2 \
@@ -130,7 +132,7 @@ async fn claim(
              AND (j.lane IS NULL OR NOT EXISTS ( \
                SELECT 1 FROM jobs e WHERE e.lane = j.lane AND e.id < j.id AND e.status IN ('queued', 'running'))) \
            ORDER BY {order} LIMIT $3 {skip_locked}) \
-         RETURNING id, kind, payload, attempts, max_attempts"
+         RETURNING id, kind, payload, attempts, max_attempts{commit}"
     );
     Ok(sqlx::query_as(&sql)
         .bind(to_ms(lock_until))
@@ -174,6 +176,22 @@ pub async fn complete(mut db: impl DbExecutor, ids: &[i64], now: DateTime<Utc>) 
     let mut conn = db.writer().await?;
     sqlx::Executor::execute(&mut *conn, sql.as_str()).await?;
     Ok(())
+}
+
+/// Deletes up to `limit` jobs that finished well before `finished_before`; returns how many.
+/// Failed jobs stay for people to look at. A forgotten job's dedupe key is free again, which
+/// is harmless once its work is long done: a webhook redelivered after that finds its
+/// message stored (by its WhatsApp id) and adds no reply.
+pub async fn forget_done(mut db: impl DbExecutor, finished_before: DateTime<Utc>, limit: i64) -> DbResult<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM jobs WHERE id IN \
+           (SELECT id FROM jobs WHERE status = 'done' AND updated_at < $1 ORDER BY id LIMIT $2)",
+    )
+    .bind(to_ms(finished_before))
+    .bind(limit)
+    .execute(&mut *db.writer().await?)
+    .await?
+    .rows_affected())
 }
 
 /// Puts a job back in the queue for `run_at`, or marks it failed when it has no attempts left.

@@ -51,10 +51,21 @@ const REUSE_UNCHECKED_FOR: Duration = Duration::from_millis(100);
 /// statement that bounded the message pipeline. Only for a job's writes that the job's
 /// completion follows: that completion commits durably, and with it everything logged
 /// before it. Should the database crash before then, the job runs again and writes them
-/// anew, as after any crash mid-job. Also for the shared WhatsApp pacing turns, which a
-/// crash may lose harmlessly ([`limits::take_send_turns`]). Never for a write whose success
-/// is told to someone (a webhook's answer, a staff action), which must be on disk first.
+/// anew, as after any crash mid-job. Also for writes a crash may lose harmlessly: the
+/// shared WhatsApp pacing turns ([`limits::take_send_turns`]) and job claims (the jobs are
+/// claimed again). Never for a write whose success is told to someone (a webhook's answer,
+/// a staff action), which must be on disk first. A clean stop or restart of the database
+/// writes everything out; only a crash of the database server itself loses the last moment.
 pub const COMMIT_WITHOUT_WAITING: &str = "set_config('synchronous_commit', 'off', true)";
+
+/// Whether a write's commit waits for the disk: [`Commit::WithoutWaiting`] adds
+/// [`COMMIT_WITHOUT_WAITING`] on PostgreSQL (whose rules say when that is right); SQLite
+/// commits as it always does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    Durable,
+    WithoutWaiting,
+}
 
 /// PostgreSQL: a select list item holding every row of `select` as one JSON array (in the
 /// select's order), so that reads of different shapes come back in one round trip. Read it
