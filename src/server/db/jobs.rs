@@ -181,7 +181,8 @@ pub async fn complete(mut db: impl DbExecutor, ids: &[i64], now: DateTime<Utc>) 
 /// Deletes up to `limit` jobs that finished well before `finished_before`; returns how many.
 /// Failed jobs stay for people to look at. A forgotten job's dedupe key is free again, which
 /// is harmless once its work is long done: a webhook redelivered after that finds its
-/// message stored (by its WhatsApp id) and adds no reply.
+/// message stored (by its WhatsApp id) and is handled as a retried job is, so a reply
+/// already sent is not sent again.
 pub async fn forget_done(mut db: impl DbExecutor, finished_before: DateTime<Utc>, limit: i64) -> DbResult<u64> {
     Ok(sqlx::query(
         "DELETE FROM jobs WHERE id IN \
