@@ -7,10 +7,10 @@ use frontdesk::on_both_test_databases;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use frontdesk::model::{ConversationMode, Role, WaId};
+use frontdesk::model::{ConversationMode, Role};
 use frontdesk::server::auth::token_hash;
-use frontdesk::server::db::{contacts, conversations, tokens, users, Db};
-use frontdesk::testing::{test_settings, TestApp, TestDb, ADMIN_EMAIL};
+use frontdesk::server::db::{conversations, tokens, users, Db};
+use frontdesk::testing::{campaign_contact, test_settings, TestApp, TestDb, ADMIN_EMAIL};
 
 on_both_test_databases!(
     each_safety_check_skips_with_its_reason,
@@ -47,27 +47,6 @@ async fn token(app: &TestApp, role: Role) -> String {
 }
 
 /// A contact, with marketing consent when `consent`.
-async fn contact(db: &Db, wa: &str, name: Option<&str>, consent: bool) -> i64 {
-    let wa_id = WaId::parse(wa).unwrap();
-    let contact = contacts::get_or_create_contact(db, &wa_id, None, Utc::now() - Duration::days(30), None)
-        .await
-        .unwrap();
-    if let Some(name) = name {
-        contacts::set_name(db, contact.id, Some(name), frontdesk::model::NameSource::Staff)
-            .await
-            .unwrap();
-    }
-    if consent {
-        sqlx::query("UPDATE contacts SET consent_at = $1, consent_source = 'staff' WHERE id = $2")
-            .bind(Utc::now().timestamp_millis())
-            .bind(contact.id)
-            .execute(db.pool())
-            .await
-            .unwrap();
-    }
-    contact.id
-}
-
 async fn set(db: &Db, sql: &str, value: i64, contact_id: i64) {
     sqlx::query(sql)
         .bind(value)
@@ -136,9 +115,9 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
     approved_template(db).await;
     let now = Utc::now().timestamp_millis();
     let day = Duration::days(1).num_milliseconds();
-    let eligible = contact(db, "34600000001", Some("Ana"), true).await;
-    let unnamed = contact(db, "34600000002", None, true).await;
-    let opted_out = contact(db, "34600000003", Some("Olga"), true).await;
+    let eligible = campaign_contact(db, "34600000001", Some("Ana"), true).await;
+    let unnamed = campaign_contact(db, "34600000002", None, true).await;
+    let opted_out = campaign_contact(db, "34600000003", Some("Olga"), true).await;
     set(
         db,
         "UPDATE contacts SET opted_out_at = $1 WHERE id = $2",
@@ -146,7 +125,7 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
         opted_out,
     )
     .await;
-    let stopped_promotions = contact(db, "34600000004", Some("Pia"), true).await;
+    let stopped_promotions = campaign_contact(db, "34600000004", Some("Pia"), true).await;
     set(
         db,
         "UPDATE contacts SET marketing_stopped_at = $1 WHERE id = $2",
@@ -154,16 +133,16 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
         stopped_promotions,
     )
     .await;
-    let no_consent = contact(db, "34600000005", Some("Nora"), false).await;
-    let human = contact(db, "34600000006", Some("Hugo"), true).await;
+    let no_consent = campaign_contact(db, "34600000005", Some("Nora"), false).await;
+    let human = campaign_contact(db, "34600000006", Some("Hugo"), true).await;
     let conversation = conversations::get_or_create_conversation(db, human, Utc::now())
         .await
         .unwrap();
     conversations::set_mode(db, conversation.id, ConversationMode::Human)
         .await
         .unwrap();
-    let upcoming = contact(db, "34600000007", Some("Uma"), true).await;
-    let booked_recently = contact(db, "34600000008", Some("Bea"), true).await;
+    let upcoming = campaign_contact(db, "34600000007", Some("Uma"), true).await;
+    let booked_recently = campaign_contact(db, "34600000008", Some("Bea"), true).await;
     for statement in [
         "INSERT INTO services (name, duration_minutes, price_cents) VALUES ('Cut', 30, 2500)",
         "INSERT INTO staff (name) VALUES ('Marta')",
@@ -188,7 +167,7 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
     }
     let admin = token(&app, Role::Admin).await;
     // A first campaign reached one contact yesterday: the recency check keeps them out.
-    let recent = contact(db, "34600000009", Some("Rita"), true).await;
+    let recent = campaign_contact(db, "34600000009", Some("Rita"), true).await;
     let first = json!({"name": "Earlier", "template": "test_offer", "audience": {"contact_ids": [recent]},
         "acknowledge_disclaimer": true});
     let (status, earlier) = broadcast(&app, &admin, &first, None).await;
@@ -258,7 +237,7 @@ async fn each_safety_check_skips_with_its_reason(test_db: TestDb) {
 async fn free_text_reaches_only_customers_whose_window_is_open(test_db: TestDb) {
     let app = app(&test_db).await;
     let db = &app.state.db;
-    let open = contact(db, "34600000011", Some("Ana"), true).await;
+    let open = campaign_contact(db, "34600000011", Some("Ana"), true).await;
     set(
         db,
         "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2",
@@ -266,7 +245,7 @@ async fn free_text_reaches_only_customers_whose_window_is_open(test_db: TestDb) 
         open,
     )
     .await;
-    let closed = contact(db, "34600000012", Some("Bo"), true).await;
+    let closed = campaign_contact(db, "34600000012", Some("Bo"), true).await;
     set(
         db,
         "UPDATE contacts SET last_inbound_at = $1 WHERE id = $2",
@@ -294,7 +273,7 @@ async fn a_launch_repeated_with_its_key_makes_one_campaign(test_db: TestDb) {
     let app = app(&test_db).await;
     let db = &app.state.db;
     approved_template(db).await;
-    contact(db, "34600000021", Some("Ana"), true).await;
+    campaign_contact(db, "34600000021", Some("Ana"), true).await;
     let marketer = token(&app, Role::Marketer).await;
     let body = json!({"name": "Once", "template": "test_offer", "acknowledge_disclaimer": true});
     let (first_status, first) = broadcast(&app, &marketer, &body, Some("launch-1")).await;
@@ -350,7 +329,7 @@ async fn bad_input_is_refused_and_creates_nothing(test_db: TestDb) {
     let app = app(&test_db).await;
     let db = &app.state.db;
     approved_template(db).await;
-    contact(db, "34600000031", Some("Ana"), true).await;
+    campaign_contact(db, "34600000031", Some("Ana"), true).await;
     let admin = token(&app, Role::Admin).await;
     let agent = token(&app, Role::Agent).await;
     let ok = json!({"name": "Fine", "text": "Hi {customer_name}", "acknowledge_disclaimer": true});
@@ -458,7 +437,7 @@ async fn the_holdout_is_never_sent(test_db: TestDb) {
     let db = &app.state.db;
     approved_template(db).await;
     for i in 0..20 {
-        contact(db, &format!("346000001{i:02}"), Some("Ana"), true).await;
+        campaign_contact(db, &format!("346000001{i:02}"), Some("Ana"), true).await;
     }
     let admin = token(&app, Role::Admin).await;
     let body = json!({"name": "Lift", "template": "test_offer", "holdout_percent": 10,
@@ -476,7 +455,7 @@ async fn integrators_use_revocable_tokens_and_the_api_is_documented(test_db: Tes
     let app = app(&test_db).await;
     let db = &app.state.db;
     approved_template(db).await;
-    contact(db, "34600000041", Some("Ana"), true).await;
+    campaign_contact(db, "34600000041", Some("Ana"), true).await;
     let admin = token(&app, Role::Admin).await;
     let body = json!({"name": "Token", "template": "test_offer", "acknowledge_disclaimer": true});
     assert_eq!(broadcast(&app, &admin, &body, None).await.0, StatusCode::ACCEPTED);
@@ -529,7 +508,7 @@ mod sending {
 
     use frontdesk::on_both_test_databases;
 
-    use super::{approved_template, broadcast, contact, recipients, token};
+    use super::{approved_template, broadcast, campaign_contact, recipients, token};
 
     on_both_test_databases!(
         each_eligible_customer_gets_one_message_with_their_name,
@@ -594,10 +573,10 @@ mod sending {
         let app = app(&test_db, &graph, &[]).await;
         let db = &app.state.db;
         approved_template(db).await;
-        let ana = contact(db, "34600000101", Some("Ana"), true).await;
-        let bo = contact(db, "34600000102", Some("Bo"), true).await;
-        let nameless = contact(db, "34600000103", None, true).await;
-        let opted_out = contact(db, "34600000104", Some("Olga"), true).await;
+        let ana = campaign_contact(db, "34600000101", Some("Ana"), true).await;
+        let bo = campaign_contact(db, "34600000102", Some("Bo"), true).await;
+        let nameless = campaign_contact(db, "34600000103", None, true).await;
+        let opted_out = campaign_contact(db, "34600000104", Some("Olga"), true).await;
         super::set(db, "UPDATE contacts SET opted_out_at = $1 WHERE id = $2", 1, opted_out).await;
         let admin = token(&app, Role::Admin).await;
         let id = launch(&app, &admin, &campaign("Names", &[ana, bo, nameless, opted_out])).await;
@@ -707,7 +686,7 @@ mod sending {
             .unwrap();
         let mut ids = Vec::new();
         for i in 0..8 {
-            ids.push(contact(db, &format!("3460000020{i}"), Some("Ana"), true).await);
+            ids.push(campaign_contact(db, &format!("3460000020{i}"), Some("Ana"), true).await);
         }
         let admin = token(&app, Role::Admin).await;
         let (one, two) = (campaign("First", &ids[..4]), campaign("Second", &ids[4..]));
@@ -751,10 +730,10 @@ mod sending {
         let app = app(&test_db, &graph, &[]).await;
         let db = &app.state.db;
         approved_template(db).await;
-        let limited = contact(db, "34600000301", Some("Lim"), true).await;
-        let window = contact(db, "34600000302", Some("Win"), true).await;
-        let gone = contact(db, "34600000303", Some("Gon"), true).await;
-        let fine = contact(db, "34600000304", Some("Fin"), true).await;
+        let limited = campaign_contact(db, "34600000301", Some("Lim"), true).await;
+        let window = campaign_contact(db, "34600000302", Some("Win"), true).await;
+        let gone = campaign_contact(db, "34600000303", Some("Gon"), true).await;
+        let fine = campaign_contact(db, "34600000304", Some("Fin"), true).await;
         graph.fail_for("34600000301", 400, 131049);
         graph.fail_for("34600000302", 400, 131047);
         graph.fail_for("34600000303", 400, 131026);
@@ -789,8 +768,8 @@ mod sending {
         );
 
         // 131048: the campaign pauses, with the reason.
-        let spam = contact(db, "34600000305", Some("Spa"), true).await;
-        let after = contact(db, "34600000306", Some("Aft"), true).await;
+        let spam = campaign_contact(db, "34600000305", Some("Spa"), true).await;
+        let after = campaign_contact(db, "34600000306", Some("Aft"), true).await;
         graph.fail_for("34600000305", 400, 131048);
         let mut body = campaign("Spam", &[spam, after]);
         body["min_delay_seconds"] = json!(2);
@@ -808,7 +787,7 @@ mod sending {
         );
 
         // Retry of failed recipients really sends again; resume continues.
-        let retried = contact(db, "34600000307", Some("Ret"), true).await;
+        let retried = campaign_contact(db, "34600000307", Some("Ret"), true).await;
         graph.fail_next(400, 131026);
         let once = launch(&app, &admin, &campaign("Retry", &[retried])).await;
         eventually(10, "the send fails", || async {
@@ -840,7 +819,7 @@ mod sending {
         for i in 0..40 {
             let wa = format!("346000004{i:02}");
             graph.fail_for(&wa, 400, 131026);
-            ids.push(contact(db, &wa, Some("Ana"), true).await);
+            ids.push(campaign_contact(db, &wa, Some("Ana"), true).await);
         }
         let admin = token(&app, Role::Admin).await;
         let id = launch(&app, &admin, &campaign("Failing", &ids)).await;
@@ -863,7 +842,7 @@ mod sending {
         approved_template(&db).await;
         let mut ids = Vec::new();
         for i in 0..30 {
-            ids.push(contact(&db, &format!("346000005{i:02}"), Some("Ana"), true).await);
+            ids.push(campaign_contact(&db, &format!("346000005{i:02}"), Some("Ana"), true).await);
         }
         let admin = token(&first, Role::Admin).await;
         let mut body = campaign("Crash", &ids);
@@ -912,7 +891,7 @@ mod sending {
         approved_template(db).await;
         let mut ids = Vec::new();
         for i in 0..4 {
-            ids.push(contact(db, &format!("346000006{i:02}"), Some("Ana"), true).await);
+            ids.push(campaign_contact(db, &format!("346000006{i:02}"), Some("Ana"), true).await);
         }
         let admin = token(&app, Role::Admin).await;
         // One message every second: time enough to pause after the first.
@@ -958,7 +937,7 @@ mod sending {
         );
 
         // A campaign past its expiry marks the rest expired instead of sending stale offers.
-        let late = contact(db, "34600000699", Some("Late"), true).await;
+        let late = campaign_contact(db, "34600000699", Some("Late"), true).await;
         let mut body = campaign("Stale", &[late]);
         body["schedule_at"] = json!((Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
         let stale = launch(&app, &admin, &body).await;
@@ -986,7 +965,7 @@ mod sending {
         approved_template(db).await;
         let mut ids = Vec::new();
         for i in 0..30 {
-            ids.push(contact(db, &format!("346000007{i:02}"), Some("Ana"), true).await);
+            ids.push(campaign_contact(db, &format!("346000007{i:02}"), Some("Ana"), true).await);
         }
         let admin = token(&app, Role::Admin).await;
         let id = launch(&app, &admin, &campaign("Annoying", &ids)).await;

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use frontdesk::model::{Author, DeliveryStatus, InboxEvent, InboxPush, Role, WaId};
+use frontdesk::model::{Author, DeliveryStatus, InboxEvent, InboxPush, Role};
 use frontdesk::server::auth::token_hash;
-use frontdesk::server::db::{contacts, tokens, users, Db};
+use frontdesk::server::db::{tokens, users};
 use frontdesk::server::whatsapp::{payload, signature};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -283,23 +283,6 @@ async fn webhooks_to_both_instances_are_answered_once_and_shown_live_on_each() {
 }
 
 /// A contact with marketing consent who last wrote a month ago.
-async fn consenting_contact(db: &Db, wa: &str) -> i64 {
-    let wa_id = WaId::parse(wa).unwrap();
-    let contact = contacts::get_or_create_contact(db, &wa_id, None, Utc::now() - chrono::Duration::days(30), None)
-        .await
-        .unwrap();
-    contacts::set_name(db, contact.id, Some("Ana"), frontdesk::model::NameSource::Staff)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE contacts SET consent_at = $1, consent_source = 'staff' WHERE id = $2")
-        .bind(Utc::now().timestamp_millis())
-        .bind(contact.id)
-        .execute(db.pool())
-        .await
-        .unwrap();
-    contact.id
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_campaign_launched_on_one_instance_sends_once_within_the_daily_limit() {
     let _pair = ONE_PAIR_AT_A_TIME.lock().await;
@@ -315,7 +298,7 @@ async fn a_campaign_launched_on_one_instance_sends_once_within_the_daily_limit()
     .unwrap();
     let mut ids = Vec::new();
     for i in 0..12 {
-        ids.push(consenting_contact(&db.db, &format!("346300000{i:02}")).await);
+        ids.push(testing::campaign_contact(&db.db, &format!("346300000{i:02}"), Some("Ana"), true).await);
     }
     let admin = users::find_login(&db.db, ADMIN_EMAIL).await.unwrap().unwrap().0;
     assert_eq!(admin.role, Role::Admin);

@@ -12,8 +12,9 @@ pub mod rig;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::model::{NameSource, WaId};
 use crate::server::config::{DatabaseUrl, Settings};
-use crate::server::db::Db;
+use crate::server::db::{contacts, Db};
 use rand::Rng;
 
 pub struct TestDb {
@@ -97,6 +98,30 @@ async fn connect(url: &str) -> Db {
 
 pub const ADMIN_EMAIL: &str = "admin@frontdesk.test";
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+
+/// A customer first seen 30 days ago, named by staff when `name` is given, with marketing
+/// consent recorded by staff when `consent`: one of a campaign's possible recipients.
+pub async fn campaign_contact(db: &Db, wa: &str, name: Option<&str>, consent: bool) -> i64 {
+    let wa_id = WaId::parse(wa).expect("a test number");
+    let first_seen = chrono::Utc::now() - chrono::Duration::days(30);
+    let contact = contacts::get_or_create_contact(db, &wa_id, None, first_seen, None)
+        .await
+        .expect("contact stored");
+    if let Some(name) = name {
+        contacts::set_name(db, contact.id, Some(name), NameSource::Staff)
+            .await
+            .expect("name stored");
+    }
+    if consent {
+        sqlx::query("UPDATE contacts SET consent_at = $1, consent_source = 'staff' WHERE id = $2")
+            .bind(chrono::Utc::now().timestamp_millis())
+            .bind(contact.id)
+            .execute(db.pool())
+            .await
+            .expect("consent stored");
+    }
+    contact.id
+}
 
 /// Settings for an app on a free port with the given database, demo data and a first admin.
 pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
