@@ -589,12 +589,11 @@ pub async fn set_send_result(
     error: Option<&str>,
     commit: Commit,
 ) -> DbResult<()> {
-    const SET: &str =
-        "UPDATE messages SET wa_message_id = COALESCE($1, wa_message_id), status = $2, error = $3 WHERE id = $4";
-    let sql = match (db.backend(), commit) {
-        (Backend::Postgres, Commit::WithoutWaiting) => format!("{SET} RETURNING {COMMIT_WITHOUT_WAITING}"),
-        _ => SET.to_string(),
-    };
+    let sql = format!(
+        "UPDATE messages SET wa_message_id = COALESCE($1, wa_message_id), status = $2, error = $3 WHERE id = $4 \
+         RETURNING id{}",
+        commit.returning_item(db.backend())
+    );
     let done = sqlx::query(&sql)
         .bind(wa_message_id)
         .bind(status.as_str())

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, FromRow};
 
-use super::{from_ms, id_list, to_ms, Backend, DbExecutor, DbResult, COMMIT_WITHOUT_WAITING};
+use super::{from_ms, id_list, to_ms, Backend, Commit, DbExecutor, DbResult};
 
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Job {
@@ -121,10 +121,11 @@ async fn claim(
     // PostgreSQL may run several app instances: skip rows another one is claiming. A claim
     // lost in a crash only leaves its jobs to be claimed again, so it commits without
     // waiting for the disk.
-    let (skip_locked, commit) = match db.backend() {
-        Backend::Postgres => ("FOR UPDATE SKIP LOCKED", format!(", {COMMIT_WITHOUT_WAITING}")),
-        Backend::Sqlite => ("", String::new()),
+    let skip_locked = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
     };
+    let commit = Commit::WithoutWaiting.returning_item(db.backend());
     let sql = format!(
         "UPDATE jobs SET status = 'running', locked_until = $1, attempts = attempts + 1, updated_at = $2 \
          WHERE id IN ( \

@@ -67,6 +67,17 @@ pub enum Commit {
     WithoutWaiting,
 }
 
+impl Commit {
+    /// What goes after a write's last `RETURNING` item for this choice on `backend`:
+    /// `, ` and [`COMMIT_WITHOUT_WAITING`], or nothing.
+    pub fn returning_item(self, backend: Backend) -> String {
+        match (self, backend) {
+            (Commit::WithoutWaiting, Backend::Postgres) => format!(", {COMMIT_WITHOUT_WAITING}"),
+            _ => String::new(),
+        }
+    }
+}
+
 /// PostgreSQL: a select list item holding every row of `select` as one JSON array (in the
 /// select's order), so that reads of different shapes come back in one round trip. Read it
 /// with [`rows_from_json`].
